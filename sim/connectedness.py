@@ -1,0 +1,28 @@
+"""Connectedness: raised by social contact, drifting back to each person's usual level without it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import ConnectednessParams
+from .population import Graduates
+
+
+def connect(g: Graduates, who: np.ndarray, gain: float, doses: np.ndarray | int = 1) -> None:
+    """Social contact for graduates ``who``: close ``gain`` of the gap to 1 per dose."""
+    if who.size == 0 or gain <= 0.0:
+        return
+    g.connectedness[who] = 1.0 - (1.0 - g.connectedness[who]) * (1.0 - gain) ** np.asarray(doses)
+    g.social_contact[who] = True
+
+
+def drift(g: Graduates, params: ConnectednessParams) -> None:
+    """Step 4 of the week: without social contact, close a share of the gap to the usual level."""
+    alone = ~g.social_contact
+    g.connectedness[alone] += params.drift_rate_per_week * (
+        g.connectedness_baseline[alone] - g.connectedness[alone]
+    )
+
+
+def share_lonely(g: Graduates, params: ConnectednessParams) -> float:
+    return float(np.mean(g.connectedness < params.lonely_threshold))

@@ -1,0 +1,56 @@
+"""Costs (GBP, at one price year) and QALYs, accrued week by week.
+
+Unit costs come from :class:`~sim.params.CostParams`, each inflated from its own price year.
+Costs are kept undiscounted by category (what a budget holder pays) and, in total, discounted
+at ``discount_rate_per_year`` (what a cost-effectiveness analysis uses); QALYs are discounted.
+QALYs gained: ``qaly_per_sd_year`` of utility per SD of gain over baseline, per year lived.
+"""
+
+from __future__ import annotations
+
+from .params import CostParams, OutcomeParams
+
+#: Cost categories reported, in the order plots stack them.
+CATEGORIES = (
+    "course",
+    "peer_group",
+    "telephone",
+    "online",
+    "booster",
+    "newsletter",
+    "planned_care",
+    "urgent_care",
+)
+
+
+class CostLedger:
+    """Running totals of costs by category and of QALYs gained, over all graduates."""
+
+    def __init__(self, costs: CostParams, outcomes: OutcomeParams, n_graduates: int):
+        self.unit_gbp = {name: costs.inflate(name) for name in costs.items}
+        mix = costs.planned_contact_mix
+        self.planned_contact_gbp = sum(share * self.unit_gbp[item] for item, share in mix.items())
+        self.outcomes = outcomes
+        self.n = n_graduates
+        self.gbp = dict.fromkeys(CATEGORIES, 0.0)
+        self.discounted_gbp = 0.0
+        self.qalys = 0.0
+
+    def discount(self, week: int) -> float:
+        """Discount factor for week ``week`` (week 0 = end of the course)."""
+        return (1.0 + self.outcomes.discount_rate_per_year) ** (-week / 52.0)
+
+    def add(self, category: str, gbp: float, week: int) -> None:
+        self.gbp[category] += gbp
+        self.discounted_gbp += gbp * self.discount(week)
+
+    def add_qalys(self, total_gain_sd: float, week: int) -> None:
+        """QALYs from one week lived with ``total_gain_sd`` summed over graduates."""
+        self.qalys += self.outcomes.qaly_per_sd_year * total_gain_sd / 52.0 * self.discount(week)
+
+    def per_graduate(self, category: str) -> float:
+        return self.gbp[category] / self.n
+
+    @property
+    def total_gbp(self) -> float:
+        return sum(self.gbp.values())

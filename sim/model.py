@@ -1,0 +1,212 @@
+"""The model: graduates of a self-management course over the weeks after it ends."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import connectedness, retention
+from .agents import Graduate
+from .costs import CostLedger
+from .health import HealthEvents
+from .params import (
+    CostParams,
+    DynamicsParams,
+    ModelParams,
+    PopulationParams,
+    StrategyParams,
+    default_costs,
+    validate,
+)
+from .population import create_graduates
+from .reporters import model_reporters
+from .streams import stream
+from .strategy import offers
+from .support import CHANNELS, SupportChannel
+
+
+class SelfManagementModel(mesa.Model):
+    """Graduates of a six-week self-management course, week by week after it ends.
+
+    Week 0 is the end of the course. One step is one week, in this order (the ODD's
+    "process overview and scheduling"):
+
+    1. **Health events** (:mod:`sim.health`): flare-ups; each is self-managed, or leads to a planned
+       or an unplanned contact with services.
+    2. **Support** (:mod:`sim.support`): in the first week of support, the strategy offers channels
+       (:mod:`sim.strategy`) and people take them up. Then each active channel runs its step, in the
+       order peer group, telephone, online, booster, newsletter: who is reached, who takes part,
+       what each contact adds (reinforcement, habit, connectedness). After ``strategy.end_week``
+       every channel closes.
+    3. **Retention** (:mod:`sim.retention`): transient gains decay (faster when isolated); practice
+       turns part of them into persistent gains; habit fades without practice.
+    4. **Connectedness** (:mod:`sim.connectedness`) drifts back to each person's usual level
+       for those without social contact this week.
+    5. **Engagement**: people leave channels; groups that stay too small close; volunteers leave.
+    6. **Record**: QALYs accrue (costs accrued as they were incurred); reporters collect the week.
+
+    Args:
+        n_graduates: graduates in the model.
+        weeks: weeks to simulate (``run()`` stops there).
+        strategy, population, dynamics, costs: parameter blocks (defaults: course only, a general
+            population with long-term conditions, the priors of ``design.md``, UK unit costs).
+        rng: the base seed (an int). ``None`` draws one from the operating system; it is kept in
+            ``model.seed`` so that the run can be repeated.
+    """
+
+    def __init__(
+        self,
+        n_graduates: int = 1000,
+        weeks: int = 104,
+        *,
+        strategy: StrategyParams | None = None,
+        population: PopulationParams | None = None,
+        dynamics: DynamicsParams | None = None,
+        costs: CostParams | None = None,
+        rng: int | None = None,
+    ):
+        if rng is None:
+            rng = int(np.random.SeedSequence().entropy % (2**63))
+        if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
+            raise TypeError(f"rng must be an int seed or None, got {type(rng).__name__}")
+        params = ModelParams(
+            n_graduates=n_graduates,
+            weeks=weeks,
+            seed=int(rng),
+            strategy=strategy or StrategyParams(),
+            population=population or PopulationParams(),
+            dynamics=dynamics or DynamicsParams(),
+            costs=costs or default_costs(),
+        )
+        validate(params)  # before any work: a clear error naming the parameter
+        super().__init__(rng=int(rng))
+        self.params = params
+        self.seed = int(rng)
+        self.week = 0
+
+        dyn = params.dynamics
+        self.graduates = create_graduates(
+            n_graduates, params.population, dyn, stream(self.seed, "population"), stream(self.seed, "course")
+        )
+        Graduate.create_agents(self, n_graduates, np.arange(n_graduates))
+        self.health = HealthEvents(dyn.health, stream(self.seed, "health"))
+        self.ledger = CostLedger(params.costs, dyn.outcomes, n_graduates)
+        self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
+        strategy = params.strategy
+        self.channels: dict[str, SupportChannel] = {
+            name: cls(self, getattr(strategy, name), getattr(dyn, name), stream(self.seed, name))
+            for name, cls in CHANNELS.items()
+        }
+        self.active_channels = [c for name, c in self.channels.items() if getattr(strategy, name).enabled]
+        self._support = "not started"  # -> "running" -> "ended"
+        self.channel_results: dict[str, float] = {}
+        self._update_channel_results()
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters(list(self.channel_results)))
+        self.datacollector.collect(self)
+
+    @classmethod
+    def from_params(cls, params: ModelParams) -> SelfManagementModel:
+        """Build a model from a complete :class:`~sim.params.ModelParams` (e.g. from a config)."""
+        return cls(
+            params.n_graduates,
+            params.weeks,
+            strategy=params.strategy,
+            population=params.population,
+            dynamics=params.dynamics,
+            costs=params.costs,
+            rng=params.seed,
+        )
+
+    # --- one week -----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One week, in the order of the class docstring."""
+        self.week += 1
+        week, g, dyn, strategy = self.week, self.graduates, self.params.dynamics, self.params.strategy
+        g.contacted[:] = False
+        g.social_contact[:] = False
+        for channel in self.channels.values():
+            channel.begin_week()
+
+        self.health.step(g)  # 1. health events
+        self.ledger.add("planned_care", self.health.planned_contacts * self.ledger.planned_contact_gbp, week)
+        self.ledger.add(
+            "urgent_care", self.health.unplanned_contacts * self.ledger.unit_gbp["urgent_care_attendance"], week
+        )
+
+        support_on = strategy.active(week)  # 2. support
+        if support_on and self._support == "not started":
+            self._support = "running"
+            offered = offers(g, strategy)
+            for channel in self.active_channels:
+                channel.offer(offered[channel.name], week)
+        elif not support_on and self._support == "running":
+            self._support = "ended"
+            for channel in self.active_channels:
+                channel.close()
+        if support_on:
+            for channel in self.active_channels:
+                channel.step(week)
+
+        retention.retain(g, week, dyn.retention)  # 3. retention
+        connectedness.drift(g, dyn.connectedness)  # 4. connectedness
+
+        if support_on:  # 5. engagement
+            for channel in self.active_channels:
+                channel.engage(week)
+
+        self.ledger.add_qalys(float(g.gain.sum()), week)  # 6. record
+        self._update_channel_results()
+        self.datacollector.collect(self)
+        if week >= self.params.weeks:
+            self.running = False
+
+    def run(self) -> SelfManagementModel:
+        """Run to the horizon (``weeks``); returns the model for chaining."""
+        while self.running:
+            self.step()
+        return self
+
+    def _update_channel_results(self) -> None:
+        for channel in self.channels.values():
+            self.channel_results.update(channel.results())
+
+    # --- results ------------------------------------------------------------------------------
+
+    def weekly_table(self) -> pd.DataFrame:
+        """One row per recorded week (0..week), column ``week`` and every reporter."""
+        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df.insert(0, "week", np.arange(len(df)))
+        return df
+
+    def graduate_table(self) -> pd.DataFrame:
+        """One row per graduate: who they are, where they ended, and their contacts per channel."""
+        g = self.graduates
+        table = {
+            "graduate_id": np.arange(g.n),
+            "cohort": g.cohort,
+            "baseline": g.baseline,
+            "sessions_attended": g.sessions_attended,
+            "capability_final": g.capability,
+            "gain_final": g.gain,
+            "habit_final": g.habit,
+            "connectedness_final": g.connectedness,
+            "group_averse": g.group_averse,
+            "online_access": g.online_access,
+            "lonely_at_baseline": g.lonely_at_baseline,
+            "age_band": g.age_band,
+        }
+        for name, channel in self.channels.items():
+            table[f"contacts_{name}"] = channel.contacts
+        return pd.DataFrame(table)
+
+    def params_dict(self) -> dict:
+        """The parameters of this run as plain data (enums as their values)."""
+        return dataclasses.asdict(self.params, dict_factory=_plain_dict)
+
+
+def _plain_dict(items):
+    return {k: (v.value if hasattr(v, "value") and not isinstance(v, (int, float)) else v) for k, v in items}

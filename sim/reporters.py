@@ -1,0 +1,124 @@
+"""Weekly outcomes: small module-level functions of the model, shared by the DataCollector, the
+dashboard, the notebooks and the reports.
+
+Every reporter is vectorised over all graduates. Channel outcomes are computed once a week by
+the model (``model.channel_results``) and read here, so every strategy's table has the same
+columns (zeros for channels the strategy does not offer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .costs import CATEGORIES
+
+if TYPE_CHECKING:
+    from .model import SelfManagementModel
+
+
+def mean_gain_sd(model: SelfManagementModel) -> float:
+    """Mean capability above baseline, SD units: the course's effect still held."""
+    return float(model.graduates.gain.mean())
+
+
+def share_self_managing(model: SelfManagementModel) -> float:
+    """Share of graduates whose gain is at least the self-managing threshold."""
+    return float(np.mean(model.graduates.gain >= model.params.dynamics.retention.self_managing_threshold_sd))
+
+
+def mean_habit(model: SelfManagementModel) -> float:
+    return float(model.graduates.habit.mean())
+
+
+def mean_connectedness(model: SelfManagementModel) -> float:
+    return float(model.graduates.connectedness.mean())
+
+
+def share_lonely(model: SelfManagementModel) -> float:
+    """Share whose connectedness is below the lonely threshold this week."""
+    g = model.graduates
+    return float(np.mean(g.connectedness < model.params.dynamics.connectedness.lonely_threshold))
+
+
+def flare_ups(model: SelfManagementModel) -> float:
+    return float(model.health.flare_ups)
+
+
+def self_managed_events(model: SelfManagementModel) -> float:
+    """Flare-ups managed without a service contact this week."""
+    return float(model.health.self_managed)
+
+
+def planned_contacts(model: SelfManagementModel) -> float:
+    return float(model.health.planned_contacts)
+
+
+def unplanned_contacts(model: SelfManagementModel) -> float:
+    return float(model.health.unplanned_contacts)
+
+
+def cost_per_graduate_gbp(model: SelfManagementModel, category: str) -> float:
+    """Cumulative undiscounted cost of ``category`` per graduate since week 0, GBP."""
+    return model.ledger.per_graduate(category)
+
+
+def cost_total_per_graduate_gbp(model: SelfManagementModel) -> float:
+    return model.ledger.total_gbp / model.ledger.n
+
+
+def cost_discounted_per_graduate_gbp(model: SelfManagementModel) -> float:
+    return model.ledger.discounted_gbp / model.ledger.n
+
+
+def qalys_gained_per_graduate(model: SelfManagementModel) -> float:
+    """Cumulative discounted QALYs gained per graduate over having no gain since week 0."""
+    return model.ledger.qalys / model.ledger.n
+
+
+def channel_result(model: SelfManagementModel, key: str) -> float:
+    return model.channel_results[key]
+
+
+#: Subgroups reported separately: name -> (array name, label when true, label when false).
+SUBGROUPS = {
+    "group_averse": ("group_averse", "group_averse", "not_group_averse"),
+    "online": ("online_access", "online", "offline"),
+    "lonely": ("lonely_at_baseline", "lonely", "not_lonely"),
+}
+
+
+def _subgroup_mean(model: SelfManagementModel, array: str, value: bool, what: str) -> float:
+    g = model.graduates
+    mask = getattr(g, array) == value
+    if not mask.any():
+        return float("nan")
+    gain = g.gain[mask]
+    if what == "mean_gain_sd":
+        return float(gain.mean())
+    return float(np.mean(gain >= model.params.dynamics.retention.self_managing_threshold_sd))
+
+
+def model_reporters(channel_keys: list[str]) -> dict[str, Callable]:
+    """All weekly reporters by column name, for ``mesa.DataCollector(model_reporters=...)``."""
+    reporters: dict[str, Callable] = {
+        f.__name__: f
+        for f in (mean_gain_sd, share_self_managing, mean_habit, mean_connectedness, share_lonely)
+    }
+    for what in ("mean_gain_sd", "share_self_managing"):
+        for array, yes, no in SUBGROUPS.values():
+            reporters[f"{what}_{yes}"] = partial(_subgroup_mean, array=array, value=True, what=what)
+            reporters[f"{what}_{no}"] = partial(_subgroup_mean, array=array, value=False, what=what)
+    for key in channel_keys:
+        reporters[key] = partial(channel_result, key=key)
+    for f in (flare_ups, self_managed_events, planned_contacts, unplanned_contacts):
+        reporters[f.__name__] = f
+    for category in CATEGORIES:
+        reporters[f"cost_{category}_gbp"] = partial(cost_per_graduate_gbp, category=category)
+    reporters["cost_total_gbp"] = cost_total_per_graduate_gbp
+    reporters["cost_total_discounted_gbp"] = cost_discounted_per_graduate_gbp
+    reporters["qalys_gained"] = qalys_gained_per_graduate
+    return reporters

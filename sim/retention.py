@@ -1,0 +1,80 @@
+"""Retention of the course's gains: decay, consolidation, reinforcement with spacing (design.md).
+
+* Decay: ``transient`` shrinks each week, faster for isolated people
+  (``isolation_factor = 1 + isolation_effect * (1 - connectedness)``), with an exponential or a
+  power-law shape.
+* Consolidation: practice (``habit``) turns a share of ``transient`` into ``persistent`` each week;
+  ``persistent`` decays very slowly.
+* Reinforcement: a contact recovers a share of the gap to the ceiling, scaled by the spacing effect,
+  and builds habit.
+
+Without a contact, the total gain ``transient + persistent`` can only fall or stay: decay removes,
+consolidation only moves gain from one part to the other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import DecayShape, RetentionParams
+from .population import Graduates
+
+
+def spacing(gap_weeks: np.ndarray, params: RetentionParams) -> np.ndarray:
+    """Effect of a contact relative to the best spacing, given the weeks since the last contact.
+
+    ``floor + (1 - floor) * (g / g*) * exp(1 - g / g*)``: rises to 1 at the optimal gap ``g*`` and
+    falls for longer gaps (the spacing effect), never below ``floor``: a contact after a long gap
+    still helps, and helps most in absolute terms because more has been lost.
+    """
+    x = np.asarray(gap_weeks, dtype=float) / params.spacing_optimal_gap_weeks
+    return params.spacing_floor + (1.0 - params.spacing_floor) * x * np.exp(1.0 - x)
+
+
+def reinforce(
+    g: Graduates,
+    who: np.ndarray,
+    week: int,
+    params: RetentionParams,
+    efficacy: np.ndarray | float,
+    habit_multiplier: float = 1.0,
+    doses: np.ndarray | int = 1,
+) -> None:
+    """Apply ``doses`` contacts to graduates ``who`` (indices) this week.
+
+    Each dose recovers ``efficacy * spacing(gap)`` of the gap between the gain and ``max_gain_sd``
+    (diminishing returns near the ceiling, more for those who lost most) and adds habit
+    ``habit_gain_per_contact * habit_multiplier * (1 - habit)``. ``k`` doses at once compound:
+    ``1 - (1 - e)^k`` of the gap.
+    """
+    if who.size == 0:
+        return
+    gap = week - g.last_contact_week[who]
+    share = np.clip(np.asarray(efficacy) * spacing(gap, params), 0.0, 1.0)
+    doses = np.asarray(doses)
+    recovered = 1.0 - (1.0 - share) ** doses
+    headroom = np.maximum(params.max_gain_sd - (g.transient[who] + g.persistent[who]), 0.0)
+    g.transient[who] += recovered * headroom
+    hg = min(params.habit_gain_per_contact * habit_multiplier, 1.0)
+    g.habit[who] = 1.0 - (1.0 - g.habit[who]) * (1.0 - hg) ** doses
+    g.last_contact_week[who] = week
+    if hg > 0.0:  # practice, not just information: habit does not fade this week
+        g.contacted[who] = True
+
+
+def retain(g: Graduates, week: int, params: RetentionParams) -> None:
+    """One week of decay, consolidation and habit loss for everyone (step 3 of the week)."""
+    isolation = 1.0 + params.isolation_effect * (1.0 - g.connectedness)
+    if params.decay_shape is DecayShape.exponential:
+        keep = np.exp(-params.decay_rate_per_week * isolation)
+    else:
+        age = week - g.last_contact_week  # weeks since the last contact (0 if contacted this week)
+        b = params.power_law_b_per_week
+        keep = ((1.0 + b * (age + 1)) / (1.0 + b * age)) ** (-params.power_law_psi * isolation)
+    g.transient *= keep
+    consolidated = params.consolidation_rate_per_week * g.habit * g.transient
+    g.transient -= consolidated
+    g.persistent *= np.exp(-params.persistent_decay_rate_per_week)
+    g.persistent += consolidated
+    # habit fades for those who did not practise with anyone this week
+    g.habit[~g.contacted] *= np.exp(-params.habit_decay_rate_per_week)

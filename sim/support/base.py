@@ -1,0 +1,120 @@
+"""The interface every support channel shares, and the engagement states of a graduate.
+
+A channel owns its parameters (the strategy's lever block and the behaviour block), its state
+(one engagement status per graduate, contact counts) and its results for the week. The model calls,
+in the order of the week (see :class:`sim.model.SelfManagementModel`):
+
+* ``offer(mask)`` once, in the first week of support: who is offered it, who takes it up;
+* ``step(week)`` every week of support: who is reached, who takes part, what each contact adds;
+* ``engage(week)`` every week of support: who leaves; groups close; volunteers leave;
+* ``close()`` once, when support ends: everyone still enrolled leaves.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import connectedness, retention
+from ..params import ContactEffect
+
+if TYPE_CHECKING:
+    from ..model import SelfManagementModel
+
+
+class Engagement(IntEnum):
+    """A graduate's state in one channel; every graduate is in exactly one per channel."""
+
+    NOT_OFFERED = 0  # the strategy does not offer them this channel (or not yet)
+    DECLINED = 1  # offered, but never took it up (or cannot: no phone, not online)
+    ENROLLED = 2  # taking part: on the group's register, on the call list, a forum member
+    LEFT = 3  # took part, then left (dropped out, group closed, support ended)
+
+
+class SupportChannel:
+    """Base class: engagement status and contact bookkeeping shared by every channel."""
+
+    name = "channel"
+    cost_category = "channel"
+
+    def __init__(self, model: SelfManagementModel, lever: Any, behaviour: Any, rng: np.random.Generator):
+        self.model = model
+        self.lever = lever
+        self.behaviour = behaviour
+        self.rng = rng
+        n = model.graduates.n
+        self.status = np.zeros(n, dtype=np.int8)
+        self.contacts = np.zeros(n, dtype=np.int32)  # contacts per graduate, since week 0
+        self.contacts_this_week = 0
+        self.reached_this_week = 0  # graduates with at least one contact this week
+        self.first_week: int | None = None
+
+    @property
+    def enrolled(self) -> np.ndarray:
+        return self.status == Engagement.ENROLLED
+
+    def begin_week(self) -> None:
+        self.contacts_this_week = 0
+        self.reached_this_week = 0
+
+    def offer(self, offered: np.ndarray, week: int) -> None:
+        """Offer the channel to ``offered``; those who take it up become ENROLLED."""
+        self.first_week = week
+        takes_up = offered & self.takes_up(offered)
+        self.status[offered] = Engagement.DECLINED
+        self.status[takes_up] = Engagement.ENROLLED
+
+    def takes_up(self, offered: np.ndarray) -> np.ndarray:
+        """Boolean mask of graduates who take the channel up if offered (override per channel)."""
+        raise NotImplementedError
+
+    def step(self, week: int) -> None:
+        raise NotImplementedError
+
+    def engage(self, week: int) -> None:
+        """Leaving; default: nothing."""
+
+    def close(self) -> None:
+        """Support has ended: everyone still taking part leaves."""
+        self.status[self.enrolled] = Engagement.LEFT
+
+    def leave(self, who: np.ndarray) -> None:
+        self.status[who] = Engagement.LEFT
+
+    def deliver(
+        self,
+        who: np.ndarray,
+        week: int,
+        effect: ContactEffect,
+        efficacy_multiplier: np.ndarray | float = 1.0,
+        doses: np.ndarray | int = 1,
+        social: bool = True,
+    ) -> None:
+        """Contacts for graduates ``who`` (indices): reinforce gains, build habit, connect."""
+        if who.size == 0:
+            return
+        g, dyn = self.model.graduates, self.model.params.dynamics
+        retention.reinforce(
+            g, who, week, dyn.retention, effect.efficacy * np.asarray(efficacy_multiplier),
+            effect.habit_multiplier, doses,
+        )
+        if social:
+            connectedness.connect(g, who, effect.connectedness_gain, doses)
+        n_doses = np.broadcast_to(np.asarray(doses), who.shape)
+        self.contacts[who] += n_doses.astype(np.int32)
+        self.contacts_this_week += int(n_doses.sum())
+        self.reached_this_week += who.size
+
+    def spend(self, gbp: float, week: int) -> None:
+        self.model.ledger.add(self.cost_category, gbp, week)
+
+    def results(self) -> dict[str, float]:
+        """This week's channel outcomes, for the reporters (shares are of all graduates)."""
+        n = self.status.size
+        return {
+            f"{self.name}_enrolled_share": float(np.count_nonzero(self.enrolled)) / n,
+            f"{self.name}_active_share": self.reached_this_week / n,
+            f"{self.name}_contacts": float(self.contacts_this_week),
+        }

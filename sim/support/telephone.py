@@ -1,0 +1,84 @@
+"""Scheduled telephone support (design.md, 'Telephone').
+
+Who: graduates with a phone who accept calls when offered. How often: a call is due every
+``interval_weeks`` after the last answered one. Capacity: at most
+``calls_per_week_per_100_graduates`` calls a week; when more are due, those waiting longest are
+called first and the rest wait, which stretches their gap. A call is answered with
+``answer_prob``; an unanswered one stays due. After ``max_missed_calls`` unanswered calls in a row
+a graduate is dropped from the list.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..params import Caller
+from .base import SupportChannel
+
+
+class TelephoneSupport(SupportChannel):
+    name = "telephone"
+    cost_category = "telephone"
+
+    def __init__(self, model, lever, behaviour, rng):
+        super().__init__(model, lever, behaviour, rng)
+        n = self.status.size
+        self.last_call_week = np.zeros(n, dtype=np.int64)  # week of the last answered call
+        self.missed = np.zeros(n, dtype=np.int64)  # unanswered calls in a row
+        self.capacity = math.floor(n * lever.calls_per_week_per_100_graduates / 100.0 + 1e-9)
+        self.volunteers = (
+            math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller is Caller.peer else 0
+        )
+        self.calls_made = self.calls_unanswered = self.calls_waiting = 0
+
+    def takes_up(self, offered):
+        return self.model.graduates.phone_access & (self.rng.random(offered.size) < self.behaviour.join_prob)
+
+    def offer(self, offered, week):
+        super().offer(offered, week)
+        self.last_call_week[:] = week - self.lever.interval_weeks  # the first call is due at once
+        self.spend(self.volunteers * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+
+    def step(self, week):
+        b = self.behaviour
+        due = np.flatnonzero(self.enrolled & (week - self.last_call_week >= self.lever.interval_weeks))
+        if due.size > self.capacity:  # longest wait first, ties in random order
+            order = np.lexsort((self.rng.random(due.size), self.last_call_week[due]))
+            called = due[order[: self.capacity]]
+        else:
+            called = due
+        answered_mask = self.rng.random(called.size) < b.answer_prob
+        answered, unanswered = called[answered_mask], called[~answered_mask]
+        multiplier = b.professional_efficacy_multiplier if self.lever.caller is Caller.professional else 1.0
+        self.deliver(answered, week, b.effect, multiplier)
+        self.last_call_week[answered] = week
+        self.missed[answered] = 0
+        self.missed[unanswered] += 1
+        self.calls_made, self.calls_unanswered = called.size, unanswered.size
+        self.calls_waiting = due.size - called.size
+        unit = self.model.ledger.unit_gbp
+        per_call = unit["peer_call"] if self.lever.caller is Caller.peer else unit["professional_call"]
+        replaced = self.volunteers * self.model.params.dynamics.peer_group.volunteer_leave_prob_per_week
+        self.spend(called.size * per_call + replaced * unit["volunteer_training_per_volunteer"], week)
+
+    def engage(self, week):
+        members = np.flatnonzero(self.enrolled)
+        leaves = self.rng.random(members.size) < self.behaviour.leave_prob_per_week
+        leaves |= self.missed[members] >= self.behaviour.max_missed_calls
+        self.leave(members[leaves])
+
+    def results(self):
+        r = super().results()
+        r.update(
+            calls_made=float(self.calls_made),
+            calls_unanswered=float(self.calls_unanswered),
+            calls_waiting=float(self.calls_waiting),
+            call_capacity=float(self.capacity),
+        )
+        return r
+
+    def begin_week(self):
+        super().begin_week()
+        self.calls_made = self.calls_unanswered = self.calls_waiting = 0
