@@ -385,6 +385,7 @@ class CostParams:
 
     price_year: int = count(2024, lo=1990, hi=2100)
     inflation_index: dict[int, float] = field(default_factory=dict)
+    inflation_index_source: str = ""
     items: dict[str, CostItem] = field(default_factory=dict)
     planned_contact_mix: dict[str, float] = field(default_factory=dict)
 
@@ -554,6 +555,10 @@ def default_costs() -> CostParams:
     return CostParams(
         price_year=2024,
         inflation_index={2010: 267.0, 2013: 289.1, 2024: 389.0},
+        inflation_index_source=(
+            "assumed: approximate NHS cost inflation (PSSRU HCHS pay and prices index / NHSCII); "
+            "replace with the published series"
+        ),
         items=items,
         planned_contact_mix={
             "gp_surgery_consultation": 0.5,

@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`. Each sets itself up on a fresh machine.
+# Override the interpreter with `make test PYTHON=/path/to/python3.12`.
+PYTHON ?=
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8765
+TEST_ARGS ?=
+
+.PHONY: run test venv dev bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+$(PY):
+	@py=$$(sh scripts/find-python.sh "$(PYTHON)") || exit 1; \
+	echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+	  { echo "error: $(VENV) uses a Python older than 3.12; delete it and rerun"; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed  ## create .venv and install the package
+dev: $(VENV)/.installed-dev  ## create .venv and install the package with test tools
+
+run: venv  ## run the main job and print where the outputs are
+	$(PY) -m experiments.run hydra.run.dir=outputs/main
+
+test: dev  ## run the whole test suite
+	$(PY) -m pytest $(TEST_ARGS)
+
+bench: venv  ## print model speed figures
+	$(PY) benchmarks/bench_model.py
+
+clean:  ## remove the virtual environment and outputs
+	rm -rf $(VENV) outputs multirun

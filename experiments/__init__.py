@@ -1,0 +1,1 @@
+"""Hydra entry points: build a model from a config, run it, write tidy outputs, make reports."""

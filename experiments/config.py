@@ -1,0 +1,76 @@
+"""The Hydra side of the parameters: the typed schema, composing configs, turning them into
+:class:`sim.params.ModelParams`.
+
+The schema is the dataclasses of :mod:`sim.params` registered in Hydra's ConfigStore, so a YAML
+file or an override with an unknown key or a wrong type fails while composing, before any work;
+:func:`sim.params.validate` then checks every range with one clear line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from sim.params import ModelParams, validate
+
+#: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
+#: the package, so ``python -m experiments.run`` and the installed console script find it alike.
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+@dataclass
+class RunConfig(ModelParams):
+    """Schema of ``configs/config.yaml``: the model's parameters (the keys of ModelParams)."""
+
+
+def register_schema() -> None:
+    ConfigStore.instance().store(name="run_schema", node=RunConfig)
+
+
+register_schema()
+
+
+def check_config_dir() -> Path:
+    if not (CONFIG_DIR / "config.yaml").is_file():
+        raise SystemExit(
+            f"error: configs not found at {CONFIG_DIR}; install the project from its source tree "
+            "(pip install -e .) so that the top-level configs/ folder sits beside experiments/"
+        )
+    return CONFIG_DIR
+
+
+def compose_config(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
+    """Compose the config as the command line would (for notebooks and tests)."""
+    with initialize_config_dir(config_dir=str(check_config_dir()), version_base="1.3"):
+        return compose(config_name=config_name, overrides=list(overrides or []))
+
+
+def to_params(cfg: DictConfig) -> ModelParams:
+    """The validated model parameters of a composed config (raises sim.ParameterError)."""
+    run = OmegaConf.to_object(cfg)
+    fields = {name: getattr(run, name) for name in ModelParams.__dataclass_fields__}
+    return validate(ModelParams(**fields))
+
+
+def load_params(overrides: list[str] | None = None) -> ModelParams:
+    """Compose and validate in one go: ``load_params(["strategy=peer_group", "n_graduates=500"])``."""
+    return to_params(compose_config(overrides))
+
+
+def model_config(cfg: DictConfig) -> dict:
+    """The resolved model part of a config as plain data (no ``hydra`` node)."""
+    data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    data.pop("hydra", None)
+    return data
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """A short, stable hash of the resolved model config: it identifies a run's inputs."""
+    text = json.dumps(model_config(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,94 @@
+"""Figures of one run, readable without the code: labelled axes with units, plain-word titles,
+a colour-blind-safe palette (Okabe-Ito)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.costs import CATEGORIES  # noqa: E402
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
+
+CHANNEL_LABELS = {
+    "peer_group": "Peer support group",
+    "telephone": "Telephone support",
+    "online": "Online group",
+    "booster": "Booster course",
+    "newsletter": "Newsletter",
+}
+
+COST_LABELS = {
+    "course": "The course",
+    "peer_group": "Peer groups",
+    "telephone": "Telephone",
+    "online": "Online group",
+    "booster": "Booster",
+    "newsletter": "Newsletter",
+    "planned_care": "GP and nurse visits",
+    "urgent_care": "Urgent care",
+}
+
+
+def plot_trajectories(weekly: pd.DataFrame, title: str, threshold_sd: float) -> plt.Figure:
+    """Four panels: who is self-managing (overall and groups at risk), the mean gain, who takes
+    part in each channel, and the cumulative cost per graduate."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    weeks = weekly["week"]
+
+    ax = axes[0, 0]
+    for (col, label), colour in zip(
+        [
+            ("share_self_managing", "Everyone"),
+            ("share_self_managing_group_averse", "People who find groups difficult"),
+            ("share_self_managing_offline", "People not online"),
+            ("share_self_managing_lonely", "People lonely before the course"),
+        ],
+        OKABE_ITO[:1] + OKABE_ITO[5:8],
+    ):
+        ax.plot(weeks, 100 * weekly[col], label=label, color=colour, lw=2 if label == "Everyone" else 1.3)
+    ax.set(ylabel="% self-managing", xlabel="Weeks after the course", ylim=(0, 100),
+           title=f"Still self-managing (gain of at least {threshold_sd:g} SD)")
+    ax.legend(frameon=False, fontsize=8)
+
+    ax = axes[0, 1]
+    ax.plot(weeks, weekly["mean_gain_sd"], color=OKABE_ITO[0], lw=2, label="Mean gain")
+    ax.axhline(threshold_sd, color="grey", ls="--", lw=1, label="Self-managing threshold")
+    ax.set(ylabel="Gain over pre-course level (SD)", xlabel="Weeks after the course",
+           title="What the course gave, and what is left of it")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8)
+
+    ax = axes[1, 0]
+    shown = False
+    for (name, label), colour in zip(CHANNEL_LABELS.items(), OKABE_ITO[1:]):
+        col = f"{name}_enrolled_share"
+        if col in weekly and weekly[col].max() > 0:
+            ax.plot(weeks, 100 * weekly[col], label=label, color=colour, lw=1.8)
+            shown = True
+    if not shown:
+        ax.text(0.5, 0.5, "No follow-on support offered", ha="center", va="center", transform=ax.transAxes)
+    ax.set(ylabel="% of graduates taking part", xlabel="Weeks after the course", ylim=(0, 100),
+           title="Who takes part in follow-on support")
+    if shown:
+        ax.legend(frameon=False, fontsize=8)
+
+    ax = axes[1, 1]
+    present = [c for c in CATEGORIES if weekly[f"cost_{c}_gbp"].max() > 0]
+    ax.stackplot(
+        weeks,
+        [weekly[f"cost_{c}_gbp"] for c in present],
+        labels=[COST_LABELS[c] for c in present],
+        colors=[OKABE_ITO[(i + 1) % len(OKABE_ITO)] for i in range(len(present))],
+        alpha=0.85,
+    )
+    ax.set(ylabel="Cumulative cost per graduate (GBP)", xlabel="Weeks after the course",
+           title="What it costs, per graduate")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+
+    fig.suptitle(title, fontsize=13)
+    return fig
