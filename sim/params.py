@@ -511,13 +511,15 @@ def validate(params: ModelParams) -> ModelParams:
     for name in REQUIRED_COST_ITEMS:
         if name not in costs.items:
             raise ParameterError(f"costs.items.{name}", None, "is required: give value_gbp, price_year, source")
+    indexed = sorted(costs.inflation_index)
+    if costs.price_year not in costs.inflation_index:
+        raise ParameterError("costs.price_year", costs.price_year, f"must be a year of costs.inflation_index {indexed}")
     for name, item in costs.items.items():
-        for year in (item.price_year, costs.price_year):
-            if year not in costs.inflation_index:
-                raise ParameterError(
-                    f"costs.items.{name}.price_year", item.price_year,
-                    f"needs costs.inflation_index[{year}]; indexed years: {sorted(costs.inflation_index)}",
-                )
+        if item.price_year not in costs.inflation_index:
+            raise ParameterError(
+                f"costs.items.{name}.price_year", item.price_year,
+                f"must be a year of costs.inflation_index {indexed}",
+            )
     for year, index in costs.inflation_index.items():
         _check_number(f"costs.inflation_index[{year}]", index, {"lo": 0.0, "lo_open": True})
     mix = costs.planned_contact_mix
