@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from sim.params import ModelParams, validate
+from sim.params import ModelParams, ParameterError, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.
@@ -25,8 +27,36 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
 @dataclass
+class OutputOptions:
+    """What a run writes besides its weekly table and summary (sweeps turn the heavy ones off)."""
+
+    csv: bool = True  # weekly.csv beside weekly.parquet
+    graduates: bool = True  # graduates.parquet
+    plot: bool = True  # trajectories.png
+
+
+@dataclass
 class RunConfig(ModelParams):
-    """Schema of ``configs/config.yaml``: the model's parameters (the keys of ModelParams)."""
+    """Schema of ``configs/config.yaml``: the model's parameters plus how the run is organised.
+
+    ``seed`` is the base seed; the model's seed is derived from it and ``replicate``
+    (:func:`run_seed`), so every strategy in replicate r runs with the same seed.
+    """
+
+    replicate: int = 0
+    replicates: int = 1
+    outputs: OutputOptions = field(default_factory=OutputOptions)
+
+
+def run_seed(seed: int, replicate: int) -> int:
+    """The model's seed for replicate ``replicate`` of base ``seed`` (replicate 0 keeps ``seed``).
+
+    Deterministic, and independent across replicates (NumPy's SeedSequence spawning).
+    """
+    if replicate == 0:
+        return int(seed)
+    state = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate),)).generate_state(2, np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1]))
 
 
 def register_schema() -> None:
@@ -54,7 +84,13 @@ def compose_config(overrides: list[str] | None = None, config_name: str = "confi
 def to_params(cfg: DictConfig) -> ModelParams:
     """The validated model parameters of a composed config (raises sim.ParameterError)."""
     run = OmegaConf.to_object(cfg)
+    if run.replicate < 0:
+        raise ParameterError("replicate", run.replicate, "must be a whole number >= 0")
+    if run.replicates < 1:
+        raise ParameterError("replicates", run.replicates, "must be a whole number >= 1")
     fields = {name: getattr(run, name) for name in ModelParams.__dataclass_fields__}
+    if fields["seed"] is not None:
+        fields["seed"] = run_seed(fields["seed"], run.replicate)
     return validate(ModelParams(**fields))
 
 

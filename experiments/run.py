@@ -18,17 +18,22 @@ from pathlib import Path
 import hydra
 import matplotlib.pyplot as plt
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments.config import check_config_dir, config_hash, to_params
 from experiments.outputs import atomic_path, summarise, write_json, write_table, write_text
 from experiments.plots import plot_trajectories
+from experiments.sweep import run_in_sweep
 from sim.params import ParameterError
 
 
-def run_one(cfg: DictConfig, out_dir: Path) -> dict:
-    """Validate ``cfg``, run the model it describes and write every output into ``out_dir``."""
+def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> dict:
+    """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
+
+    ``summary.json`` is written last: its presence marks a finished run.
+    """
     params = to_params(cfg)  # raises ParameterError before any simulation
     started = time.perf_counter()
     model = sim.SelfManagementModel.from_params(params).run()
@@ -38,8 +43,16 @@ def run_one(cfg: DictConfig, out_dir: Path) -> dict:
     write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     weekly = model.weekly_table()
     write_table(out_dir / "weekly.parquet", weekly)
-    write_table(out_dir / "weekly.csv", weekly)
-    write_table(out_dir / "graduates.parquet", model.graduate_table())
+    if cfg.outputs.csv:
+        write_table(out_dir / "weekly.csv", weekly)
+    if cfg.outputs.graduates:
+        write_table(out_dir / "graduates.parquet", model.graduate_table())
+    if cfg.outputs.plot:
+        title = f"{params.strategy.label} - {params.population.label} ({params.n_graduates:,} graduates)"
+        fig = plot_trajectories(weekly, title, params.dynamics.retention.self_managing_threshold_sd)
+        with atomic_path(out_dir / "trajectories.png") as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+        plt.close(fig)
     summary = {
         "strategy": params.strategy.name,
         "population": params.population.name,
@@ -47,16 +60,14 @@ def run_one(cfg: DictConfig, out_dir: Path) -> dict:
         "weeks": params.weeks,
         **summarise(weekly, params.weeks),
         "seed": model.seed,
+        "base_seed": cfg.seed,
+        "replicate": cfg.replicate,
+        "overrides": list(overrides or []),
         "package_version": sim.__version__,
         "config_hash": config_hash(cfg),
         "model_seconds": round(seconds, 3),
     }
     write_json(out_dir / "summary.json", summary)
-    title = f"{params.strategy.label} - {params.population.label} ({params.n_graduates:,} graduates)"
-    fig = plot_trajectories(weekly, title, params.dynamics.retention.self_managing_threshold_sd)
-    with atomic_path(out_dir / "trajectories.png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
     return summary
 
 
@@ -75,10 +86,15 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
 def main(cfg: DictConfig) -> None:
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        run_in_sweep(cfg, out_dir, lambda c, d: run_one(c, d, overrides))
+        return
     try:
-        summary = run_one(cfg, out_dir)
+        summary = run_one(cfg, out_dir, overrides)
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

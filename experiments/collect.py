@@ -1,0 +1,214 @@
+"""Aggregate a sweep folder into tidy tables (runs at the end of every sweep, or on demand).
+
+    python -m experiments.collect SWEEP_DIR
+
+Writes into SWEEP_DIR:
+
+* ``results.parquet``: one row per run x week, with ``run_id``, ``seed``, ``replicate``,
+  ``strategy``, ``population``, every varied parameter and every weekly reporter. Built by
+  streaming one run at a time, so memory stays flat however many runs there are.
+* ``summary.csv``: per strategy, population and varied parameter, at weeks 26, 52 and 104 (or
+  the last week), for each main outcome: the mean and its 95% interval over replicates, and the
+  paired difference against ``course_only`` (same population, replicate and other parameters,
+  hence the same seed) with its 95% interval.
+* ``failures.csv`` when runs failed: each run's overrides and error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from experiments.outputs import atomic_path, summary_weeks, write_table
+from experiments.stats import mean_ci, paired_diff_ci
+
+#: Outcomes summarised per strategy (columns of the weekly table).
+SUMMARY_METRICS = (
+    "mean_gain_sd",
+    "share_self_managing",
+    "share_self_managing_group_averse",
+    "share_self_managing_offline",
+    "share_self_managing_lonely",
+    "share_lonely",
+    "cost_total_gbp",
+    "cost_total_discounted_gbp",
+    "qalys_gained",
+)
+COMPARATOR = "course_only"
+#: Overrides that organise a sweep rather than define a run's inputs.
+NOT_PARAMETERS = ("experiment", "replicates", "replicate", "seed", "strategy", "population")
+
+
+@dataclass
+class Collected:
+    sweep_dir: Path
+    runs: int
+    failures: int
+    summary: pd.DataFrame
+    parameters: list[str]
+
+
+def varied_parameters(overrides: list[str]) -> dict[str, object]:
+    """The run-defining overrides of a run as {dotted key: value}, sweep plumbing left out."""
+    params = {}
+    for item in overrides:
+        key, _, value = item.lstrip("+~").partition("=")
+        if key in NOT_PARAMETERS or key.startswith(("hydra", "outputs")):
+            continue
+        params[key] = yaml.safe_load(value) if value else None
+    return params
+
+
+def _run_dirs(sweep_dir: Path, marker: str) -> list[Path]:
+    return sorted(p.parent for p in (sweep_dir / "runs").glob(f"*/{marker}"))
+
+
+def collect(sweep_dir: Path | str) -> Collected:
+    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``."""
+    sweep_dir = Path(sweep_dir)
+    runs = _run_dirs(sweep_dir, "summary.json")
+    meta = []
+    for run in runs:
+        s = json.loads((run / "summary.json").read_text())
+        meta.append({
+            "run_id": run.name,
+            "seed": s["seed"],
+            "replicate": s.get("replicate", 0),
+            "strategy": s["strategy"],
+            "population": s["population"],
+            **varied_parameters(s.get("overrides", [])),
+        })
+    ids = pd.DataFrame(meta)
+    # parameters that differ between runs (constant overrides stay in results.parquet only)
+    parameters = [c for c in ids.columns if c not in ("run_id", "seed", "replicate", "strategy", "population")
+                  and ids[c].astype(str).nunique() > 1]
+
+    picked = []  # the weekly rows at the summary weeks: small, kept in memory
+    if runs:
+        with atomic_path(sweep_dir / "results.parquet") as tmp:
+            writer = None
+            for i, run in enumerate(runs):
+                weekly = pd.read_parquet(run / "weekly.parquet")
+                ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
+                table = pa.Table.from_pandas(pd.concat([ident, weekly], axis=1), preserve_index=False)
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(table.cast(schema))
+                weeks = summary_weeks(int(weekly["week"].iloc[-1]))
+                rows = weekly[weekly["week"].isin(weeks)][["week", *SUMMARY_METRICS]]
+                picked.append(pd.concat([ids.iloc[[i] * len(rows)].reset_index(drop=True),
+                                         rows.reset_index(drop=True)], axis=1))
+            writer.close()
+
+    summary = summarise_runs(pd.concat(picked, ignore_index=True), parameters) if picked else pd.DataFrame()
+    if not summary.empty:
+        write_table(sweep_dir / "summary.csv", summary)
+
+    failed = _run_dirs(sweep_dir, "error.json")
+    failures = []
+    for run in failed:
+        err = json.loads((run / "error.json").read_text())
+        failures.append({"run_id": run.name, "overrides": " ".join(err["overrides"]), "error": err["error"]})
+    if failures:
+        write_table(sweep_dir / "failures.csv", pd.DataFrame(failures))
+    else:
+        (sweep_dir / "failures.csv").unlink(missing_ok=True)
+    return Collected(sweep_dir, len(runs), len(failures), summary, parameters)
+
+
+def summarise_runs(rows: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
+    """Mean and 95% interval per group, and the paired difference against the comparator.
+
+    ``rows``: one row per run x summary week, with the id columns and the metric columns.
+    """
+    keys = ["strategy", "population", *parameters]
+    long = rows.melt(id_vars=[*keys, "replicate", "week"], value_vars=list(SUMMARY_METRICS),
+                     var_name="metric", value_name="value")
+    # the comparator run of each run: same population, replicate and non-strategy parameters
+    match = ["population", *[p for p in parameters if not p.startswith("strategy")], "replicate", "week", "metric"]
+    control = (long[long["strategy"] == COMPARATOR]
+               .drop_duplicates(subset=match)[[*match, "value"]]
+               .rename(columns={"value": "control"}))
+    long = long.merge(control, on=match, how="left")
+
+    out = []
+    for group, df in long.groupby([*keys, "week", "metric"], dropna=False, sort=True):
+        mean, low, high = mean_ci(df["value"])
+        paired = df.dropna(subset=["control"])
+        d_mean, d_low, d_high = (paired_diff_ci(paired["value"], paired["control"])
+                                 if len(paired) else (float("nan"),) * 3)
+        out.append((*group, len(df), mean, low, high, d_mean, d_low, d_high))
+    columns = [*keys, "week", "metric", "n_runs", "mean", "ci_low", "ci_high",
+               "diff_vs_course_only", "diff_ci_low", "diff_ci_high"]
+    return pd.DataFrame(out, columns=columns)
+
+
+#: The order strategies are listed in (others follow, alphabetically).
+STRATEGY_ORDER = ("course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
+
+
+def summary_table(
+    result: Collected, metric: str = "share_self_managing", scale: float = 100.0, digits: int = 1
+) -> pd.DataFrame:
+    """A readable table: one row per strategy (and population, parameters), one column per week."""
+    s = result.summary
+    if s.empty:
+        return s
+    s = s[s["metric"] == metric]
+    keys = ["strategy", "population", *result.parameters]
+
+    d = digits
+
+    def fmt(r):
+        text = f"{scale * r['mean']:.{d}f} ({scale * r['ci_low']:.{d}f} to {scale * r['ci_high']:.{d}f})"
+        if r["strategy"] != COMPARATOR and pd.notna(r["diff_vs_course_only"]):
+            text += (f"; {scale * r['diff_vs_course_only']:+.{d}f} "
+                     f"({scale * r['diff_ci_low']:+.{d}f} to {scale * r['diff_ci_high']:+.{d}f})")
+        return text
+
+    s = s.assign(cell=s.apply(fmt, axis=1), week=s["week"].map(lambda w: f"week {w}"))
+    table = s.pivot_table(index=keys, columns="week", values="cell", aggfunc="first", dropna=False)
+    table = table[sorted(table.columns, key=lambda c: int(c.split()[1]))]
+    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
+    order = sorted(range(len(table)), key=lambda i: (rank.get(table.index[i][0], len(rank)), table.index[i]))
+    return table.iloc[order]
+
+
+def print_summary(result: Collected) -> None:
+    print(f"\nCollected {result.runs} runs from {result.sweep_dir}"
+          + (f"; {result.failures} failed (see failures.csv)" if result.failures else ""))
+    if result.summary.empty:
+        return
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
+        for metric, scale, digits, title in (("share_self_managing", 100.0, 1, "% still self-managing"),
+                                             ("mean_gain_sd", 1.0, 3, "mean gain over baseline (SD)")):
+            print(f"\n{title}: mean (95% interval); difference from course only (95% interval, paired)")
+            print(summary_table(result, metric, scale, digits).to_string())
+    print(f"\nresults: {result.sweep_dir / 'results.parquet'}\nsummary: {result.sweep_dir / 'summary.csv'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.collect",
+        description="Aggregate a sweep folder into results.parquet, summary.csv and failures.csv.",
+    )
+    parser.add_argument("sweep_dir", type=Path, help="the sweep folder (hydra.sweep.dir), holding runs/")
+    args = parser.parse_args(argv)
+    if not (args.sweep_dir / "runs").is_dir():
+        print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
+        return 2
+    print_summary(collect(args.sweep_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Sweeps: the Hydra callback around a multirun, and what each run of a sweep does.
+
+A sweep is ``python -m experiments.run -m experiment=NAME [overrides]``. Around it:
+
+* at the start, :class:`SweepCallback` counts the runs and records them in ``sweep.json``;
+* each run (:func:`run_in_sweep`) is skipped when its folder already holds a finished run of the
+  same resolved config (so rerunning an interrupted sweep redoes only what is missing), records
+  a failure in ``error.json`` instead of stopping the sweep, and reports progress with an
+  estimate of the time left;
+* at the end, the callback aggregates the folder (:mod:`experiments.collect`).
+
+Run folders are ``SWEEP_DIR/runs/<overrides>``: named by the run's own overrides, so the same
+command finds the same folders again whatever the launcher and the order of the jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from experiments.config import config_hash
+from experiments.outputs import write_json
+
+PROGRESS = "progress.log"
+
+
+def sweep_jobs(config: DictConfig) -> list[list[str]]:
+    """The override lists of every job of the multirun ``config`` describes (as BasicSweeper does)."""
+    params = config.hydra.sweeper.get("params") or {}
+    overrides = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+class SweepCallback(Callback):
+    """Counts the runs before a sweep and aggregates its folder after it."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        jobs = sweep_jobs(config)
+        write_json(sweep_dir / "sweep.json", {
+            "runs": len(jobs),
+            "started": time.time(),
+            "overrides": list(config.hydra.overrides.task),
+        })
+        (sweep_dir / PROGRESS).write_text("")
+        print(f"Sweep of {len(jobs)} runs into {sweep_dir}", flush=True)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments.collect import collect, print_summary
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        result = collect(sweep_dir)
+        print_summary(result)
+
+
+def finished(out_dir: Path, digest: str) -> bool:
+    """Whether ``out_dir`` holds a finished run of the config with hash ``digest``."""
+    summary = out_dir / "summary.json"
+    if not summary.is_file():
+        return False
+    try:
+        return json.loads(summary.read_text()).get("config_hash") == digest
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
+    """One run of a sweep: skip if done, record a failure instead of raising; report progress.
+
+    ``run(cfg, out_dir)`` does the work. Returns "done", "skipped" or "failed".
+    """
+    started = time.perf_counter()
+    digest = config_hash(cfg)
+    if finished(out_dir, digest):
+        status = "skipped"
+    else:
+        (out_dir / "error.json").unlink(missing_ok=True)
+        try:
+            run(cfg, out_dir)
+            status = "done"
+        except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
+            write_json(out_dir / "error.json", {
+                "overrides": list(HydraConfig.get().overrides.task),
+                "error": f"{type(err).__name__}: {err}",
+                "traceback": traceback.format_exc(),
+                "config_hash": digest,
+            })
+            status = "failed"
+    _report_progress(out_dir, status, time.perf_counter() - started)
+    return status
+
+
+def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
+    """Append this run to the sweep's progress log and print runs done, out of total, and time left."""
+    sweep_dir = Path(HydraConfig.get().sweep.dir)
+    try:
+        info = json.loads((sweep_dir / "sweep.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        info = {"runs": None, "started": None}
+    line = f"{status}\t{seconds:.3f}\t{out_dir.name}\n"
+    fd = os.open(sweep_dir / PROGRESS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())  # one small O_APPEND write: atomic between parallel jobs
+    finally:
+        os.close(fd)
+    lines = (sweep_dir / PROGRESS).read_text().splitlines()
+    done, total = len(lines), info.get("runs")
+    failed = sum(1 for x in lines if x.startswith("failed"))
+    skipped = sum(1 for x in lines if x.startswith("skipped"))
+    left = ""
+    if total and info.get("started") and done < total:
+        elapsed = time.time() - info["started"]
+        left = f", about {_clock(elapsed / done * (total - done))} left"
+    extra = ", ".join(f"{n} {word}" for n, word in ((skipped, "skipped"), (failed, "failed")) if n)
+    print(f"[{done}/{total or '?'}] {status} {out_dir.name} in {seconds:.1f} s"
+          f"{' (' + extra + ')' if extra else ''}{left}", flush=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
