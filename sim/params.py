@@ -17,7 +17,9 @@ Three kinds of parameter are kept apart (EMA Workbench's levers / uncertainties)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import typing
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Optional
@@ -119,7 +121,7 @@ class PopulationParams:
     severity_mean: float = prob(0.5)
     severity_concentration: float = positive(4.0)
     course_attendance_prob_mean: float = prob(
-        0.75, "mean probability of attending each of the 6 course sessions (75% attend >= 4)"
+        0.733, "mean probability of attending each of the 6 course sessions: 75% attend >= 4 (beta-binomial)"
     )
     course_attendance_concentration: float = positive(6.0)
     cohort_size_min: int = count(12, lo=1, doc="course cohorts have 12 to 16 people")
@@ -170,7 +172,7 @@ class BoosterParams:
     """A one-off short repeat of the course at a set week."""
 
     enabled: bool = False
-    week: int = count(26, lo=0, doc="the week the booster is held")
+    week: int = count(26, lo=1, doc="the week the booster is held (1 = the first week after the course)")
     sessions: int = count(2, lo=1, hi=6, doc="number of booster sessions")
 
 
@@ -452,12 +454,23 @@ def _check_number(key: str, value: Any, meta: dict) -> None:
         raise ParameterError(key, value, f"must be {kind} {rng}")
 
 
+@functools.cache
+def _enum_fields(cls: type) -> dict[str, type[Enum]]:
+    hints = typing.get_type_hints(cls)
+    return {name: t for name, t in hints.items() if isinstance(t, type) and issubclass(t, Enum)}
+
+
 def _walk(obj: Any, prefix: str) -> None:
-    """Check every ranged field of a (nested) parameter dataclass."""
+    """Check every ranged field of a (nested) parameter dataclass, and every enum's value."""
+    enums = _enum_fields(type(obj))
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(value):
+        if f.name in enums:
+            allowed = [m.value for m in enums[f.name]]
+            if value not in allowed:  # str enums equal their values, so "tailored" is fine
+                raise ParameterError(key, value, f"must be one of {allowed}")
+        elif dataclasses.is_dataclass(value):
             _walk(value, key + ".")
         elif isinstance(value, dict):
             for k, v in value.items():
@@ -502,6 +515,10 @@ def validate(params: ModelParams) -> ModelParams:
             "strategy.booster.week", strat.booster.week,
             f"must fall within support (strategy.start_week={strat.start_week}, "
             f"strategy.end_week={strat.end_week})",
+        )
+    if strat.booster.enabled and strat.booster.week > params.weeks:
+        raise ParameterError(
+            "strategy.booster.week", strat.booster.week, f"must be <= weeks ({params.weeks}), or the booster never happens"
         )
     if params.dynamics.course.sessions > 0 and strat.booster.sessions > params.dynamics.course.sessions:
         raise ParameterError(

@@ -40,6 +40,7 @@ class Graduates:
     cohort: np.ndarray  # int: the course cohort graduated with
     sessions_attended: np.ndarray  # int: course sessions attended (of 6)
     lonely_at_baseline: np.ndarray  # bool: usual connectedness below the lonely threshold
+    transient_age: np.ndarray  # weeks: gain-weighted mean age of the transient gain (power-law decay)
     last_contact_week: np.ndarray  # int: week of the last reinforcing contact (0 = the course)
     contacted: np.ndarray  # bool: had any reinforcing contact this week
     social_contact: np.ndarray  # bool: had a contact with other people this week
@@ -132,7 +133,8 @@ def create_graduates(
     sessions = course_rng.binomial(course.sessions, attend_p)
     dose = sessions / course.sessions
     gain = course.immediate_gain_mean_sd * dose * (1.0 - course.low_baseline_gain_boost * baseline)
-    gain = np.maximum(gain + course.immediate_gain_spread_sd * dose * course_rng.standard_normal(n), 0.0)
+    gain = gain + course.immediate_gain_spread_sd * dose * course_rng.standard_normal(n)
+    gain = np.clip(gain, 0.0, dynamics.retention.max_gain_sd)  # the ceiling holds from week 0
     # six weeks of practice: the same habit gain per session as per follow-on contact
     habit = 1.0 - (1.0 - dynamics.retention.habit_gain_per_contact) ** sessions
     conn = conn_base + course.connectedness_boost * dose * (1.0 - conn_base)
@@ -154,6 +156,7 @@ def create_graduates(
         cohort=cohort,
         sessions_attended=sessions,
         lonely_at_baseline=conn_base < dynamics.connectedness.lonely_threshold,
+        transient_age=np.zeros(n),
         last_contact_week=np.zeros(n, dtype=np.int64),
         contacted=np.zeros(n, dtype=bool),
         social_contact=np.zeros(n, dtype=bool),

@@ -2,7 +2,8 @@
 
 * Decay: ``transient`` shrinks each week, faster for isolated people
   (``isolation_factor = 1 + isolation_effect * (1 - connectedness)``), with an exponential or a
-  power-law shape.
+  power-law shape; the power law runs on the age of the transient gain, the gain-weighted mean
+  of the ages of its parts (learning from a contact starts at age 0).
 * Consolidation: practice (``habit``) turns a share of ``transient`` into ``persistent`` each week;
   ``persistent`` decays very slowly.
 * Reinforcement: a contact recovers a share of the gap to the ceiling, scaled by the spacing effect,
@@ -54,7 +55,12 @@ def reinforce(
     doses = np.asarray(doses)
     recovered = 1.0 - (1.0 - share) ** doses
     headroom = np.maximum(params.max_gain_sd - (g.transient[who] + g.persistent[who]), 0.0)
-    g.transient[who] += recovered * headroom
+    before = g.transient[who]
+    after = before + recovered * headroom
+    # new learning has age 0: the transient gain's age becomes the gain-weighted mean age, so a
+    # contact never speeds up the loss of what was already there (power-law decay)
+    g.transient_age[who] = np.divide(g.transient_age[who] * before, after, out=np.zeros(who.size), where=after > 0)
+    g.transient[who] = after
     hg = min(params.habit_gain_per_contact * habit_multiplier, 1.0)
     g.habit[who] = 1.0 - (1.0 - g.habit[who]) * (1.0 - hg) ** doses
     g.last_contact_week[who] = week
@@ -65,12 +71,13 @@ def reinforce(
 def retain(g: Graduates, week: int, params: RetentionParams) -> None:
     """One week of decay, consolidation and habit loss for everyone (step 3 of the week)."""
     isolation = 1.0 + params.isolation_effect * (1.0 - g.connectedness)
-    if params.decay_shape is DecayShape.exponential:
+    if params.decay_shape == DecayShape.exponential:
         keep = np.exp(-params.decay_rate_per_week * isolation)
-    else:
-        age = week - g.last_contact_week  # weeks since the last contact (0 if contacted this week)
+    else:  # (1 + b t)^-psi over the age t of the transient gain: fast early loss, long tail
+        age = g.transient_age
         b = params.power_law_b_per_week
-        keep = ((1.0 + b * (age + 1)) / (1.0 + b * age)) ** (-params.power_law_psi * isolation)
+        keep = ((1.0 + b * (age + 1.0)) / (1.0 + b * age)) ** (-params.power_law_psi * isolation)
+        g.transient_age += 1.0
     g.transient *= keep
     consolidated = params.consolidation_rate_per_week * g.habit * g.transient
     g.transient -= consolidated

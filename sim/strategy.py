@@ -33,7 +33,7 @@ def offers(g: Graduates, strategy: StrategyParams) -> dict[str, np.ndarray]:
     enabled = [name for name, block in strategy.channels.items() if block.enabled]
     everyone = np.ones(g.n, dtype=bool)
     result = {name: everyone.copy() for name in enabled}
-    if strategy.matching is Matching.tailored:
+    if strategy.matching == Matching.tailored:
         remaining = everyone.copy()
         for name in TAILORED_ORDER:
             if name in result:

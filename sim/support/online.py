@@ -35,7 +35,12 @@ class OnlineForum(SupportChannel):
         self.experience = np.zeros(n, dtype=np.int8)  # last week's: READ, POSTED_NO_REPLY, REPLIED
         self.posters_last_week = 0
         self.visitors = self.posters = 0
+        self.offered = 0  # graduates offered the forum: fixed costs scale with them
         self._read = ContactEffect(behaviour.read_efficacy, 0.0, 0.0)
+
+    def offer(self, offered, week):
+        super().offer(offered, week)
+        self.offered = int(np.count_nonzero(offered))
 
     def takes_up(self, offered):
         g, b = self.model.graduates, self.behaviour
@@ -72,7 +77,7 @@ class OnlineForum(SupportChannel):
         self.visitors, self.posters = visitors.size, posters.size
         self.posters_last_week = posters.size
 
-        n_thousands = self.status.size / 1000.0
+        n_thousands = self.offered / 1000.0
         unit = self.model.ledger.unit_gbp
         weekly = unit["online_platform_per_1000_graduates_per_year"] * n_thousands / 52.0
         if self.lever.moderated:

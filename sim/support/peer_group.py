@@ -48,14 +48,14 @@ class PeerGroups(SupportChannel):
     def offer(self, offered, week):
         super().offer(offered, week)
         members = np.flatnonzero(self.enrolled)
-        if self.lever.formation is GroupFormation.cohort:
+        if self.lever.formation == GroupFormation.cohort:
             _, self.group_of[members] = np.unique(self.model.graduates.cohort[members], return_inverse=True)
         else:  # pooled: members in cohort order (so friends stay together) cut into groups
             self.group_of[members] = np.arange(members.size) // self.lever.pooled_group_size
         n_groups = int(self.group_of.max()) + 1 if members.size else 0
         self.group_open = np.ones(n_groups, dtype=bool)
         self.small_streak = np.zeros(n_groups, dtype=np.int64)
-        if self.lever.delivery is GroupDelivery.peer_led:
+        if self.lever.delivery == GroupDelivery.peer_led:
             self._train_leaders(n_groups, week)
 
     @property
@@ -93,7 +93,7 @@ class PeerGroups(SupportChannel):
         others = count[groups] - 1
         others_mean = np.divide(gain_sum[groups] - gain, others, out=np.zeros(present.size), where=others > 0)
         multiplier = 1.0 + b.vicarious_effect * np.maximum(others_mean, 0.0)
-        if self.lever.delivery is GroupDelivery.facilitated:
+        if self.lever.delivery == GroupDelivery.facilitated:
             multiplier = multiplier * b.facilitated_efficacy_multiplier
         self.deliver(present, week, b.effect, multiplier)
 
@@ -104,7 +104,7 @@ class PeerGroups(SupportChannel):
         self.attendance_share = present.size / members.size if members.size else 0.0
         unit = self.model.ledger.unit_gbp
         per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
-        if self.lever.delivery is GroupDelivery.facilitated:
+        if self.lever.delivery == GroupDelivery.facilitated:
             per_meeting += unit["facilitator_per_meeting"]
         self.spend(self.meetings_this_week * per_meeting, week)
 
@@ -119,7 +119,7 @@ class PeerGroups(SupportChannel):
         closing = self.group_open & (self.small_streak >= self.lever.close_after_meetings)
         register = np.bincount(self.group_of[self.enrolled], minlength=self.group_open.size)
         closing |= self.group_open & (register == 0)
-        if self.lever.delivery is GroupDelivery.peer_led:
+        if self.lever.delivery == GroupDelivery.peer_led:
             open_idx = np.flatnonzero(self.group_open & ~closing)
             leader_leaves = open_idx[self.rng.random(open_idx.size) < b.volunteer_leave_prob_per_week]
             stepped_up = self.rng.random(leader_leaves.size) < b.leader_replacement_prob
@@ -131,8 +131,12 @@ class PeerGroups(SupportChannel):
             in_closed[in_closed] = closing[self.group_of[in_closed]]
             self.leave(in_closed)
 
+    def leave(self, who):
+        super().leave(who)
+        self.attended_last[who] = False  # a friend who left no longer counts as present
+
     def close(self):
-        super().close()
+        self.leave(self.enrolled)
         self.group_open[:] = False
 
     def results(self):

@@ -29,7 +29,7 @@ class TelephoneSupport(SupportChannel):
         self.missed = np.zeros(n, dtype=np.int64)  # unanswered calls in a row
         self.capacity = math.floor(n * lever.calls_per_week_per_100_graduates / 100.0 + 1e-9)
         self.volunteers = (
-            math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller is Caller.peer else 0
+            math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer else 0
         )
         self.calls_made = self.calls_unanswered = self.calls_waiting = 0
 
@@ -51,7 +51,7 @@ class TelephoneSupport(SupportChannel):
             called = due
         answered_mask = self.rng.random(called.size) < b.answer_prob
         answered, unanswered = called[answered_mask], called[~answered_mask]
-        multiplier = b.professional_efficacy_multiplier if self.lever.caller is Caller.professional else 1.0
+        multiplier = b.professional_efficacy_multiplier if self.lever.caller == Caller.professional else 1.0
         self.deliver(answered, week, b.effect, multiplier)
         self.last_call_week[answered] = week
         self.missed[answered] = 0
@@ -59,7 +59,7 @@ class TelephoneSupport(SupportChannel):
         self.calls_made, self.calls_unanswered = called.size, unanswered.size
         self.calls_waiting = due.size - called.size
         unit = self.model.ledger.unit_gbp
-        per_call = unit["peer_call"] if self.lever.caller is Caller.peer else unit["professional_call"]
+        per_call = unit["peer_call"] if self.lever.caller == Caller.peer else unit["professional_call"]
         replaced = self.volunteers * self.model.params.dynamics.peer_group.volunteer_leave_prob_per_week
         self.spend(called.size * per_call + replaced * unit["volunteer_training_per_volunteer"], week)
 

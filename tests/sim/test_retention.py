@@ -1,0 +1,226 @@
+"""Decay, consolidation and reinforcement with spacing (sim/retention.py), on graduates' arrays."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from sim import SelfManagementModel
+from sim.params import DecayShape, RetentionParams
+from sim.retention import reinforce, retain, spacing
+
+SEED = 97
+
+
+@pytest.fixture
+def g():
+    """Fresh graduates (200 of them) to set up by hand; the model only supplies valid arrays."""
+    return SelfManagementModel(200, 1, rng=SEED).graduates
+
+
+def _set(g, *, transient=None, persistent=None, habit=None, connectedness=None, last_contact_week=None):
+    for name, value in dict(transient=transient, persistent=persistent, habit=habit, connectedness=connectedness,
+                            last_contact_week=last_contact_week).items():
+        if value is not None:
+            getattr(g, name)[:] = value
+
+
+# --- 15. spacing: rises then falls with the gap ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [RetentionParams(), RetentionParams(spacing_optimal_gap_weeks=2.0, spacing_floor=0.2),
+     RetentionParams(spacing_optimal_gap_weeks=4.0, spacing_floor=0.0)],
+    ids=["default", "gap2_floor0.2", "gap4_floor0"],
+)
+def test_spacing_rises_to_1_at_the_optimal_gap_then_falls(params):
+    opt = params.spacing_optimal_gap_weeks
+    gaps = np.linspace(0.0, 104.0, 4161)
+    s = spacing(gaps, params)
+    assert spacing(np.array([opt]), params)[0] == pytest.approx(1.0, abs=1e-12)
+    assert s.max() <= 1.0 + 1e-12
+    assert (s >= params.spacing_floor - 1e-12).all()
+    assert spacing(np.array([0.0]), params)[0] == pytest.approx(params.spacing_floor)
+    rising, falling = s[gaps < opt], s[gaps > opt]
+    assert np.all(np.diff(rising) > 0), "spacing should rise up to the optimal gap"
+    assert np.all(np.diff(falling) <= 0), "spacing should fall after the optimal gap"
+    visible = falling > params.spacing_floor + 1e-9  # far out, the fall is below float resolution
+    assert np.all(np.diff(falling[visible]) < 0)
+    assert s[-1] < 0.5 * (1.0 + params.spacing_floor), "a two-year gap should be far from the best"
+
+
+def test_spacing_accepts_integer_week_arrays():
+    weeks = np.arange(0, 10, dtype=np.int64)
+    np.testing.assert_allclose(spacing(weeks, RetentionParams()), spacing(weeks.astype(float), RetentionParams()))
+
+
+# --- 15. reinforcement: the ceiling, and doses that compound ------------------------------------
+
+
+@pytest.mark.parametrize("efficacy", [0.05, 0.5, 1.0, 3.0])
+@pytest.mark.parametrize("doses", [1, 3, 20])
+def test_reinforce_never_pushes_gain_above_the_ceiling(g, efficacy, doses):
+    params = RetentionParams()
+    rng = np.random.default_rng(SEED)
+    total = rng.uniform(0.0, 0.999 * params.max_gain_sd, g.n)
+    split = rng.uniform(0.0, 1.0, g.n)
+    _set(g, transient=total * split, persistent=total * (1 - split), last_contact_week=0)
+    week = int(params.spacing_optimal_gap_weeks)
+    reinforce(g, np.arange(g.n), week, params, efficacy, doses=doses)
+    assert (g.gain <= params.max_gain_sd + 1e-12).all()
+    assert (g.gain >= total - 1e-12).all()
+
+
+def test_reinforce_leaves_gain_above_the_ceiling_where_it_was(g):
+    params = RetentionParams()
+    _set(g, transient=1.3 * params.max_gain_sd, persistent=0.0)
+    reinforce(g, np.arange(g.n), 3, params, 0.5)
+    np.testing.assert_allclose(g.gain, 1.3 * params.max_gain_sd)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_k_doses_compound(g, k):
+    """k doses at once recover 1 - (1 - e)^k of the gap to the ceiling (e = efficacy * spacing)."""
+    params = RetentionParams()
+    e, week = 0.2, 10
+    gap = 7  # not the optimal gap, so spacing < 1 enters the formula
+    _set(g, transient=0.3, persistent=0.1, habit=0.4, last_contact_week=week - gap)
+    who = np.arange(g.n)
+    reinforce(g, who, week, params, e, doses=k)
+    share = e * spacing(np.array([gap]), params)[0]
+    assert 0 < share < e
+    expected = 0.4 + (1.0 - (1.0 - share) ** k) * (params.max_gain_sd - 0.4)
+    np.testing.assert_allclose(g.gain, expected, rtol=1e-12)
+    h = params.habit_gain_per_contact
+    np.testing.assert_allclose(g.habit, 1.0 - 0.6 * (1.0 - h) ** k, rtol=1e-12)
+    assert (g.last_contact_week == week).all() and g.contacted.all()
+
+
+def test_per_graduate_doses_and_efficacy(g):
+    """Arrays of doses (e.g. booster sessions attended) apply per graduate; 0 doses add nothing."""
+    params = RetentionParams()
+    _set(g, transient=0.2, persistent=0.0, last_contact_week=0)
+    doses = np.arange(g.n) % 4
+    reinforce(g, np.arange(g.n), 3, params, 0.3, doses=doses)
+    expected = 0.2 + (1.0 - (1.0 - 0.3) ** doses) * (params.max_gain_sd - 0.2)
+    np.testing.assert_allclose(g.gain, expected, rtol=1e-12)
+
+
+def test_larger_gain_for_those_who_lost_most(g):
+    params = RetentionParams()
+    _set(g, persistent=0.0, last_contact_week=0)
+    g.transient[:] = np.linspace(0.0, 0.9, g.n)
+    before = g.gain.copy()
+    reinforce(g, np.arange(g.n), 3, params, 0.2)
+    assert np.all(np.diff(g.gain - before) < 0)
+
+
+def test_reinforce_only_touches_who(g):
+    params = RetentionParams()
+    _set(g, transient=0.3, persistent=0.0, last_contact_week=0)
+    who = np.arange(0, g.n, 2)
+    reinforce(g, who, 5, params, 0.5)
+    others = np.ones(g.n, dtype=bool)
+    others[who] = False
+    assert (g.transient[others] == 0.3).all() and (g.last_contact_week[others] == 0).all()
+    assert (g.transient[who] > 0.3).all() and not g.contacted[others].any()
+
+
+def test_information_only_contact_does_not_count_as_practice(g):
+    params = RetentionParams()
+    _set(g, transient=0.3, persistent=0.0, habit=0.5, last_contact_week=0)
+    reinforce(g, np.arange(g.n), 5, params, 0.02, habit_multiplier=0.0)
+    assert (g.habit == 0.5).all() and not g.contacted.any()
+    assert (g.last_contact_week == 5).all()
+
+
+def test_ten_weekly_contacts_reach_95_percent_of_habit():
+    """design.md: habit reaches 95% of its ceiling after roughly 10 weeks of regular practice."""
+    h = RetentionParams().habit_gain_per_contact
+    assert 1 - (1 - h) ** 9 < 0.95 <= 1 - (1 - h) ** 11
+
+
+# --- decay and consolidation --------------------------------------------------------------------
+
+
+def test_exponential_decay_with_isolation(g):
+    params = dataclasses.replace(RetentionParams(), consolidation_rate_per_week=0.0)
+    conn = np.linspace(0.0, 1.0, g.n)
+    _set(g, transient=0.5, persistent=0.2, habit=0.3, connectedness=conn, last_contact_week=0)
+    retain(g, 1, params)
+    isolation = 1 + params.isolation_effect * (1 - conn)
+    np.testing.assert_allclose(g.transient, 0.5 * np.exp(-params.decay_rate_per_week * isolation), rtol=1e-12)
+    np.testing.assert_allclose(g.persistent, 0.2 * math.exp(-params.persistent_decay_rate_per_week), rtol=1e-12)
+    assert np.all(np.diff(g.transient) > 0), "the isolated should lose more"
+
+
+def test_consolidation_moves_gain_without_changing_the_total(g):
+    params = dataclasses.replace(RetentionParams(), decay_rate_per_week=0.0, persistent_decay_rate_per_week=0.0)
+    habit = np.linspace(0.0, 1.0, g.n)
+    _set(g, transient=0.5, persistent=0.1, habit=habit)
+    retain(g, 1, params)
+    np.testing.assert_allclose(g.gain, 0.6, rtol=1e-12)
+    np.testing.assert_allclose(g.persistent, 0.1 + params.consolidation_rate_per_week * habit * 0.5, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", list(DecayShape))
+def test_retain_never_raises_gain(g, shape):
+    params = dataclasses.replace(RetentionParams(), decay_shape=shape)
+    rng = np.random.default_rng(SEED)
+    _set(g, transient=rng.uniform(0, 1, g.n), persistent=rng.uniform(0, 0.5, g.n), habit=rng.uniform(0, 1, g.n),
+         connectedness=rng.uniform(0, 1, g.n), last_contact_week=rng.integers(0, 30, g.n))
+    for week in range(30, 60):
+        before = g.gain.copy()
+        retain(g, week, params)
+        assert (g.gain <= before + 1e-12).all() and (g.transient >= 0).all() and (g.persistent >= 0).all()
+
+
+def test_power_law_decays_fast_early_then_slowly(g):
+    params = dataclasses.replace(RetentionParams(), decay_shape=DecayShape.power_law, consolidation_rate_per_week=0.0,
+                                 isolation_effect=0.0)
+    _set(g, transient=1.0, persistent=0.0, last_contact_week=0)
+    kept = []
+    for week in range(1, 53):
+        before = g.transient[0]
+        retain(g, week, params)
+        kept.append(g.transient[0] / before)
+    assert np.all(np.diff(kept) > 0), "the weekly share kept should rise as the last contact recedes"
+    b, psi = params.power_law_b_per_week, params.power_law_psi
+    # the weekly factors telescope: over weeks 1..52 the transient gain ages from 0 to 52 weeks
+    np.testing.assert_allclose(np.prod(kept), (1 + b * 52) ** -psi, rtol=1e-9)
+    assert kept[0] < math.exp(-RetentionParams().decay_rate_per_week) < kept[-1], "fast early loss, long tail"
+
+
+def test_habit_fades_only_without_practice(g):
+    params = RetentionParams()
+    _set(g, habit=0.5)
+    g.contacted[:] = False
+    g.contacted[::2] = True
+    retain(g, 1, params)
+    assert (g.habit[::2] == 0.5).all()
+    np.testing.assert_allclose(g.habit[1::2], 0.5 * math.exp(-params.habit_decay_rate_per_week))
+
+
+@pytest.mark.parametrize("shape", list(DecayShape))
+def test_a_weak_contact_never_leaves_less_gain_than_none(shape):
+    """A contact (here a newsletter read long after the course) must not make a graduate worse off.
+
+    Two identical graduates, 50 weeks after their last contact: one reads a newsletter (efficacy
+    0.015, a quarter of a contact's habit), the other does not. Then both have the same weeks.
+    """
+    params = dataclasses.replace(RetentionParams(), decay_shape=shape)
+    model = SelfManagementModel(2, 1, rng=SEED)
+    g = model.graduates
+    _set(g, transient=0.4, persistent=0.1, habit=0.3, connectedness=0.5, last_contact_week=0)
+    g.contacted[:] = False
+    reinforce(g, np.array([0]), 50, params, 0.015, habit_multiplier=0.25)
+    for week in range(50, 53):
+        retain(g, week, params)
+        assert g.gain[0] >= g.gain[1] - 1e-12, (
+            f"{shape.value}: week {week}, with the contact {g.gain[0]:.4f} SD < without {g.gain[1]:.4f} SD"
+        )
+        g.contacted[:] = False
