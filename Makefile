@@ -5,6 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8765
 TEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test venv dev bench clean help
 
@@ -34,7 +35,7 @@ run: venv  ## run the main job and print where the outputs are
 	$(PY) -m experiments.run hydra.run.dir=outputs/main
 
 test: dev  ## run the whole test suite
-	$(PY) -m pytest $(TEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
 
 bench: venv  ## print model speed figures
 	$(PY) benchmarks/bench_model.py

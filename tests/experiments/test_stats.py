@@ -1,0 +1,77 @@
+"""Interval arithmetic: agrees with scipy; pairing by seed narrows the intervals of differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import sim
+from experiments.collect import summarise_runs
+from experiments.config import load_params, run_seed
+from experiments.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
+
+
+def test_mean_ci_matches_scipy_one_sample_t_interval():
+    x = np.random.default_rng(1).normal(0.3, 0.05, 12)
+    mean, low, high = mean_ci(x)
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval(0.95)
+    assert mean == pytest.approx(x.mean(), rel=1e-12)
+    assert (low, high) == pytest.approx((ci.low, ci.high), rel=1e-10)
+
+
+def test_paired_interval_is_the_one_sample_interval_of_differences():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(1, 1, 9), rng.normal(0.8, 1, 9)
+    ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert paired_diff_ci(a, b)[1:] == pytest.approx((ci.low, ci.high), rel=1e-10)
+
+
+def test_unpaired_interval_matches_scipy_welch():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(1, 1, 8), rng.normal(0.5, 2, 11)
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert unpaired_diff_ci(a, b)[1:] == pytest.approx((ci.low, ci.high), rel=1e-10)
+
+
+def test_one_value_has_no_interval():
+    mean, low, high = mean_ci([0.4])
+    assert mean == 0.4 and np.isnan(low) and np.isnan(high)
+
+
+def test_pairing_by_seed_narrows_the_interval_of_a_difference():
+    """Same runs, two analyses: the paired interval (common random numbers) is narrower."""
+    base = load_params(["n_graduates=600", "weeks=52"])
+    outcome = {}
+    for strategy in ("course_only", "peer_group"):
+        params = load_params([f"strategy={strategy}", "n_graduates=600", "weeks=52"])
+        outcome[strategy] = [
+            sim.SelfManagementModel(600, 52, strategy=params.strategy, population=base.population,
+                                    rng=run_seed(11, r)).run().weekly_table()["share_self_managing"].iloc[-1]
+            for r in range(8)
+        ]
+    _, p_low, p_high = paired_diff_ci(outcome["peer_group"], outcome["course_only"])
+    _, u_low, u_high = unpaired_diff_ci(outcome["peer_group"], outcome["course_only"])
+    assert p_high - p_low < 0.7 * (u_high - u_low)
+
+
+def test_summary_pairs_each_run_with_its_own_comparator():
+    rows = []
+    for replicate in range(4):
+        for interval in (2, 4):
+            for strategy, value in (("course_only", 10.0 + replicate), ("peer_group", 12.0 + replicate + interval)):
+                rows.append({"strategy": strategy, "population": "p", "strategy.peer_group.interval_weeks": interval,
+                             "replicate": replicate, "week": 52,
+                             **{m: value for m in ("mean_gain_sd", "share_self_managing",
+                                                   "share_self_managing_group_averse", "share_self_managing_offline",
+                                                   "share_self_managing_lonely", "share_lonely", "cost_total_gbp",
+                                                   "cost_total_discounted_gbp", "qalys_gained")}})
+    summary = summarise_runs(pd.DataFrame(rows), ["strategy.peer_group.interval_weeks"])
+    gain = summary[summary["metric"] == "mean_gain_sd"].set_index(["strategy", "strategy.peer_group.interval_weeks"])
+    # each peer_group run is 2 + interval above the course_only run of its replicate, exactly
+    assert gain.loc[("peer_group", 2), "diff_vs_course_only"] == pytest.approx(4.0)
+    assert gain.loc[("peer_group", 4), "diff_vs_course_only"] == pytest.approx(6.0)
+    assert gain.loc[("peer_group", 4), "diff_ci_low"] == pytest.approx(6.0)  # no spread in differences
+    assert gain.loc[("course_only", 2), "n_runs"] == 4
+    assert gain.loc[("peer_group", 2), "mean"] == pytest.approx(12.0 + 1.5 + 2)

@@ -1,0 +1,154 @@
+"""Sweeps from the command line: every experiment runs, outputs have the promised shape,
+rerunning resumes, a killed sweep loses nothing finished, a failed run is recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.collect import SUMMARY_METRICS, collect
+from experiments.config import CONFIG_DIR, compose_config
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["replicates=2", "n_graduates=60", "weeks=8"]
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+
+
+def sweep(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "experiments.run", "-m", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+def progress(sweep_dir: Path) -> list[str]:
+    return [line.split("\t")[0] for line in (sweep_dir / "progress.log").read_text().splitlines()]
+
+
+def test_the_documented_experiments_exist():
+    assert set(EXPERIMENTS) >= {"compare_strategies", "compare_populations", "peer_group_frequency",
+                                "support_duration"}
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_config_composes(experiment):
+    cfg = compose_config([f"experiment={experiment}", "replicates=3"])
+    assert cfg.replicates == 3
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_a_tiny_sweep_of_every_experiment_runs_and_aggregates(experiment, tmp_path):
+    fewer = ["hydra.sweeper.params.strategy='course_only,offer_all'"] if experiment == "compare_populations" else []
+    sweep(f"experiment={experiment}", *TINY, *fewer, f"hydra.sweep.dir={tmp_path}")
+    info = json.loads((tmp_path / "sweep.json").read_text())
+    runs = sorted((tmp_path / "runs").glob("*/summary.json"))
+    assert len(runs) == info["runs"] > 0 and progress(tmp_path).count("done") == info["runs"]
+
+    results = pd.read_parquet(tmp_path / "results.parquet")
+    assert len(results) == info["runs"] * 9  # one row per run x week (weeks 0..8)
+    for col in ("run_id", "seed", "replicate", "strategy", "population", "week", "mean_gain_sd",
+                "share_self_managing", "groups_open", "cost_total_gbp"):
+        assert col in results
+    assert results.groupby("run_id")["week"].apply(list).map(lambda w: w == list(range(9))).all()
+    # paired design: within a replicate (and population), every strategy ran with the same seed
+    assert (results.groupby(["population", "replicate"])["seed"].nunique() == 1).all()
+    assert results.groupby("replicate")["seed"].first().nunique() == 2
+
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert set(summary["metric"]) == set(SUMMARY_METRICS)
+    assert set(summary["week"]) == {8}
+    for col in ("strategy", "population", "n_runs", "mean", "ci_low", "ci_high", "diff_vs_course_only",
+                "diff_ci_low", "diff_ci_high"):
+        assert col in summary
+    assert (summary["n_runs"] == 2).all()
+    assert (summary["ci_low"] <= summary["mean"] + 1e-12).all() and (summary["mean"] <= summary["ci_high"] + 1e-12).all()
+    comparator = summary[summary["strategy"] == "course_only"]
+    assert (comparator["diff_vs_course_only"] == 0).all()
+    if experiment == "peer_group_frequency":
+        assert "strategy.peer_group.interval_weeks" in summary
+        assert set(summary["strategy.peer_group.interval_weeks"]) == {1, 2, 4, 8}
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sweep")
+    sweep("experiment=compare_strategies", *TINY, f"hydra.sweep.dir={out}")
+    return out
+
+
+def test_rerunning_a_sweep_redoes_nothing(finished_sweep):
+    before = (finished_sweep / "summary.csv").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in (finished_sweep / "runs").glob("*/weekly.parquet")}
+    sweep("experiment=compare_strategies", *TINY, f"hydra.sweep.dir={finished_sweep}")
+    assert set(progress(finished_sweep)) == {"skipped"}
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert (finished_sweep / "summary.csv").read_text() == before
+
+
+def test_rerunning_runs_only_what_is_missing(finished_sweep):
+    missing = sorted((finished_sweep / "runs").iterdir())[3]
+    (missing / "summary.json").unlink()
+    sweep("experiment=compare_strategies", *TINY, f"hydra.sweep.dir={finished_sweep}")
+    assert progress(finished_sweep).count("done") == 1
+    assert (missing / "summary.json").exists()
+
+
+def test_joblib_launcher_gives_the_same_numbers(finished_sweep, tmp_path):
+    sweep("experiment=compare_strategies", *TINY, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+          f"hydra.sweep.dir={tmp_path}")
+    a = pd.read_csv(finished_sweep / "summary.csv")
+    b = pd.read_csv(tmp_path / "summary.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_submitit_local_launcher_runs_a_tiny_sweep(tmp_path):
+    # submitit_local starts every job at once: keep this sweep to two runs
+    sweep("experiment=compare_strategies", "replicates=1", "n_graduates=50", "weeks=4",
+          "hydra.sweeper.params.strategy='course_only,peer_group'", "hydra/launcher=submitit_local",
+          f"hydra.sweep.dir={tmp_path}")
+    assert len(pd.read_parquet(tmp_path / "results.parquet")["run_id"].unique()) == 2
+
+
+def test_a_failed_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+    done = sweep("experiment=compare_strategies", "replicates=1", "n_graduates=60", "weeks=6",
+                 "hydra.sweeper.params.strategy=peer_group", "strategy.peer_group.interval_weeks=0,2",
+                 f"hydra.sweep.dir={tmp_path}")
+    failures = pd.read_csv(tmp_path / "failures.csv")
+    assert len(failures) == 1
+    assert "strategy.peer_group.interval_weeks=0" in failures.loc[0, "overrides"]
+    assert "strategy.peer_group.interval_weeks" in failures.loc[0, "error"]
+    assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 1
+    assert "1 failed" in done.stdout
+
+
+def test_a_killed_sweep_loses_nothing_that_finished(tmp_path):
+    args = [sys.executable, "-m", "experiments.run", "-m", "experiment=compare_strategies", "replicates=2",
+            "n_graduates=1500", "weeks=104", "outputs.graduates=true", f"hydra.sweep.dir={tmp_path}"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    log = tmp_path / "progress.log"
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    runs = list((tmp_path / "runs").iterdir())
+    finished = [r for r in runs if (r / "summary.json").exists()]
+    assert 3 <= len(finished) < 12, "the sweep was killed midway"
+    for run in finished:  # everything a finished run wrote is whole
+        json.loads((run / "summary.json").read_text())
+        assert len(pd.read_parquet(run / "weekly.parquet")) == 105
+        assert len(pd.read_parquet(run / "graduates.parquet")) == 1500
+    # resuming redoes none of the finished runs and completes the sweep
+    subprocess.run(args, cwd=ROOT, check=True, capture_output=True, timeout=600)
+    statuses = progress(tmp_path)
+    assert statuses.count("skipped") >= len(finished) and len(statuses) == 12
+    assert collect(tmp_path).runs == 12
