@@ -31,8 +31,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 venv: $(VENV)/.installed  ## create .venv and install the package
 dev: $(VENV)/.installed-dev  ## create .venv and install the package with test tools
 
-run: venv  ## run the main job and print where the outputs are
-	$(PY) -m experiments.run hydra.run.dir=outputs/main
+MAIN_REPLICATES ?= 10
+
+run: venv  ## run the main job (compare every strategy), print the summary and where the files are
+	$(PY) -m experiments.run -m experiment=compare_strategies replicates=$(MAIN_REPLICATES) \
+	  hydra/launcher=local hydra.sweep.dir=outputs/main
 
 test: dev  ## run the whole test suite
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

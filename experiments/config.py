@@ -19,6 +19,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+import sim
 from sim.params import ModelParams, ParameterError, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
@@ -107,6 +108,8 @@ def model_config(cfg: DictConfig) -> dict:
 
 
 def config_hash(cfg: DictConfig) -> str:
-    """A short, stable hash of the resolved model config: it identifies a run's inputs."""
-    text = json.dumps(model_config(cfg), sort_keys=True, default=str)
+    """A short, stable hash of the resolved model config and the package version: it identifies a
+    run's inputs (a sweep skips a run whose folder holds a finished run with the same hash)."""
+    data = {"config": model_config(cfg), "package_version": sim.__version__}
+    text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
