@@ -43,6 +43,8 @@ SUMMARY_METRICS = (
     "qalys_gained",
 )
 COMPARATOR = "course_only"
+#: Rows per row group of results.parquet (runs are buffered up to this, then written).
+ROW_GROUP_ROWS = 65_536
 #: Overrides that organise a sweep rather than define a run's inputs.
 NOT_PARAMETERS = ("experiment", "replicates", "replicate", "seed", "strategy", "population")
 
@@ -94,7 +96,7 @@ def collect(sweep_dir: Path | str) -> Collected:
     picked = []  # the weekly rows at the summary weeks: small, kept in memory
     if runs:
         with atomic_path(sweep_dir / "results.parquet") as tmp:
-            writer = None
+            writer, schema, buffer, buffered = None, None, [], 0
             for i, run in enumerate(runs):
                 weekly = pd.read_parquet(run / "weekly.parquet")
                 ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
@@ -102,14 +104,19 @@ def collect(sweep_dir: Path | str) -> Collected:
                 if writer is None:
                     schema = table.schema
                     writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(table.cast(schema))
+                buffer.append(table.cast(schema))
+                buffered += table.num_rows
+                if buffered >= ROW_GROUP_ROWS:  # few, large row groups: bounded memory and metadata
+                    writer.write_table(pa.concat_tables(buffer))
+                    buffer, buffered = [], 0
                 weeks = summary_weeks(int(weekly["week"].iloc[-1]))
                 rows = weekly[weekly["week"].isin(weeks)][["week", *SUMMARY_METRICS]]
-                picked.append(pd.concat([ids.iloc[[i] * len(rows)].reset_index(drop=True),
-                                         rows.reset_index(drop=True)], axis=1))
+                picked.extend({**meta[i], **row} for row in rows.to_dict("records"))
+            if buffer:
+                writer.write_table(pa.concat_tables(buffer))
             writer.close()
 
-    summary = summarise_runs(pd.concat(picked, ignore_index=True), parameters) if picked else pd.DataFrame()
+    summary = summarise_runs(pd.DataFrame(picked), parameters) if picked else pd.DataFrame()
     if not summary.empty:
         write_table(sweep_dir / "summary.csv", summary)
 
