@@ -49,7 +49,9 @@ def _import_sim():
     """Import ``sim``; from a source tree that is not installed, from the repository root."""
     try:
         import sim
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "sim":
+            raise
         sys.path.insert(0, str(ROOT))
         import sim
     return sim

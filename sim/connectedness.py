@@ -18,10 +18,9 @@ def connect(g: Graduates, who: np.ndarray, gain: float, doses: np.ndarray | int 
 
 def drift(g: Graduates, params: ConnectednessParams) -> None:
     """Step 4 of the week: without social contact, close a share of the gap to the usual level."""
-    alone = ~g.social_contact
-    g.connectedness[alone] += params.drift_rate_per_week * (
-        g.connectedness_baseline[alone] - g.connectedness[alone]
-    )
+    delta = g.connectedness_baseline - g.connectedness
+    delta *= params.drift_rate_per_week
+    np.add(g.connectedness, delta, out=g.connectedness, where=~g.social_contact)
 
 
 def share_lonely(g: Graduates, params: ConnectednessParams) -> float:

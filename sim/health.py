@@ -33,16 +33,18 @@ class HealthEvents:
         u = self.rng.random((3, g.n))
         base_rate = -np.log1p(-min(p.flare_prob_per_week, 1.0 - 1e-12))
         p_flare = -np.expm1(-base_rate * np.exp(p.severity_effect * (g.severity - 0.5)))
-        g.flare[:] = u[0] < p_flare
+        np.less(u[0], p_flare, out=g.flare)
+        who = np.flatnonzero(g.flare)  # only those with a flare-up need the rest
+        capability = g.baseline[who] + g.persistent[who] + g.transient[who]
         p_self = logistic(
             p.self_manage_intercept
-            + p.self_manage_capability_coef * g.capability
-            + p.self_manage_connectedness_coef * g.connectedness
+            + p.self_manage_capability_coef * capability
+            + p.self_manage_connectedness_coef * g.connectedness[who]
         )
-        self_managed = g.flare & (u[1] < p_self)
-        needs_care = g.flare & ~self_managed
-        planned = needs_care & (u[2] < logistic(p.planned_intercept + p.planned_capability_coef * g.capability))
-        self.flare_ups = int(g.flare.sum())
+        self_managed = u[1, who] < p_self
+        needs_care = ~self_managed
+        planned = needs_care & (u[2, who] < logistic(p.planned_intercept + p.planned_capability_coef * capability))
+        self.flare_ups = int(who.size)
         self.self_managed = int(self_managed.sum())
         self.planned_contacts = int(planned.sum())
         self.unplanned_contacts = int(needs_care.sum()) - self.planned_contacts

@@ -22,7 +22,7 @@ from .params import (
     validate,
 )
 from .population import create_graduates
-from .reporters import model_reporters
+from .reporters import model_reporters, subgroup_indices
 from .streams import stream
 from .strategy import offers
 from .support import CHANNELS, SupportChannel
@@ -91,7 +91,8 @@ class SelfManagementModel(mesa.Model):
         self.graduates = create_graduates(
             n_graduates, params.population, dyn, stream(self.seed, "population"), stream(self.seed, "course")
         )
-        Graduate.create_agents(self, n_graduates, np.arange(n_graduates))
+        for i in range(n_graduates):  # one Mesa agent per graduate; no throw-away AgentSet
+            Graduate(self, i)
         self.health = HealthEvents(dyn.health, stream(self.seed, "health"))
         self.ledger = CostLedger(params.costs, dyn.outcomes, n_graduates)
         self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
@@ -104,6 +105,8 @@ class SelfManagementModel(mesa.Model):
         self._support = "not started"  # -> "running" -> "ended"
         self.channel_results: dict[str, float] = {}
         self._update_channel_results()
+        self.subgroup_index = subgroup_indices(self.graduates)
+        self.week_gain = self.graduates.gain
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters(list(self.channel_results)))
         self.datacollector.collect(self)
 
@@ -158,7 +161,9 @@ class SelfManagementModel(mesa.Model):
             for channel in self.active_channels:
                 channel.engage(week)
 
-        self.ledger.add_qalys(float(g.gain.sum()), week)  # 6. record
+        self.week_gain = g.gain  # once a week, for the QALYs and every reporter
+        self.subgroup_index = subgroup_indices(g)  # rebuilt: agents may change their flags
+        self.ledger.add_qalys(float(self.week_gain.sum()), week)  # 6. record
         self._update_channel_results()
         self.datacollector.collect(self)
         if week >= self.params.weeks:

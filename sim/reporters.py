@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 
 def mean_gain_sd(model: SelfManagementModel) -> float:
     """Mean capability above baseline, SD units: the course's effect still held."""
-    return float(model.graduates.gain.mean())
+    return float(model.week_gain.mean())
 
 
 def share_self_managing(model: SelfManagementModel) -> float:
     """Share of graduates whose gain is at least the self-managing threshold."""
-    return float(np.mean(model.graduates.gain >= model.params.dynamics.retention.self_managing_threshold_sd))
+    return float(np.mean(model.week_gain >= model.params.dynamics.retention.self_managing_threshold_sd))
 
 
 def mean_habit(model: SelfManagementModel) -> float:
@@ -92,14 +92,23 @@ SUBGROUPS = {
 
 
 def _subgroup_mean(model: SelfManagementModel, array: str, value: bool, what: str) -> float:
-    g = model.graduates
-    mask = getattr(g, array) == value
-    if not mask.any():
+    idx = model.subgroup_index[(array, value)]
+    if idx.size == 0:
         return float("nan")
-    gain = g.gain[mask]
+    gain = model.week_gain[idx]
     if what == "mean_gain_sd":
         return float(gain.mean())
     return float(np.mean(gain >= model.params.dynamics.retention.self_managing_threshold_sd))
+
+
+def subgroup_indices(g) -> dict:
+    """Index arrays of every subgroup (indexing by them is much faster than by boolean masks)."""
+    out = {}
+    for array, _, _ in SUBGROUPS.values():
+        flag = getattr(g, array)
+        out[(array, True)] = np.flatnonzero(flag == True)  # noqa: E712
+        out[(array, False)] = np.flatnonzero(flag == False)  # noqa: E712
+    return out
 
 
 def model_reporters(channel_keys: list[str]) -> dict[str, Callable]:

@@ -70,18 +70,22 @@ def reinforce(
 
 def retain(g: Graduates, week: int, params: RetentionParams) -> None:
     """One week of decay, consolidation and habit loss for everyone (step 3 of the week)."""
-    isolation = 1.0 + params.isolation_effect * (1.0 - g.connectedness)
+    isolation = np.subtract(1.0, g.connectedness)
+    isolation *= params.isolation_effect
+    isolation += 1.0
     if params.decay_shape == DecayShape.exponential:
-        keep = np.exp(-params.decay_rate_per_week * isolation)
+        isolation *= -params.decay_rate_per_week
+        keep = np.exp(isolation, out=isolation)
     else:  # (1 + b t)^-psi over the age t of the transient gain: fast early loss, long tail
         age = g.transient_age
         b = params.power_law_b_per_week
         keep = ((1.0 + b * (age + 1.0)) / (1.0 + b * age)) ** (-params.power_law_psi * isolation)
         g.transient_age += 1.0
     g.transient *= keep
-    consolidated = params.consolidation_rate_per_week * g.habit * g.transient
+    consolidated = np.multiply(params.consolidation_rate_per_week, g.habit, out=keep)  # reuse the buffer
+    consolidated *= g.transient
     g.transient -= consolidated
     g.persistent *= np.exp(-params.persistent_decay_rate_per_week)
     g.persistent += consolidated
     # habit fades for those who did not practise with anyone this week
-    g.habit[~g.contacted] *= np.exp(-params.habit_decay_rate_per_week)
+    np.multiply(g.habit, np.exp(-params.habit_decay_rate_per_week), out=g.habit, where=~g.contacted)

@@ -72,7 +72,7 @@ class PeerGroups(SupportChannel):
             return
         g, b = self.model.graduates, self.behaviour
         members = np.flatnonzero(self.enrolled)
-        self.friend_share[members] = (g.ties[members] @ self.attended_last) * self._inv_degree[members]
+        self.friend_share[members] = (g.ties @ self.attended_last)[members] * self._inv_degree[members]
         logit = (
             b.attend_intercept
             + b.attend_affinity_coef * g.group_affinity[members]
