@@ -7,7 +7,7 @@ PORT   ?= 8765
 TEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test venv dev bench clean help
+.PHONY: run test venv dev bench browser dashboard clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -37,7 +37,13 @@ run: venv  ## run the main job (compare every strategy), print the summary and w
 	$(PY) -m experiments.run -m experiment=compare_strategies replicates=$(MAIN_REPLICATES) \
 	  hydra/launcher=local hydra.sweep.dir=outputs/main
 
-test: dev  ## run the whole test suite
+browser:  ## install Debian's chromium for the browser tests, if missing (needs root or sudo)
+	@sh scripts/install-browser.sh
+
+dashboard: venv  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
+	$(PY) -m solara run experiments/app.py --host 127.0.0.1 --port $(PORT) --production
+
+test: dev browser  ## run the whole test suite
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
 
 bench: venv  ## print model speed figures

@@ -20,6 +20,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 import sim
+from sim.engines import Engine
 from sim.params import ModelParams, ParameterError, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
@@ -46,6 +47,7 @@ class RunConfig(ModelParams):
 
     replicate: int = 0
     replicates: int = 1
+    engine: Engine = Engine.vectorized
     outputs: OutputOptions = field(default_factory=OutputOptions)
 
 

@@ -26,6 +26,7 @@ from experiments.config import check_config_dir, config_hash, to_params
 from experiments.outputs import atomic_path, summarise, write_json, write_table, write_text
 from experiments.plots import plot_trajectories
 from experiments.sweep import run_in_sweep
+from sim.engines import model_class
 from sim.params import ParameterError
 
 
@@ -36,7 +37,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) 
     """
     params = to_params(cfg)  # raises ParameterError before any simulation
     started = time.perf_counter()
-    model = sim.SelfManagementModel.from_params(params).run()
+    model = model_class(cfg.engine).from_params(params).run()
     seconds = time.perf_counter() - started
 
     out_dir.mkdir(parents=True, exist_ok=True)

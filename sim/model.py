@@ -57,6 +57,9 @@ class SelfManagementModel(mesa.Model):
             ``model.seed`` so that the run can be repeated.
     """
 
+    #: The agent class; an engine that steps agents one by one uses its own subclass.
+    agent_class: type[Graduate] = Graduate
+
     def __init__(
         self,
         n_graduates: int = 1000,
@@ -92,7 +95,7 @@ class SelfManagementModel(mesa.Model):
             n_graduates, params.population, dyn, stream(self.seed, "population"), stream(self.seed, "course")
         )
         for i in range(n_graduates):  # one Mesa agent per graduate; no throw-away AgentSet
-            Graduate(self, i)
+            self.agent_class(self, i)
         self.health = HealthEvents(dyn.health, stream(self.seed, "health"))
         self.ledger = CostLedger(params.costs, dyn.outcomes, n_graduates)
         self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
