@@ -8,6 +8,7 @@ file or an override with an unknown key or a wrong type fails while composing, b
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -100,6 +101,37 @@ def to_params(cfg: DictConfig) -> ModelParams:
 def load_params(overrides: list[str] | None = None) -> ModelParams:
     """Compose and validate in one go: ``load_params(["strategy=peer_group", "n_graduates=500"])``."""
     return to_params(compose_config(overrides))
+
+
+def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
+    """A copy of ``params`` with the parameters named by dotted keys set, validated.
+
+    ``with_values(p, {"dynamics.retention.decay_rate_per_week": 0.015})``: the keys are the
+    command line's (``costs.items.X.value_gbp`` reaches into the cost items). Used by sensitivity
+    analysis, calibration and probabilistic sensitivity analysis, where composing a config per
+    sample would cost more than the run.
+    """
+    params = copy.deepcopy(params)
+    for key, value in values.items():
+        *path, last = key.split(".")
+        node = params
+        try:
+            for part in path:
+                node = node[part] if isinstance(node, dict) else getattr(node, part)
+            if isinstance(node, dict):
+                if last not in node:
+                    raise KeyError(last)
+                node[last] = value
+            else:
+                if not hasattr(node, last):
+                    raise AttributeError(last)
+                current = getattr(node, last)
+                if isinstance(current, int) and not isinstance(current, bool) and float(value).is_integer():
+                    value = int(value)  # e.g. a sampled 4.0 for a whole-number parameter
+                setattr(node, last, value)
+        except (KeyError, AttributeError) as err:
+            raise ParameterError(key, value, f"is not a parameter of the model (no {err.args[0]!r})") from None
+    return validate(params)
 
 
 def model_config(cfg: DictConfig) -> dict:

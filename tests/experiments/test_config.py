@@ -133,3 +133,20 @@ def test_validation_happens_before_the_model_is_built():
         sim.SelfManagementModel.from_params(bad)
     with pytest.raises(ParameterError, match="weeks"):
         to_params(compose_config(["weeks=-1"]))
+
+
+def test_with_values_sets_dotted_keys_on_a_copy_and_validates():
+    from experiments.config import with_values
+
+    base = ModelParams()
+    changed = with_values(base, {"dynamics.retention.decay_rate_per_week": 0.015,
+                                 "costs.items.gp_surgery_consultation.value_gbp": 50.0,
+                                 "strategy.peer_group.interval_weeks": 4.0})
+    assert changed.dynamics.retention.decay_rate_per_week == 0.015
+    assert changed.costs.items["gp_surgery_consultation"].value_gbp == 50.0
+    assert changed.strategy.peer_group.interval_weeks == 4 and isinstance(changed.strategy.peer_group.interval_weeks, int)
+    assert base.dynamics.retention.decay_rate_per_week == ModelParams().dynamics.retention.decay_rate_per_week
+    with pytest.raises(ParameterError, match="dynamics.retention.decay_rate"):
+        with_values(base, {"dynamics.retention.decay_rate": 0.1})
+    with pytest.raises(ParameterError, match="must be"):
+        with_values(base, {"dynamics.retention.decay_rate_per_week": -1.0})
