@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -21,8 +22,9 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 import sim
+from experiments.schemas import CalibrationConfig, SensitivityConfig
 from sim.engines import Engine
-from sim.params import ModelParams, ParameterError, validate
+from sim.params import ModelParams, ParameterError, StrategyParams, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.
@@ -50,6 +52,8 @@ class RunConfig(ModelParams):
     replicates: int = 1
     engine: Engine = Engine.vectorized
     outputs: OutputOptions = field(default_factory=OutputOptions)
+    calibration: Optional[CalibrationConfig] = None  # filled by experiment=calibrate
+    sensitivity: Optional[SensitivityConfig] = None  # filled by experiment=sensitivity_*
 
 
 def run_seed(seed: int, replicate: int) -> int:
@@ -101,6 +105,16 @@ def to_params(cfg: DictConfig) -> ModelParams:
 def load_params(overrides: list[str] | None = None) -> ModelParams:
     """Compose and validate in one go: ``load_params(["strategy=peer_group", "n_graduates=500"])``."""
     return to_params(compose_config(overrides))
+
+
+def load_strategy(name: str) -> StrategyParams:
+    """The strategy ``configs/strategy/<name>.yaml`` as parameters, without Hydra's global state
+    (so it also works inside a running Hydra app)."""
+    path = check_config_dir() / "strategy" / f"{name}.yaml"
+    if not path.is_file():
+        choices = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ParameterError("strategy", name, f"must be one of {choices}")
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StrategyParams), OmegaConf.load(path)))
 
 
 def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
