@@ -14,7 +14,7 @@ in ``calibration.jobs`` processes sharing one Optuna journal file (``calibration
 rerunning the command resumes the study and runs only the trials still missing.
 
 Writes the fitted values to ``calibration.output`` (``configs/dynamics/calibrated.yaml``, which
-the default config uses) and a report to ``calibration.report_dir``: ``report.md`` (each target
+the default config uses) and a report to ``calibration.report_dir`` (``docs/calibration``): ``report.md`` (each target
 against the model with intervals, fitted values with their ranges), ``targets.png``, ``loss.png``,
 ``trials.csv``.
 """

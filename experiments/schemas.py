@@ -35,7 +35,7 @@ class CalibrationConfig:
     storage: str = "outputs/calibration/study.journal"  # Optuna journal: rerun to resume
     study_name: str = "after_the_course"
     output: str = "configs/dynamics/calibrated.yaml"  # the fitted values, as a dynamics config
-    report_dir: str = "outputs/calibration"
+    report_dir: str = "docs/calibration"  # kept in the repository: the evidence for the defaults
 
 
 @dataclass

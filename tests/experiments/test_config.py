@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import yaml
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
@@ -58,11 +59,22 @@ def test_any_channel_can_be_switched_on_from_the_command_line():
     assert params.strategy.booster.week == 29 and params.strategy.peer_group.interval_weeks == 4
 
 
-def test_composed_defaults_equal_the_model_defaults():
-    """With no overrides in dynamics and costs, the config gives exactly the library's priors."""
-    params = load_params([])
+def test_priors_config_gives_exactly_the_library_defaults():
+    """dynamics=priors and costs=uk add nothing to the defaults of sim/params.py."""
+    params = load_params(["dynamics=priors"])
     assert params.dynamics == ModelParams().dynamics
     assert params.costs == default_costs()
+
+
+def test_default_dynamics_are_the_calibrated_values():
+    fitted = yaml.safe_load((CONFIG_DIR / "dynamics" / "calibrated.yaml").read_text())
+    params = load_params([])
+    assert fitted, "configs/dynamics/calibrated.yaml holds fitted values"
+    for block, values in fitted.items():
+        for key, value in values.items():
+            assert getattr(getattr(params.dynamics, block), key) == pytest.approx(value)
+    prior = ModelParams().dynamics  # everything not fitted keeps its prior
+    assert params.dynamics.telephone == prior.telephone and params.dynamics.health == prior.health
 
 
 def test_config_hash_is_stable_and_sensitive():
