@@ -91,12 +91,17 @@ def analyse(sens: SensitivityConfig, problem: dict, x: np.ndarray, y: np.ndarray
     return df
 
 
+def short_name(key: str) -> str:
+    """A parameter's key without the obvious parts: 'peer_group.efficacy', 'retention.decay_rate_per_week'."""
+    return key.removeprefix("dynamics.").replace(".effect.", ".")
+
+
 def plot(sens: SensitivityConfig, indices: pd.DataFrame, strategy: str, out: Path) -> None:
     outputs = list(dict.fromkeys(indices["output"]))
     fig, axes = plt.subplots(1, len(outputs), figsize=(5.2 * len(outputs), 4.6), constrained_layout=True)
     for ax, output in zip(np.atleast_1d(axes), outputs):
         df = indices[indices["output"] == output]
-        short = [p.split(".")[-1] for p in df["parameter"]]
+        short = [short_name(p) for p in df["parameter"]]
         if sens.method == "morris":
             ax.errorbar(df["mu_star"], df["sigma"], xerr=df["mu_star_conf"], fmt="o", color=OKABE_ITO[5])
             for xv, yv, name in zip(df["mu_star"], df["sigma"], short):
