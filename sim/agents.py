@@ -25,8 +25,7 @@ class _ArrayField:
     def __get__(self, agent, owner=None):
         if agent is None:
             return self
-        value = getattr(agent.model.graduates, self.name)[agent.index]
-        return value.item() if hasattr(value, "item") else value
+        return getattr(agent.model.graduates, self.name).item(agent.index)  # a Python scalar
 
     def __set__(self, agent, value):
         getattr(agent.model.graduates, self.name)[agent.index] = value
