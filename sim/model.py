@@ -164,9 +164,14 @@ class SelfManagementModel(mesa.Model):
             for channel in self.active_channels:
                 channel.engage(week)
 
+        self._record_week(week)  # 6. record
+
+    def _record_week(self, week: int) -> None:
+        """Step 6 of the week: QALYs accrue, channel results update, the DataCollector records."""
+        g = self.graduates
         self.week_gain = g.gain  # once a week, for the QALYs and every reporter
         self.subgroup_index = subgroup_indices(g)  # rebuilt: agents may change their flags
-        self.ledger.add_qalys(float(self.week_gain.sum()), week)  # 6. record
+        self.ledger.add_qalys(float(self.week_gain.sum()), week)
         self._update_channel_results()
         self.datacollector.collect(self)
         if week >= self.params.weeks:
