@@ -19,7 +19,8 @@ from experiments.config import CONFIG_DIR, compose_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["replicates=2", "n_graduates=60", "weeks=8"]
-EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+#: The experiments that are sweeps (calibration and sensitivity analysis have entry points of their own).
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml") if "sweeper:" in p.read_text())
 
 
 def sweep(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
