@@ -3,13 +3,10 @@ a colour-blind-safe palette (Okabe-Ito)."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.costs import CATEGORIES  # noqa: E402
+from sim.costs import CATEGORIES
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
