@@ -183,7 +183,8 @@ class ReferenceGraduate(Graduate):
     def wants_to_join(self, channel: SupportChannel) -> bool:
         b = channel.behaviour
         if channel.name == "peer_group":
-            return channel.rng.random() < logistic(b.join_intercept + b.join_affinity_coef * (self.group_affinity - 0.5))
+            p = logistic(b.join_intercept + b.join_affinity_coef * (self.group_affinity - 0.5))
+            return channel.rng.random() < p
         if channel.name == "telephone":
             return bool(self.phone_access) and channel.rng.random() < b.join_prob
         if channel.name == "online":

@@ -38,7 +38,8 @@ def _files(folder: Path) -> list[str]:
 
 def test_both_engines_write_the_same_files(runs):
     assert _files(runs["reference"]) == _files(runs["vectorized"])
-    for name in ("config.yaml", "weekly.parquet", "weekly.csv", "graduates.parquet", "summary.json", "trajectories.png"):
+    for name in ("config.yaml", "weekly.parquet", "weekly.csv", "graduates.parquet", "summary.json",
+                 "trajectories.png"):
         assert (runs["reference"] / name).stat().st_size > 0, name
 
 
