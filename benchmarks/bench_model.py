@@ -5,6 +5,7 @@ A script, not a test: it prints a table and exits 0 whether or not the speed tar
 
     python benchmarks/bench_model.py                     # N = 1,000 / 10,000 / 100,000 x 104 weeks
     python benchmarks/bench_model.py --sizes 10000 --repeats 5
+    python benchmarks/bench_model.py --engine both       # and the reference engine, with the speed-up
     make bench
 
 Each size is measured in its own fresh Python process, so that the peak resident memory of one size
@@ -20,6 +21,13 @@ Times are wall-clock (``time.perf_counter``), best of ``--repeats``: *build* is
 ``SelfManagementModel(...)`` (population, one Mesa agent per graduate, channels, the first data
 collection), *run* is ``model.run()`` (every week, including the weekly data collection).
 Throughput is graduate-weeks of run time per second.
+
+``--engine`` chooses the engine (``sim.engines``): ``vectorized`` (the default), ``reference`` (one
+agent at a time, ``sim.reference``) or ``both``, which adds the speed-up (reference run time over
+vectorised run time) at every size where both ran. The reference engine is skipped at a size
+where one build and run is estimated to take more than ``REFERENCE_LIMIT_S`` (about a minute): its
+time grows in proportion to graduates x weeks, so the estimate scales the largest smaller size
+measured, or a short probe run (500 graduates, 10 weeks) when there is none.
 """
 
 from __future__ import annotations
@@ -40,9 +48,17 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The target: 10,000 graduates x 104 weeks in at most 0.5 s of run time (``model.run()``).
 TARGET_N, TARGET_WEEKS, TARGET_RUN_S = 10_000, 104, 0.5
 
+#: The speed-up target of issue 4: the vectorised engine at least this many times faster than the
+#: reference engine at ``TARGET_N`` graduates (run time).
+TARGET_SPEEDUP = 50.0
+
 STRATEGIES = ("course_only", "offer_all")
+ENGINES = ("vectorized", "reference")
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 SMALL_SIZE_LIMIT = 10_000  # best of 3 at or below this size, 1 run above it (by default)
+REFERENCE_SMALL_SIZE_LIMIT = 1_000  # the reference engine: best of 3 at or below this size, 1 run above
+REFERENCE_LIMIT_S = 60.0  # skip the reference engine where one build + run would take longer than this
+PROBE_N, PROBE_WEEKS = 500, 10  # a short reference run to estimate its speed when nothing smaller ran
 
 
 def _import_sim():
@@ -87,36 +103,42 @@ def _maxrss_mb() -> float:
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
-def measure(n: int, weeks: int, repeats: int, strategy_name: str, seed: int) -> dict:
+def measure(n: int, weeks: int, repeats: int, strategy_name: str, seed: int, engine: str = "vectorized") -> dict:
     """Build and run the model ``repeats`` times; best times, and the peak memory of the first round."""
     _import_sim()
-    from sim import SelfManagementModel
+    from sim.engines import model_class
 
+    model_cls = model_class(engine)
     strategy = make_strategy(strategy_name)
     baseline_mb = _maxrss_mb()  # interpreter + numpy, scipy, pandas, mesa, sim
-    builds, runs, peak_mb = [], [], None
+    builds, runs, run_cpus, peak_mb = [], [], [], None
     for _ in range(repeats):
         gc.collect()
         t0 = time.perf_counter()
-        model = SelfManagementModel(n, weeks, strategy=strategy, rng=seed)
+        model = model_cls(n, weeks, strategy=strategy, rng=seed)
         t1 = time.perf_counter()
+        c1 = time.process_time()
         model.run()
         t2 = time.perf_counter()
+        c2 = time.process_time()
         if model.week != weeks:
             raise RuntimeError(f"model stopped at week {model.week}, expected {weeks}")
         builds.append(t1 - t0)
         runs.append(t2 - t1)
+        run_cpus.append(c2 - c1)
         if peak_mb is None:
             peak_mb = _maxrss_mb()  # one build + one run, nothing else alive
         del model  # the agents and the model form reference cycles: collect before the next round
         gc.collect()
     totals = [b + r for b, r in zip(builds, runs)]
     return {
+        "engine": engine,
         "n": n,
         "weeks": weeks,
         "repeats": repeats,
         "build_s": min(builds),
         "run_s": min(runs),
+        "run_cpu_s": min(run_cpus),  # CPU time of this process: less sensitive to other load
         "total_s": min(totals),
         "peak_mb": peak_mb,
         "baseline_mb": baseline_mb,
@@ -124,23 +146,33 @@ def measure(n: int, weeks: int, repeats: int, strategy_name: str, seed: int) -> 
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    result = measure(args.worker, args.weeks, args.repeats or 1, args.strategy, args.seed)
+    result = measure(args.worker, args.weeks, args.repeats or 1, args.strategy, args.seed, args.engine)
     print(json.dumps(result), flush=True)
     return 0
 
 
-def measure_in_subprocess(n: int, repeats: int, args: argparse.Namespace) -> dict:
+def measure_in_subprocess(n: int, repeats: int, args: argparse.Namespace, engine: str = "vectorized",
+                          weeks: int | None = None) -> dict:
     """Measure size ``n`` in a fresh interpreter (same Python, same environment, same ``sim``)."""
+    weeks = weeks or args.weeks
     cmd = [
         sys.executable, str(Path(__file__).resolve()), "--_worker", str(n),
-        "--weeks", str(args.weeks), "--repeats", str(repeats), "--strategy", args.strategy,
-        "--seed", str(args.seed),
+        "--weeks", str(weeks), "--repeats", str(repeats), "--strategy", args.strategy,
+        "--seed", str(args.seed), "--engine", engine,
     ]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        return {"n": n, "error": f"exit code {proc.returncode}" + (f": {tail}" if tail else "")}
+        return {"engine": engine, "n": n, "error": f"exit code {proc.returncode}" + (f": {tail}" if tail else "")}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def estimate_seconds(n: int, weeks: int, measured: list[dict]) -> float:
+    """Estimated build + run time of the reference engine at ``n`` graduates (linear in n x weeks),
+    from the largest size measured so far."""
+    done = [r for r in measured if "error" not in r]
+    base = max(done, key=lambda r: r["n"] * r["weeks"])
+    return base["total_s"] * (n * weeks) / (base["n"] * base["weeks"])
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -179,7 +211,10 @@ def _fmt_rate(x: float) -> str:
     return f"{x / 1e6:.2f} M" if x >= 1e6 else f"{x / 1e3:.0f} k"
 
 
-def print_report(results: list[dict], args: argparse.Namespace) -> None:
+MODEL_CLASS = {"vectorized": "SelfManagementModel", "reference": "ReferenceModel"}
+
+
+def print_table(results: list[dict], args: argparse.Namespace) -> None:
     header = (
         f"{'graduates':>10} {'weeks':>5} {'reps':>4} {'build s':>8} {'run s':>8} {'total s':>8} "
         f"{'grad-wk/s (run)':>15} {'peak MB':>8} {'import MB':>9} {'model MB':>8}"
@@ -187,6 +222,9 @@ def print_report(results: list[dict], args: argparse.Namespace) -> None:
     print(header)
     print("-" * len(header))
     for r in results:
+        if "skipped" in r:
+            print(f"{r['n']:>10,} {args.weeks:>5}  skipped: {r['skipped']}")
+            continue
         if "error" in r:
             print(f"{r['n']:>10,} {args.weeks:>5}  FAILED: {r['error']}")
             continue
@@ -196,20 +234,76 @@ def print_report(results: list[dict], args: argparse.Namespace) -> None:
             f"{r['total_s']:>8.3f} {_fmt_rate(rate):>15} {r['peak_mb']:>8.0f} {r['baseline_mb']:>9.0f} "
             f"{r['peak_mb'] - r['baseline_mb']:>8.0f}"
         )
-    print()
-    print("build = SelfManagementModel(...) (one Mesa agent per graduate); run = model.run();")
+
+
+def _ok(r: dict) -> bool:
+    return "error" not in r and "skipped" not in r
+
+
+def print_report(results: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    """One table per engine (the vectorised engine's alone, as before, when only it ran), the speed
+    target, and the speed-up where both engines ran."""
+    engines = list(results)
+    for engine in engines:
+        if engines != ["vectorized"]:
+            print(f"engine    {engine} ({MODEL_CLASS[engine]})")
+        print_table(results[engine], args)
+        if engines != ["vectorized"]:
+            print()
+    if engines == ["vectorized"]:
+        print()
+    built = " or ".join(f"{MODEL_CLASS[e]}(...)" for e in engines)
+    print(f"build = {built} (one Mesa agent per graduate); run = model.run();")
     print("times are the best of 'reps' rounds; grad-wk/s = graduates x weeks / run s; peak MB = ru_maxrss")
     print("of a fresh process after imports + one build + one run; import MB = the same process before building.")
+    if "reference" in results:
+        print(f"The reference engine is skipped where one build + run is estimated to take over "
+              f"{REFERENCE_LIMIT_S:.0f} s.")
     print()
     target = f"{TARGET_N:,} graduates x {TARGET_WEEKS} weeks in at most {TARGET_RUN_S} s of run time (model.run())"
     print(f"target    {target}")
-    hit = [r for r in results if r.get("n") == TARGET_N and r.get("weeks") == TARGET_WEEKS and "error" not in r]
+    vectorized = results.get("vectorized", [])
+    hit = [r for r in vectorized if r.get("n") == TARGET_N and r.get("weeks") == TARGET_WEEKS and _ok(r)]
     if hit:
         run_s = hit[0]["run_s"]
         verdict = "PASS" if run_s <= TARGET_RUN_S else "MISS"
         print(f"result    {verdict}: {run_s:.3f} s ({args.strategy}, best of {hit[0]['repeats']})")
+    elif "vectorized" not in results:
+        print("result    not measured (the vectorized engine did not run: --engine vectorized or both)")
     else:
         print(f"result    not measured (needs --sizes including {TARGET_N} and --weeks {TARGET_WEEKS})")
+    if len(engines) == 2:
+        print_speedup(results, args)
+
+
+def print_speedup(results: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    """Reference run time over vectorised run time, at every size where both ran (wall clock, and
+    CPU time of the measuring process, which other load on the machine disturbs less)."""
+    reference = {r["n"]: r for r in results["reference"] if _ok(r)}
+    pairs = [(v, reference[v["n"]]) for v in results["vectorized"] if _ok(v) and v["n"] in reference]
+    print()
+    print("speed-up  vectorized vs reference: reference run s / vectorized run s (model.run(), best rounds);")
+    print("          wall clock, and CPU time of the measuring process")
+    header = (f"{'graduates':>10} {'weeks':>5} {'vectorized s':>12} {'reference s':>12} {'speed-up':>9} "
+              f"{'CPU: vect. s':>12} {'ref. s':>8} {'speed-up':>9}")
+    print(header)
+    print("-" * len(header))
+    for v, r in pairs:
+        print(f"{v['n']:>10,} {v['weeks']:>5} {v['run_s']:>12.3f} {r['run_s']:>12.3f} {r['run_s'] / v['run_s']:>8.1f}x "
+              f"{v['run_cpu_s']:>12.3f} {r['run_cpu_s']:>8.3f} {r['run_cpu_s'] / v['run_cpu_s']:>8.1f}x")
+    if not pairs:
+        print("(no size where both engines ran)")
+    print()
+    print(f"target    vectorized at least {TARGET_SPEEDUP:.0f}x faster than reference at {TARGET_N:,} graduates "
+          f"x {TARGET_WEEKS} weeks (run time)")
+    hit = [(v, r) for v, r in pairs if v["n"] == TARGET_N and v["weeks"] == TARGET_WEEKS]
+    if hit:
+        v, r = hit[0]
+        ratio, cpu_ratio = r["run_s"] / v["run_s"], r["run_cpu_s"] / v["run_cpu_s"]
+        print(f"result    {'PASS' if ratio >= TARGET_SPEEDUP else 'MISS'}: {ratio:.1f}x wall clock "
+              f"({'PASS' if cpu_ratio >= TARGET_SPEEDUP else 'MISS'}: {cpu_ratio:.1f}x CPU time; {args.strategy})")
+    else:
+        print(f"result    not measured (needs both engines at {TARGET_N:,} graduates and --weeks {TARGET_WEEKS})")
 
 
 def positive_int(text: str) -> int:
@@ -238,7 +332,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Benchmark the model: wall time (split into build and run), graduate-weeks per second and "
             "peak memory for each number of graduates. Each size runs in a fresh subprocess so that its "
             f"peak memory (ru_maxrss) is its own. Target: {TARGET_N:,} graduates x {TARGET_WEEKS} weeks "
-            f"in at most {TARGET_RUN_S} s of run time; PASS/MISS is printed, not enforced."
+            f"in at most {TARGET_RUN_S} s of run time, and (with --engine both) at least {TARGET_SPEEDUP:.0f}x "
+            "faster than the reference engine there; PASS/MISS is printed, not enforced."
         ),
         epilog=(
             "Exit status: 0 whether the target is met or missed; 1 if a size failed to run. "
@@ -254,15 +349,58 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weeks", type=positive_int, default=104, help="weeks simulated per run")
     parser.add_argument(
         "--repeats", type=positive_int, default=None, metavar="K",
-        help=f"rounds per size, best time kept (default: 3 for sizes <= {SMALL_SIZE_LIMIT:,}, 1 above)",
+        help=f"rounds per size, best time kept (default: 3 for sizes <= {SMALL_SIZE_LIMIT:,}, 1 above; "
+             f"reference engine: 3 for sizes <= {REFERENCE_SMALL_SIZE_LIMIT:,}, 1 above)",
     )
     parser.add_argument(
         "--strategy", choices=STRATEGIES, default="offer_all",
         help="course_only: no follow-on support; offer_all: peer group, telephone and online offered to all",
     )
     parser.add_argument("--seed", type=int, default=1, help="base seed of every run")
+    parser.add_argument(
+        "--engine", choices=(*ENGINES, "both"), default="vectorized",
+        help="vectorized: numpy over all graduates; reference: one agent at a time (sim.reference), "
+             f"skipped where a run would take over {REFERENCE_LIMIT_S:.0f} s; both: also the speed-up",
+    )
     parser.add_argument("--_worker", dest="worker", type=positive_int, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def measure_vectorized(args: argparse.Namespace) -> list[dict]:
+    results = []
+    for n in args.sizes:
+        repeats = args.repeats or (3 if n <= SMALL_SIZE_LIMIT else 1)
+        print(f"  measuring {n:,} graduates x {args.weeks} weeks ({repeats} round{'s' * (repeats > 1)}) ...",
+              file=sys.stderr, flush=True)
+        results.append(measure_in_subprocess(n, repeats, args))
+    return results
+
+
+def measure_reference(args: argparse.Namespace) -> list[dict]:
+    """The reference engine, smallest size first, skipping sizes estimated to take too long."""
+    by_n: dict[int, dict] = {}
+    measured: list[dict] = []
+    for n in sorted(set(args.sizes)):
+        if not any(_ok(r) for r in measured):  # nothing to scale from yet: a short probe run
+            print(f"  probing the reference engine ({PROBE_N:,} graduates x {PROBE_WEEKS} weeks) ...",
+                  file=sys.stderr, flush=True)
+            probe = measure_in_subprocess(PROBE_N, 1, args, "reference", weeks=PROBE_WEEKS)
+            if not _ok(probe):
+                by_n[n] = dict(probe, n=n)
+                continue
+            measured.append(probe)
+        estimate = estimate_seconds(n, args.weeks, measured)
+        if estimate > REFERENCE_LIMIT_S:
+            by_n[n] = {"engine": "reference", "n": n,
+                       "skipped": f"estimated {estimate:,.0f} s for one build + run (over {REFERENCE_LIMIT_S:.0f} s)"}
+            continue
+        repeats = args.repeats or (3 if n <= REFERENCE_SMALL_SIZE_LIMIT else 1)
+        print(f"  measuring the reference engine, {n:,} graduates x {args.weeks} weeks "
+              f"({repeats} round{'s' * (repeats > 1)}, about {estimate * repeats:,.0f} s) ...",
+              file=sys.stderr, flush=True)
+        by_n[n] = measure_in_subprocess(n, repeats, args, "reference")
+        measured.append(by_n[n])
+    return [by_n[n] for n in args.sizes]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,19 +408,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker is not None:
         return run_worker(args)
 
-    print(f"bench_model: SelfManagementModel, strategy {args.strategy}, {args.weeks} weeks, seed {args.seed}")
+    engines = list(ENGINES) if args.engine == "both" else [args.engine]
+    names = " and ".join(MODEL_CLASS[e] for e in engines)
+    print(f"bench_model: {names}, strategy {args.strategy}, {args.weeks} weeks, seed {args.seed}")
     for line in machine_lines():
         print(line)
     print(flush=True)
 
-    results = []
-    for n in args.sizes:
-        repeats = args.repeats or (3 if n <= SMALL_SIZE_LIMIT else 1)
-        print(f"  measuring {n:,} graduates x {args.weeks} weeks ({repeats} round{'s' * (repeats > 1)}) ...",
-              file=sys.stderr, flush=True)
-        results.append(measure_in_subprocess(n, repeats, args))
+    results: dict[str, list[dict]] = {}
+    for engine in engines:
+        results[engine] = measure_vectorized(args) if engine == "vectorized" else measure_reference(args)
     print_report(results, args)
-    return 1 if any("error" in r for r in results) else 0
+    return 1 if any("error" in r for rows in results.values() for r in rows) else 0
 
 
 if __name__ == "__main__":
