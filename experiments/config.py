@@ -23,6 +23,8 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments.schemas import CalibrationConfig, SensitivityConfig
+from experiments.psa import PsaOptions
+from experiments.psa import apply as apply_psa
 from sim.engines import Engine
 from sim.params import ModelParams, ParameterError, StrategyParams, validate
 
@@ -52,6 +54,7 @@ class RunConfig(ModelParams):
     replicates: int = 1
     engine: Engine = Engine.vectorized
     outputs: OutputOptions = field(default_factory=OutputOptions)
+    psa: Optional[PsaOptions] = None  # uncertain parameters and their distributions (experiment=psa)
     calibration: Optional[CalibrationConfig] = None  # filled by experiment=calibrate
     sensitivity: Optional[SensitivityConfig] = None  # filled by experiment=sensitivity_*
 
@@ -99,7 +102,9 @@ def to_params(cfg: DictConfig) -> ModelParams:
     fields = {name: getattr(run, name) for name in ModelParams.__dataclass_fields__}
     if fields["seed"] is not None:
         fields["seed"] = run_seed(fields["seed"], run.replicate)
-    return validate(ModelParams(**fields))
+    params = validate(ModelParams(**fields))
+    # PSA: the replicate's draws, seeded by (base seed, replicate) and not the strategy (paired)
+    return apply_psa(params, run.psa, run.seed, run.replicate)
 
 
 def load_params(overrides: list[str] | None = None) -> ModelParams:
