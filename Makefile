@@ -33,9 +33,10 @@ dev: $(VENV)/.installed-dev  ## create .venv and install the package with test t
 
 MAIN_REPLICATES ?= 10
 
-run: venv  ## run the main job (compare every strategy), print the summary and where the files are
+run: venv  ## run the main job (compare every strategy), print the summary, write the report and print its path
 	$(PY) -m experiments.run -m experiment=compare_strategies replicates=$(MAIN_REPLICATES) \
 	  hydra/launcher=local hydra.sweep.dir=outputs/main
+	$(PY) -m experiments.report outputs/main
 
 browser:  ## install Debian's chromium for the browser tests, if missing (needs root or sudo)
 	@sh scripts/install-browser.sh

@@ -1,0 +1,487 @@
+"""The numbers of the report: a sweep folder read into arms, runs, weekly bands and economics.
+
+An *arm* is what a commissioner could fund: a strategy with its settings (one per strategy in
+``compare_strategies``; one per strategy and meeting interval in ``peer_group_frequency``), in
+one population. Each arm is compared with ``course_only`` in the same population and with the
+same other parameters, replicate by replicate (same seed: paired).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, varied_parameters
+from experiments.psa import run_draws, uncertain_parameters
+from experiments.report_labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
+from experiments.stats import mean_ci
+from sim import economics
+from sim.costs import CATEGORIES
+
+#: Weeks of the gains figure: 6, 12 and 24 months after the course.
+TIMEPOINTS = (26, 52, 104)
+#: The week of the headline numbers (12 months), or the last week of shorter runs.
+HEADLINE_WEEK = 52
+SUPPORT_CATEGORIES = ("peer_group", "telephone", "online", "booster", "newsletter")
+CARE_CATEGORIES = ("planned_care", "urgent_care")
+#: Subgroups of the "who benefits" figure: (key, plain words, weekly column of its share self-managing).
+SUBGROUPS = (
+    ("everyone", "Everyone", "share_self_managing"),
+    ("group_averse", "People who find groups difficult", "share_self_managing_group_averse"),
+    ("offline", "People not online", "share_self_managing_offline"),
+    ("lonely", "People lonely before the course", "share_self_managing_lonely"),
+)
+#: Bootstrap resamples for the intervals of ratios (ICER, cost per extra self-manager).
+BOOTSTRAP = 2000
+
+
+@dataclass
+class Arm:
+    """One thing to fund: a strategy with its settings, in one population."""
+
+    key: str
+    strategy: str
+    population: str
+    params: dict[str, Any]
+    label: str
+    description: str
+    colour: str
+    config: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def is_comparator(self) -> bool:
+        return self.strategy == COMPARATOR
+
+
+@dataclass
+class SweepData:
+    sweep_dir: Path
+    runs: pd.DataFrame  # one row per run: ids, arm, outcomes at the time points, costs, QALYs, increments
+    weekly: pd.DataFrame  # results.parquet with an ``arm`` column
+    arms: list[Arm]
+    parameters: list[str]  # varied parameters (besides strategy and population)
+    pair_on: list[str]  # what pairs a run with its comparator run
+    weeks: int
+    n_graduates: int
+    timepoints: list[int]
+    headline_week: int
+    is_psa: bool
+    psa_parameters: list = field(default_factory=list)  # experiments.psa.Uncertain entries
+    psa_draws: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per replicate
+    base_config: dict = field(default_factory=dict)  # the resolved config of the comparator's first run
+    dynamics_choice: str = ""
+
+    def arm(self, key: str) -> Arm:
+        return next(a for a in self.arms if a.key == key)
+
+    def populations(self) -> list[str]:
+        return list(dict.fromkeys(a.population for a in self.arms))
+
+    def arms_in(self, population: str) -> list[Arm]:
+        return [a for a in self.arms if a.population == population]
+
+    def comparator_of(self, arm: Arm) -> Arm | None:
+        """The course-only arm in the same population with the same non-strategy parameters."""
+        for a in self.arms:
+            if a.is_comparator and a.population == arm.population and all(
+                    _same(a.params.get(p), arm.params.get(p)) for p in self.parameters if not p.startswith("strategy.")):
+                return a
+        return None
+
+
+def _same(a, b) -> bool:
+    return (a is None and b is None) or str(a) == str(b)
+
+
+def _fresh(sweep_dir: Path) -> bool:
+    """Whether results.parquet exists and is newer than every finished run."""
+    results = sweep_dir / "results.parquet"
+    if not results.is_file():
+        return False
+    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/summary.json")), default=0.0)
+    return results.stat().st_mtime >= newest
+
+
+def _yaml(path: Path) -> dict:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(), Loader=loader)
+
+
+def load(sweep_dir: Path | str) -> SweepData:
+    """Read a finished sweep folder (collecting it first if its tables are missing or stale)."""
+    sweep_dir = Path(sweep_dir)
+    if not _fresh(sweep_dir):
+        collect(sweep_dir)
+    run_dirs = sorted(p.parent for p in (sweep_dir / "runs").glob("*/summary.json"))
+    if not run_dirs:
+        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/summary.json)")
+    meta = []
+    for run in run_dirs:
+        s = json.loads((run / "summary.json").read_text())
+        meta.append({
+            "run_id": run.name, "strategy": s["strategy"], "population": s["population"],
+            "replicate": s.get("replicate", 0), "seed": s["seed"], "base_seed": s.get("base_seed"),
+            "config_hash": s.get("config_hash", ""), "package_version": s.get("package_version", ""),
+            "n_graduates": s["n_graduates"], "weeks": s["weeks"],
+            **varied_parameters(s.get("overrides", [])),
+        })
+    ids = pd.DataFrame(meta)
+    fixed = {"run_id", "strategy", "population", "replicate", "seed", "base_seed", "config_hash",
+             "package_version", "n_graduates", "weeks"}
+    parameters = [c for c in ids.columns if c not in fixed and c not in NOT_PARAMETERS
+                  and ids[c].astype(str).nunique() > 1]
+    pair_on = ["population", *[p for p in parameters if not p.startswith("strategy.")], "replicate"]
+
+    # arms: strategy x population x varied parameters; course-only arms ignore strategy settings
+    def arm_key(row) -> tuple:
+        ps = tuple((p, None if (row["strategy"] == COMPARATOR and p.startswith("strategy."))
+                    or pd.isna(row.get(p)) else row.get(p)) for p in parameters)
+        return (row["strategy"], row["population"], ps)
+
+    ids["_key"] = ids.apply(arm_key, axis=1)
+    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
+    keys = sorted(ids["_key"].unique(), key=lambda k: (k[1], rank.get(k[0], len(rank)), k[0], str(k[2])))
+    arm_ids = {k: f"arm{i}" for i, k in enumerate(keys)}
+    ids["arm"] = ids["_key"].map(arm_ids)
+
+    arms = []
+    for k in keys:
+        first = ids[ids["_key"] == k].sort_values("replicate").iloc[0]
+        cfg = _yaml(sweep_dir / "runs" / first["run_id"] / "config.yaml")
+        strategy = cfg.get("strategy", {})
+        arms.append(Arm(
+            key=arm_ids[k], strategy=k[0], population=k[1], params={p: v for p, v in k[2] if v is not None},
+            label=strategy_label(strategy),
+            description=strategy_description(strategy, cfg.get("population", {}).get("label", ""), int(first["weeks"])),
+            colour="", config=cfg,
+        ))
+    _distinct_labels(arms, parameters)
+    _colour(arms)
+    ids = ids.drop(columns="_key")
+
+    weekly = pd.read_parquet(sweep_dir / "results.parquet")
+    weekly = weekly.merge(ids[["run_id", "arm"]], on="run_id", how="inner")
+    weeks = int(ids["weeks"].max())
+    timepoints = [w for w in TIMEPOINTS if w <= weeks] or [weeks]
+    headline = HEADLINE_WEEK if weeks >= HEADLINE_WEEK else weeks
+    if headline not in timepoints:
+        timepoints = sorted({*timepoints, headline})
+
+    runs = _run_table(ids, weekly, timepoints, headline, weeks)
+    runs = economics.paired_increments(runs, COMPARATOR, pair_on, columns=_increment_columns(runs))
+
+    comparator_first = next((a for a in arms if a.is_comparator), arms[0])
+    base = comparator_first.config
+    psa = base.get("psa") or {}
+    is_psa = bool(psa.get("enabled"))
+    psa_parameters, draws = [], pd.DataFrame()
+    if is_psa:
+        psa_parameters = uncertain_parameters(psa.get("parameters") or {})
+        firsts = ids[ids["arm"] == comparator_first.key].sort_values("replicate")
+        draws = pd.DataFrame([{"replicate": r.replicate, **run_draws(sweep_dir / "runs" / r.run_id)}
+                              for r in firsts.itertuples()])
+    choice = ""
+    hydra_yaml = sweep_dir / "runs" / ids.iloc[0]["run_id"] / ".hydra" / "hydra.yaml"
+    if hydra_yaml.is_file():
+        choice = ((_yaml(hydra_yaml).get("hydra") or {}).get("runtime", {}).get("choices", {}) or {}).get("dynamics", "")
+    return SweepData(sweep_dir, runs, weekly, arms, parameters, pair_on, weeks, int(ids["n_graduates"].max()),
+                     timepoints, headline, is_psa, psa_parameters, draws, base, choice or "")
+
+
+def _distinct_labels(arms: list[Arm], parameters: list[str]) -> None:
+    """Append the varied parameters to labels that would otherwise be the same in one population."""
+    seen: dict[tuple, list[Arm]] = {}
+    for a in arms:
+        seen.setdefault((a.population, a.label), []).append(a)
+    for group in seen.values():
+        if len(group) > 1:
+            for a in group:
+                extra = ", ".join(f"{p.rsplit('.', 1)[-1].replace('_', ' ')} {v}" for p, v in a.params.items())
+                if extra:
+                    a.label = f"{a.label} ({extra})"
+
+
+def _colour(arms: list[Arm]) -> None:
+    """Named strategies keep their own colour when each appears once per population; variants take
+    colours in turn. Course only is black either way."""
+    per_pop: dict[tuple, int] = {}
+    for a in arms:
+        per_pop[(a.population, a.strategy)] = per_pop.get((a.population, a.strategy), 0) + 1
+    named = all(n == 1 for n in per_pop.values()) and all(a.strategy in STRATEGY_COLOURS for a in arms)
+    for pop in dict.fromkeys(a.population for a in arms):
+        i = 0
+        for a in (x for x in arms if x.population == pop):
+            if a.is_comparator:
+                a.colour = STRATEGY_COLOURS[COMPARATOR]
+            elif named:
+                a.colour = STRATEGY_COLOURS[a.strategy]
+            else:
+                a.colour = EXTRA_COLOURS[i % len(EXTRA_COLOURS)]
+                i += 1
+
+
+def _run_table(ids: pd.DataFrame, weekly: pd.DataFrame, timepoints: list[int], headline: int, weeks: int) -> pd.DataFrame:
+    """One row per run: outcomes at the time points, costs at 12 months and at the end, QALYs."""
+    at = weekly.set_index(["run_id", "week"])
+    rows = ids.set_index("run_id")
+    out = rows.copy()
+    for w in timepoints:
+        sub = at.xs(w, level="week")
+        for col in ("share_self_managing", "mean_gain_sd"):
+            out[f"{col}_w{w}"] = sub[col]
+    head = at.xs(headline, level="week")
+    for _, _, col in SUBGROUPS[1:]:
+        out[f"{col}_w{headline}"] = head[col]
+    out["cost_total_gbp_headline"] = head["cost_total_gbp"]
+    out["cost_support_gbp_headline"] = head[[f"cost_{c}_gbp" for c in SUPPORT_CATEGORIES]].sum(axis=1)
+    end = at.groupby(level="run_id").tail(1).reset_index("week", drop=True)
+    for c in CATEGORIES:
+        out[f"cost_{c}_gbp"] = end[f"cost_{c}_gbp"]
+    out["cost_support_gbp"] = end[[f"cost_{c}_gbp" for c in SUPPORT_CATEGORIES]].sum(axis=1)
+    out["cost_care_gbp"] = end[[f"cost_{c}_gbp" for c in CARE_CATEGORIES]].sum(axis=1)
+    for c in ("cost_total_gbp", economics.COST_COLUMN, economics.QALY_COLUMN):
+        out[c] = end[c]
+    return out.reset_index()
+
+
+def _increment_columns(runs: pd.DataFrame) -> list[str]:
+    return [c for c in runs.columns if c.startswith(("share_self_managing", "mean_gain_sd", "cost_", "qalys"))]
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+
+def _ci(x, percentile: bool = False) -> tuple[float, float, float]:
+    """Mean and 95% interval: of the mean over replicates (t), or, for a PSA, of the outcome itself
+    over parameter draws (2.5th and 97.5th percentiles: the uncertainty a decision faces)."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    if percentile and x.size:
+        return float(x.mean()), float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5))
+    return mean_ci(x)
+
+
+def _ratio_ci(num, den, seed: int = 12345) -> tuple[float, float]:
+    """Percentile bootstrap interval of mean(num) / mean(den) over paired replicates; NaN if the
+    denominator's interval includes 0 (the ratio is then unbounded)."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    if num.size < 2:
+        return float("nan"), float("nan")
+    _, lo, hi = mean_ci(den)
+    if not (lo > 0 or hi < 0):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, num.size, size=(BOOTSTRAP, num.size))
+    ratios = num[idx].mean(axis=1) / den[idx].mean(axis=1)
+    return float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
+
+
+def arm_summary(data: SweepData) -> pd.DataFrame:
+    """One row per arm: every headline number of the report with its 95% interval.
+
+    Costs per graduate are undiscounted (what is paid) except ``dcost_disc`` (for the ICER and net
+    monetary benefit, with the QALYs, discounted at the rate in the config). Increments are paired
+    differences from course only; ratios are ratios of means with bootstrap intervals.
+    """
+    h = data.headline_week
+    rows = []
+    for arm in data.arms:
+        r = data.runs[data.runs["arm"] == arm.key]
+        paired = r.dropna(subset=[f"delta_{economics.COST_COLUMN}"])
+        row: dict[str, Any] = {"arm": arm.key, "label": arm.label, "strategy": arm.strategy,
+                               "population": arm.population, "n_runs": len(r), "n_paired": len(paired)}
+
+        def put(name, values):
+            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = _ci(values, data.is_psa)
+
+        put("share_h", r[f"share_self_managing_w{h}"])
+        put("extra_per_100_h", 100 * paired[f"delta_share_self_managing_w{h}"])
+        for w in data.timepoints:
+            put(f"gain_w{w}", r[f"mean_gain_sd_w{w}"])
+            put(f"dgain_w{w}", paired[f"delta_mean_gain_sd_w{w}"])
+        for key, _, col in SUBGROUPS[1:]:
+            put(f"share_{key}_h", r[f"{col}_w{h}"])
+            put(f"extra_{key}_per_100_h", 100 * paired[f"delta_{col}_w{h}"])
+        put("cost_total", r["cost_total_gbp"])
+        put("cost_support", r["cost_support_gbp"])
+        put("cost_support_h", r["cost_support_gbp_headline"])
+        put("dcost_h", paired["delta_cost_total_gbp_headline"])
+        put("dcost", paired["delta_cost_total_gbp"])
+        put("dcare", paired["delta_cost_care_gbp"])
+        put("dcost_disc", paired[f"delta_{economics.COST_COLUMN}"])
+        put("dqaly", paired[f"delta_{economics.QALY_COLUMN}"])
+        for c in CATEGORIES:
+            row[f"cost_{c}"] = float(r[f"cost_{c}_gbp"].mean())
+            row[f"dcost_{c}"] = float(paired[f"delta_cost_{c}_gbp"].mean()) if len(paired) else float("nan")
+        for wtp in economics.WTP_THRESHOLDS_GBP:
+            put(f"nmb_{wtp}", paired[f"nmb_{wtp}"])
+            row[f"p_nmb_pos_{wtp}"] = float((paired[f"nmb_{wtp}"] > 0).mean()) if len(paired) else float("nan")
+        if arm.is_comparator:
+            row["icer"] = row["cost_per_extra_h"] = float("nan")
+            row["icer_lo"] = row["icer_hi"] = row["cost_per_extra_h_lo"] = row["cost_per_extra_h_hi"] = float("nan")
+            row["quadrant"] = "comparator"
+        else:
+            row["icer"] = economics.icer(row["dcost_disc"], row["dqaly"])
+            row["quadrant"] = economics.quadrant(row["dcost_disc"], row["dqaly"])
+            if row["quadrant"] == "more effective, more costly" and not data.is_psa:
+                row["icer_lo"], row["icer_hi"] = _ratio_ci(paired[f"delta_{economics.COST_COLUMN}"],
+                                                           paired[f"delta_{economics.QALY_COLUMN}"])
+            else:
+                row["icer_lo"] = row["icer_hi"] = float("nan")
+            extra = row["extra_per_100_h"] / 100
+            row["cost_per_extra_h"] = economics.cost_per_extra(row["dcost_h"], extra)
+            if math.isfinite(row["cost_per_extra_h"]) and row["dcost_h"] > 0 and not data.is_psa:
+                row["cost_per_extra_h_lo"], row["cost_per_extra_h_hi"] = _ratio_ci(
+                    paired["delta_cost_total_gbp_headline"], paired[f"delta_share_self_managing_w{h}"])
+            else:
+                row["cost_per_extra_h_lo"] = row["cost_per_extra_h_hi"] = float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFrame:
+    """Per arm and week: mean of ``column`` x ``scale`` over replicates with its 95% interval (of the
+    mean; for a PSA, the 2.5th to 97.5th percentiles over draws)."""
+    w = data.weekly[["arm", "replicate", "week", column]].drop_duplicates(["arm", "replicate", "week"])
+    g = w.groupby(["arm", "week"])[column]
+    if data.is_psa:
+        out = g.agg(mean="mean", lo=lambda v: _percentile(v, 2.5), hi=lambda v: _percentile(v, 97.5))
+        return (out * scale).reset_index()
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    from scipy import stats
+
+    t = stats.t.ppf(0.975, np.maximum(out["count"] - 1, 1))
+    half = np.where(out["count"] > 1, t * out["std"].fillna(0) / np.sqrt(out["count"]), np.nan)
+    out["mean"] *= scale
+    out["lo"] = out["mean"] - half * scale
+    out["hi"] = out["mean"] + half * scale
+    return out
+
+
+def _percentile(values, q: float) -> float:
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    return float(np.percentile(v, q)) if v.size else float("nan")
+
+
+def acceptability_table(data: SweepData, population: str, wtp=None) -> tuple[pd.DataFrame, int]:
+    """The acceptability curve of one population's arms: one row per willingness to pay, one column
+    per arm (probability it is the most cost-effective), and the number of draws used."""
+    wtp = economics.wtp_grid() if wtp is None else np.asarray(wtp, dtype=float)
+    arms = data.arms_in(population)
+    r = data.runs[data.runs["population"] == population].copy()
+    r["strategy"] = r["arm"]  # rank arms, not strategy names (variants of a strategy compete too)
+    c, q, draws = economics.draws_by_strategy(r, [a.key for a in arms])
+    probs = economics.acceptability(c, q, wtp)
+    table = pd.DataFrame(probs, columns=[a.key for a in arms])
+    table.insert(0, "wtp_gbp_per_qaly", wtp)
+    return table, len(draws)
+
+
+def reach_by_subgroup(data: SweepData, replicates: int = 2) -> pd.DataFrame:
+    """Share of each subgroup reached (at least one contact with follow-on support), per arm.
+
+    Uses each run's ``graduates.parquet`` when the sweep wrote it; otherwise reruns the first
+    ``replicates`` replicates of each arm from their resolved config (the same seed gives the same
+    graduates, bit for bit) to get the per-graduate table. Returns arm, subgroup, reached (share),
+    and the number of runs used.
+    """
+    from experiments.config import RunConfig, to_params
+    from omegaconf import OmegaConf
+    from sim.engines import model_class
+
+    rows = []
+    schema = None
+    for arm in data.arms:
+        if arm.is_comparator:
+            continue
+        runs = data.runs[data.runs["arm"] == arm.key].sort_values("replicate").head(replicates)
+        shares: dict[str, list[float]] = {k: [] for k, _, _ in SUBGROUPS}
+        for run_id in runs["run_id"]:
+            path = data.sweep_dir / "runs" / run_id
+            if (path / "graduates.parquet").is_file():
+                people = pd.read_parquet(path / "graduates.parquet")
+            else:
+                schema = OmegaConf.structured(RunConfig) if schema is None else schema
+                cfg = OmegaConf.merge(schema, OmegaConf.load(path / "config.yaml"))
+                model = model_class(cfg.engine).from_params(to_params(cfg)).run()
+                people = model.graduate_table()
+            contacts = people[[c for c in people.columns if c.startswith("contacts_")]].sum(axis=1)
+            reached = contacts > 0
+            masks = {"everyone": np.ones(len(people), bool), "group_averse": people["group_averse"].to_numpy(bool),
+                     "offline": ~people["online_access"].to_numpy(bool),
+                     "lonely": people["lonely_at_baseline"].to_numpy(bool)}
+            for k, m in masks.items():
+                if m.any():
+                    shares[k].append(float(reached[m].mean()))
+        for k, label, _ in SUBGROUPS:
+            if shares[k]:
+                rows.append({"arm": arm.key, "subgroup": k, "subgroup_label": label,
+                             "reached": float(np.mean(shares[k])), "runs": len(shares[k])})
+    return pd.DataFrame(rows)
+
+
+def provenance(data: SweepData) -> dict[str, Any]:
+    """What identifies the inputs: config hashes, seeds, versions, dates."""
+    import hashlib
+    import platform
+    import subprocess
+    import time
+    from importlib.metadata import PackageNotFoundError, version
+
+    import sim
+
+    r = data.runs
+    digest = hashlib.sha256("\n".join(sorted(r["config_hash"].astype(str))).encode()).hexdigest()[:16]
+    hashes = {}
+    for a in data.arms:
+        first = r[r["arm"] == a.key].sort_values("replicate").iloc[0]
+        hashes[a.label] = first["config_hash"]
+    versions = {"after-the-course": sim.__version__}
+    for pkg in ("mesa", "numpy", "pandas", "matplotlib", "hydra-core"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    commit = ""
+    try:
+        root = Path(__file__).resolve().parent.parent
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5)
+        if done.returncode == 0:
+            commit = done.stdout.strip()
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5)
+            if dirty.returncode == 0 and dirty.stdout.strip():
+                commit += " (with uncommitted changes)"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    started = None
+    try:
+        started = json.loads((data.sweep_dir / "sweep.json").read_text()).get("started")
+    except (OSError, json.JSONDecodeError):
+        pass
+    run_versions = sorted(set(r["package_version"].astype(str)))
+    seeds = r.drop_duplicates("replicate").sort_values("replicate")
+    return {
+        "sweep_dir": str(data.sweep_dir.resolve()),
+        "runs": len(r),
+        "sweep_digest": digest,
+        "config_hashes": hashes,
+        "base_seeds": sorted({int(s) for s in r["base_seed"].dropna()}),
+        "replicates": int(r["replicate"].nunique()),
+        "seeds": [int(s) for s in seeds["seed"]],
+        "run_package_versions": run_versions,
+        "versions": versions,
+        "python": platform.python_version(),
+        "git_commit": commit,
+        "sweep_started": time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "",
+        "report_written": time.strftime("%Y-%m-%d %H:%M"),
+    }

@@ -1,0 +1,174 @@
+"""Plain words for the report: strategy names from their configs, colours, money and numbers.
+
+A strategy's name in every figure and table is derived from what it does (its config), never its
+config key: ``peer_group`` with ``interval_weeks: 2`` is "Peer support group, fortnightly", and
+the same preset meeting every 4 weeks is "Peer support group, every 4 weeks".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from experiments.plots import OKABE_ITO
+
+#: One Okabe-Ito colour per named strategy, the same in every figure (course only is black).
+STRATEGY_COLOURS = {
+    "course_only": OKABE_ITO[0],  # black
+    "peer_group": OKABE_ITO[1],  # orange
+    "telephone": OKABE_ITO[2],  # sky blue
+    "online": OKABE_ITO[3],  # bluish green
+    "offer_all": OKABE_ITO[5],  # blue
+    "tailored": OKABE_ITO[6],  # vermillion
+}
+#: Colours for arms beyond the named strategies (variants of one strategy in a sweep), in order.
+EXTRA_COLOURS = [OKABE_ITO[7], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[5], OKABE_ITO[6], "#999999",
+                 OKABE_ITO[4]]
+MATCHED = ("peer_group", "telephone", "online")
+CHANNEL_NOUNS = {"peer_group": "groups", "telephone": "calls", "online": "online group"}
+
+
+def every(weeks: int) -> str:
+    """'weekly', 'fortnightly', 'every 4 weeks'."""
+    return {1: "weekly", 2: "fortnightly"}.get(int(weeks), f"every {int(weeks)} weeks")
+
+
+def months(weeks: int) -> str:
+    """Weeks as months in words: 26 -> '6 months', 52 -> '12 months', 104 -> '24 months'."""
+    m = weeks * 12 / 52
+    return f"{m:.0f} months" if abs(m - round(m)) < 0.05 else f"{weeks} weeks"
+
+
+def _enabled(strategy: Mapping[str, Any], channel: str) -> bool:
+    return bool((strategy.get(channel) or {}).get("enabled"))
+
+
+def _peer_phrase(pg: Mapping[str, Any]) -> str:
+    name = "Facilitated peer group" if pg.get("delivery") == "facilitated" else "Peer support group"
+    pooled = " (cohorts pooled)" if pg.get("formation") == "pooled" else ""
+    return f"{name}{pooled}, {every(pg.get('interval_weeks', 2))}"
+
+
+def _phone_phrase(tel: Mapping[str, Any]) -> str:
+    who = " from professionals" if tel.get("caller") == "professional" else ""
+    return f"Telephone support{who}, {every(tel.get('interval_weeks', 2))}"
+
+
+def _online_phrase(on: Mapping[str, Any]) -> str:
+    return "Online group" if on.get("moderated", True) else "Online group, unmoderated"
+
+
+def strategy_label(strategy: Mapping[str, Any]) -> str:
+    """A short plain-words name of a strategy (for legends and tables), from its config."""
+    channels = [c for c in MATCHED if _enabled(strategy, c)]
+    if len(channels) == 1:
+        c = channels[0]
+        text = {"peer_group": _peer_phrase, "telephone": _phone_phrase, "online": _online_phrase}[c](strategy[c])
+    elif channels:
+        which = "All three" if len(channels) == 3 else " and ".join(CHANNEL_NOUNS[c] for c in channels).capitalize()
+        how = "matched to each person" if strategy.get("matching") == "tailored" else "free choice"
+        text = f"{which}, {how}"
+        odd = [f"{CHANNEL_NOUNS[c]} {every(strategy[c]['interval_weeks'])}" for c in ("peer_group", "telephone")
+               if c in channels and int(strategy[c].get("interval_weeks", 2)) != 2]
+        if odd:
+            text += f" ({', '.join(odd)})"
+    else:
+        text = ""
+    extras = []
+    if _enabled(strategy, "booster"):
+        extras.append(f"booster course at {months(strategy['booster']['week'])}")
+    if _enabled(strategy, "newsletter"):
+        extras.append(f"newsletter {every(strategy['newsletter'].get('interval_weeks', 4))}")
+    if not text:
+        text = (extras.pop(0).capitalize() if extras else "Course only")
+    if extras:
+        text += " + " + " + ".join(extras)
+    if text != "Course only":
+        if strategy.get("start_week"):
+            text += f", from {months(strategy['start_week'])}"
+        if strategy.get("end_week") is not None:
+            text += f", stopping at {months(int(strategy['end_week']))}"
+    return text
+
+
+def strategy_description(strategy: Mapping[str, Any], population_label: str = "", weeks: int = 104) -> str:
+    """One or two sentences saying what a strategy offers, to whom and for how long."""
+    channels = [c for c in MATCHED if _enabled(strategy, c)]
+    parts = []
+    if _enabled(strategy, "peer_group"):
+        pg = strategy["peer_group"]
+        led = "led by a paid facilitator" if pg.get("delivery") == "facilitated" else "led by a volunteer"
+        formed = "pooled from several cohorts" if pg.get("formation") == "pooled" else "formed from each course cohort"
+        parts.append(f"support groups {formed}, {led}, meeting {every(pg.get('interval_weeks', 2))}")
+    if _enabled(strategy, "telephone"):
+        tel = strategy["telephone"]
+        who = "staff" if tel.get("caller") == "professional" else "trained peer volunteers"
+        parts.append(f"calls from {who} {every(tel.get('interval_weeks', 2))}, within a capacity of "
+                     f"{tel.get('calls_per_week_per_100_graduates', 25):g} calls a week per 100 graduates")
+    if _enabled(strategy, "online"):
+        mod = "a moderated" if strategy["online"].get("moderated", True) else "an unmoderated"
+        parts.append(f"{mod} online group for graduates who use the internet")
+    if _enabled(strategy, "booster"):
+        b = strategy["booster"]
+        parts.append(f"a {b.get('sessions', 2)}-session booster course at {months(b['week'])}")
+    if _enabled(strategy, "newsletter"):
+        parts.append(f"a newsletter {every(strategy['newsletter'].get('interval_weeks', 4))}")
+    if not parts:
+        return "The six-week course and nothing after it: the comparator for every other strategy."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if len(channels) > 1 and strategy.get("matching") == "tailored":
+        text = (f"Each graduate is offered the one channel that fits them: a group if they like groups, else the "
+                f"online group if they are online and confident, else calls. Channels: {listed}.")
+    elif len(channels) > 1:
+        text = f"Everyone is offered all of these and uses any they choose: {listed}."
+    else:
+        text = f"Offered to every graduate: {listed}."
+    start, end = int(strategy.get("start_week") or 0), strategy.get("end_week")
+    if end is None:
+        text += f" Support runs for the whole {months(weeks)} modelled" + (f", from {months(start)}." if start else ".")
+    else:
+        text += f" Support stops after week {int(end)} ({months(int(end))})."
+    return text
+
+
+def gbp(value: float, digits: int = 0, sign: bool = False) -> str:
+    """Money in words and figures: 1234.5 -> '£1,235'; NaN -> 'n/a'."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    s = f"{abs(value):,.{digits}f}"
+    if value < 0 and float(s.replace(",", "")) != 0:
+        return f"−£{s}"
+    return f"{'+' if sign else ''}£{s}"
+
+
+def num(value: float, digits: int = 0, sign: bool = False) -> str:
+    """A number with thousands separators; a true minus sign; NaN -> 'n/a'."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    s = f"{value:{'+' if sign else ''},.{digits}f}"
+    return s.replace("-", "−")
+
+
+def interval(low: float, high: float, fmt=num, **kw) -> str:
+    """'(a to b)' for a 95% interval; '' when it does not exist."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"({fmt(low, **kw)} to {fmt(high, **kw)})"
+
+
+def q(label: str) -> str:
+    """A strategy's name quoted for running text and titles: “All three, free choice”."""
+    return f"\u201c{label}\u201d"
+
+
+def strategy_gist(strategy: Mapping[str, Any]) -> str:
+    """A few words on what a multi-channel strategy offers ('' for a single channel, whose name says it)."""
+    channels = [c for c in MATCHED if _enabled(strategy, c)]
+    if len(channels) < 2:
+        return ""
+    words = {"peer_group": "peer groups", "telephone": "telephone calls", "online": "an online group"}
+    listed = ", ".join(words[c] for c in channels[:-1]) + " and " + words[channels[-1]]
+    if strategy.get("matching") == "tailored":
+        return f"each graduate is offered the one of {listed.replace(' and ', ' or ')} that fits them"
+    return f"{listed}, all offered to everyone"
