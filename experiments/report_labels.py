@@ -116,7 +116,7 @@ def strategy_description(strategy: Mapping[str, Any], population_label: str = ""
         parts.append(f"a newsletter {every(strategy['newsletter'].get('interval_weeks', 4))}")
     if not parts:
         return "The six-week course and nothing after it: the comparator for every other strategy."
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
     if len(channels) > 1 and strategy.get("matching") == "tailored":
         text = (f"Each graduate is offered the one channel that fits them: a group if they like groups, else the "
                 f"online group if they are online and confident, else calls. Channels: {listed}.")
