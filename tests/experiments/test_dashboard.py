@@ -122,7 +122,7 @@ def wait_until(condition, what: str) -> None:
         time.sleep(0.2)
 
 
-def settled_week(page, quiet_s: float = 4.0) -> int:
+def settled_week(page, quiet_s: float = 10.0) -> int:
     """The week shown once it has stayed the same for ``quiet_s`` seconds."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     shown, since = week(page), time.monotonic()
