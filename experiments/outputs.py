@@ -59,7 +59,9 @@ def write_table(path: Path, df: pd.DataFrame) -> None:
 def summary_weeks(weeks: int) -> list[int]:
     """Weeks 26, 52 and 104 where the run reaches them, else the last week."""
     chosen = [w for w in SUMMARY_WEEKS if w <= weeks]
-    return chosen if chosen and chosen[-1] == weeks or weeks > SUMMARY_WEEKS[-1] else chosen + [weeks]
+    if weeks < SUMMARY_WEEKS[-1] and weeks not in chosen:
+        chosen.append(weeks)  # a shorter run reports its last week too
+    return chosen
 
 
 def summarise(weekly: pd.DataFrame, weeks: int) -> dict:

@@ -22,6 +22,3 @@ def drift(g: Graduates, params: ConnectednessParams) -> None:
     delta *= params.drift_rate_per_week
     np.add(g.connectedness, delta, out=g.connectedness, where=~g.social_contact)
 
-
-def share_lonely(g: Graduates, params: ConnectednessParams) -> float:
-    return float(np.mean(g.connectedness < params.lonely_threshold))

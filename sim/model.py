@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import mesa
 import numpy as np
@@ -215,11 +214,3 @@ class SelfManagementModel(mesa.Model):
         for name, channel in self.channels.items():
             table[f"contacts_{name}"] = channel.contacts
         return pd.DataFrame(table)
-
-    def params_dict(self) -> dict:
-        """The parameters of this run as plain data (enums as their values)."""
-        return dataclasses.asdict(self.params, dict_factory=_plain_dict)
-
-
-def _plain_dict(items):
-    return {k: (v.value if hasattr(v, "value") and not isinstance(v, (int, float)) else v) for k, v in items}
