@@ -3,7 +3,7 @@
     python -m experiments.calibrate experiment=calibrate [calibration.trials=200] [calibration.jobs=2]
 
 For each trial Optuna proposes values of the free parameters (``calibration.parameters``); the
-model runs ``calibration.replicates`` times for each strategy the targets need (with the same
+model runs ``calibration.replicates`` times for each arm the targets need (with the same
 seeds in every trial, so trials differ only by their parameters), and the loss is
 
     sum over targets of weight * ((mean over replicates - value) / half-width of its range)^2
@@ -38,11 +38,12 @@ from joblib import Parallel, delayed  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 import sim  # noqa: E402
-from experiments.config import check_config_dir, load_strategy, run_seed, to_params, with_values  # noqa: E402
+from experiments.config import check_config_dir, run_seed, to_params, with_values  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, FreeParameter  # noqa: E402
 from experiments.stats import mean_ci  # noqa: E402
-from experiments.targets import MEASURES, Target, measure_all  # noqa: E402
+from experiments.targets import MEASURES, Target, arm_params, arms_needed, measure_all  # noqa: E402
+from sim.calibrated import CALIBRATED_FILE  # noqa: E402
 from sim.params import ModelParams, ParameterError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def _prior(params: ModelParams, key: str) -> float:
 
 
 class Problem:
-    """The calibration problem: base parameters per strategy, free parameters, targets."""
+    """The calibration problem: base parameters per arm, free parameters, targets."""
 
     def __init__(self, base: ModelParams, calib: CalibrationConfig):
         self.calib = calib
@@ -70,10 +71,7 @@ class Problem:
         for p in self.free:
             with_values(base, {p.key: p.low})  # fails early, naming the key, if a bound is invalid
             with_values(base, {p.key: p.high})
-        strategies = {MEASURES[t.measure].strategy for t in self.targets}
-        self.base = {s: with_values(base, {}) for s in strategies}
-        for s in strategies:
-            self.base[s].strategy = load_strategy(s)
+        self.base = arm_params(base, arms_needed([t.measure for t in self.targets]))
         self.prior = {p.key: _prior(base, p.key) for p in self.free}
         self.seeds = [run_seed(calib.seed, r) for r in range(calib.replicates)]
 
@@ -163,7 +161,10 @@ def write_calibrated_config(path: Path, best: dict[str, float], study: optuna.St
         "# Every other parameter keeps its prior (sim/params.py). Report: "
         f"{problem.calib.report_dir}/report.md",
     ]
-    write_text(path, "\n".join(header) + "\n" + yaml.safe_dump(nested, sort_keys=True))
+    text = "\n".join(header) + "\n" + yaml.safe_dump(nested, sort_keys=True)
+    write_text(path, text)
+    if path.resolve() == (ROOT / "configs/dynamics/calibrated.yaml").resolve():  # the defaults: Python's too
+        write_text(ROOT / "sim" / CALIBRATED_FILE, text)
     print(f"fitted values: {path}")
 
 

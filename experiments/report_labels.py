@@ -46,7 +46,7 @@ def _enabled(strategy: Mapping[str, Any], channel: str) -> bool:
 
 def _peer_phrase(pg: Mapping[str, Any]) -> str:
     name = "Facilitated peer group" if pg.get("delivery") == "facilitated" else "Peer support group"
-    pooled = " (cohorts pooled)" if pg.get("formation") == "pooled" else ""
+    pooled = " (one group per cohort)" if pg.get("formation") == "cohort" else ""
     return f"{name}{pooled}, {every(pg.get('interval_weeks', 2))}"
 
 
@@ -99,13 +99,14 @@ def strategy_description(strategy: Mapping[str, Any], population_label: str = ""
     if _enabled(strategy, "peer_group"):
         pg = strategy["peer_group"]
         led = "led by a paid facilitator" if pg.get("delivery") == "facilitated" else "led by a volunteer"
-        formed = "pooled from several cohorts" if pg.get("formation") == "pooled" else "formed from each course cohort"
+        formed = ("formed from each course cohort" if pg.get("formation") == "cohort"
+                  else "pooled by area from several courses, with newcomers from later courses")
         parts.append(f"support groups {formed}, {led}, meeting {every(pg.get('interval_weeks', 2))}")
     if _enabled(strategy, "telephone"):
         tel = strategy["telephone"]
         who = "staff" if tel.get("caller") == "professional" else "trained peer volunteers"
         parts.append(f"calls from {who} {every(tel.get('interval_weeks', 2))}, within a capacity of "
-                     f"{tel.get('calls_per_week_per_100_graduates', 25):g} calls a week per 100 graduates")
+                     f"{tel.get('calls_per_week_per_100_enrolled', 70):g} calls a week per 100 who accept calls")
     if _enabled(strategy, "online"):
         mod = "a moderated" if strategy["online"].get("moderated", True) else "an unmoderated"
         parts.append(f"{mod} online group for graduates who use the internet")

@@ -8,6 +8,8 @@ QALYs gained: ``qaly_per_sd_year`` of utility per SD of gain over baseline, per 
 
 from __future__ import annotations
 
+import numpy as np
+
 from .params import CostParams, OutcomeParams
 
 #: Cost categories reported, in the order plots stack them.
@@ -35,6 +37,7 @@ class CostLedger:
         self.gbp = dict.fromkeys(CATEGORIES, 0.0)
         self.discounted_gbp = 0.0
         self.qalys = 0.0
+        self.qalys_by_graduate = np.zeros(n_graduates)  # discounted QALYs gained, per graduate
 
     def discount(self, week: int) -> float:
         """Discount factor for week ``week`` (week 0 = end of the course)."""
@@ -44,9 +47,11 @@ class CostLedger:
         self.gbp[category] += gbp
         self.discounted_gbp += gbp * self.discount(week)
 
-    def add_qalys(self, total_gain_sd: float, week: int) -> None:
-        """QALYs from one week lived with ``total_gain_sd`` summed over graduates."""
-        self.qalys += self.outcomes.qaly_per_sd_year * total_gain_sd / 52.0 * self.discount(week)
+    def add_qalys(self, gain_sd: np.ndarray, week: int) -> None:
+        """QALYs from one week lived with each graduate's gain ``gain_sd`` (SD units)."""
+        factor = self.outcomes.qaly_per_sd_year / 52.0 * self.discount(week)
+        self.qalys_by_graduate += factor * gain_sd
+        self.qalys += factor * float(gain_sd.sum())
 
     def per_graduate(self, category: str) -> float:
         return self.gbp[category] / self.n

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import connectedness, retention
 from .agents import Graduate
+from .calibrated import calibrated_dynamics
 from .costs import CostLedger
 from .health import HealthEvents
 from .params import (
@@ -51,7 +52,9 @@ class SelfManagementModel(mesa.Model):
         n_graduates: graduates in the model.
         weeks: weeks to simulate (``run()`` stops there).
         strategy, population, dynamics, costs: parameter blocks (defaults: course only, a general
-            population with long-term conditions, the priors of ``design.md``, UK unit costs).
+            population with long-term conditions, the calibrated behaviour parameters
+            (:func:`sim.calibrated.calibrated_dynamics`; ``DynamicsParams()`` for the priors of
+            ``design.md``), UK unit costs).
         rng: the base seed (an int). ``None`` draws one from the operating system; it is kept in
             ``model.seed`` so that the run can be repeated.
     """
@@ -80,7 +83,7 @@ class SelfManagementModel(mesa.Model):
             seed=int(rng),
             strategy=strategy or StrategyParams(),
             population=population or PopulationParams(),
-            dynamics=dynamics or DynamicsParams(),
+            dynamics=dynamics or calibrated_dynamics(),
             costs=costs or default_costs(),
         )
         validate(params)  # before any work: a clear error naming the parameter
@@ -91,13 +94,15 @@ class SelfManagementModel(mesa.Model):
 
         dyn = params.dynamics
         self.graduates = create_graduates(
-            n_graduates, params.population, dyn, stream(self.seed, "population"), stream(self.seed, "course")
+            n_graduates, params.population, dyn, stream(self.seed, "population"), stream(self.seed, "course"),
+            took_course=params.strategy.course,
         )
         for i in range(n_graduates):  # one Mesa agent per graduate; no throw-away AgentSet
             self.agent_class(self, i)
         self.health = HealthEvents(dyn.health, stream(self.seed, "health"))
         self.ledger = CostLedger(params.costs, dyn.outcomes, n_graduates)
-        self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
+        if params.strategy.course:  # the no-course comparator pays for no course
+            self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
         strategy = params.strategy
         self.channels: dict[str, SupportChannel] = {
             name: cls(self, getattr(strategy, name), getattr(dyn, name), stream(self.seed, name))
@@ -170,7 +175,7 @@ class SelfManagementModel(mesa.Model):
         g = self.graduates
         self.week_gain = g.gain  # once a week, for the QALYs and every reporter
         self.subgroup_index = subgroup_indices(g)  # rebuilt: agents may change their flags
-        self.ledger.add_qalys(float(self.week_gain.sum()), week)
+        self.ledger.add_qalys(self.week_gain, week)
         self._update_channel_results()
         self.datacollector.collect(self)
         if week >= self.params.weeks:

@@ -85,7 +85,7 @@ class GroupDelivery(str, Enum):
 
 class GroupFormation(str, Enum):
     cohort = "cohort"  # each course cohort continues as its own group
-    pooled = "pooled"  # members of several cohorts are pooled into groups of a target size
+    pooled = "pooled"  # members of an area's cohorts are pooled into groups of a target register size
 
 
 class Caller(str, Enum):
@@ -96,6 +96,12 @@ class Caller(str, Enum):
 class DecayShape(str, Enum):
     exponential = "exponential"  # constant hazard: transient *= exp(-rate)
     power_law = "power_law"  # (1 + b t)^-psi, t = weeks since last contact: fast early loss, long tail
+
+
+#: The support channels, in the order they run each week (and the order of their parameter blocks).
+CHANNEL_NAMES = ("peer_group", "telephone", "online", "booster", "newsletter")
+#: Channels a ``tailored`` strategy matches one per graduate.
+TAILORABLE_CHANNELS = ("peer_group", "telephone", "online")
 
 
 # --- population --------------------------------------------------------------------------------
@@ -134,15 +140,22 @@ class PopulationParams:
 
 @dataclass
 class PeerGroupParams:
-    """Follow-on peer support groups formed from course cohorts."""
+    """Follow-on peer support groups: by default pooled by area from the graduates of several courses."""
 
     enabled: bool = False
     interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between meetings (1, 2 or 4)")
     delivery: GroupDelivery = GroupDelivery.peer_led
-    formation: GroupFormation = GroupFormation.cohort
-    pooled_group_size: int = count(14, lo=2, doc="target register size when pooling cohorts")
-    min_attendance: int = count(3, lo=0, doc="a meeting with fewer present counts as too small")
+    formation: GroupFormation = GroupFormation.pooled
+    pooled_group_size: int = count(16, lo=2, doc="target register size when pooling an area's cohorts")
+    min_attendance: int = count(2, lo=0, doc="a meeting with fewer present counts as too small")
+    min_attendance_share: float = prob(
+        0.10, "a meeting with fewer present than this share of the register counts as too small"
+    )
     close_after_meetings: int = count(3, lo=1, doc="consecutive too-small meetings before closing")
+    intake_interval_weeks: int = count(
+        13, lo=0, hi=52, doc="weeks between later courses in the area whose graduates join open groups; 0: none"
+    )
+    newcomers_per_intake: float = nonneg(4.0, doc="mean newcomers each open group gets from each later course")
 
 
 @dataclass
@@ -152,8 +165,8 @@ class TelephoneParams:
     enabled: bool = False
     interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between scheduled calls to a graduate")
     caller: Caller = Caller.peer
-    calls_per_week_per_100_graduates: float = nonneg(
-        25.0, doc="call capacity per week, per 100 graduates in the model"
+    calls_per_week_per_100_enrolled: float = nonneg(
+        70.0, doc="call capacity per week, per 100 who accepted calls: a call each 2 weeks, with retries"
     )
     calls_per_volunteer_per_week: float = positive(5.0, doc="peer callers needed = capacity / this")
 
@@ -190,11 +203,18 @@ class StrategyParams:
 
     name: str = "course_only"
     label: str = "Course only (no follow-on support)"
+    course: bool = field(
+        default=True, metadata={"doc": "graduates took the six-week course; false: the no-course comparator"}
+    )
     matching: Matching = Matching.offer_all
     start_week: int = count(0, lo=0, doc="first week of support")
     end_week: Optional[int] = field(default=None, metadata={"doc": "last week of support; null: never ends"})
     tailoring_group_affinity_threshold: float = prob(0.5, "tailored: offer a group at this affinity or more")
     tailoring_digital_confidence_threshold: float = prob(0.4, "tailored: offer the forum at this or more")
+    tailoring_order: list[str] = field(
+        default_factory=lambda: ["peer_group", "telephone", "online"],
+        metadata={"doc": "tailored: channels in order of preference; each graduate gets the first that fits"},
+    )
     peer_group: PeerGroupParams = field(default_factory=PeerGroupParams)
     telephone: TelephoneParams = field(default_factory=TelephoneParams)
     online: OnlineParams = field(default_factory=OnlineParams)
@@ -204,13 +224,7 @@ class StrategyParams:
     @property
     def channels(self) -> dict[str, Any]:
         """The channel blocks by name, in the order they run each week."""
-        return {
-            "peer_group": self.peer_group,
-            "telephone": self.telephone,
-            "online": self.online,
-            "booster": self.booster,
-            "newsletter": self.newsletter,
-        }
+        return {name: getattr(self, name) for name in CHANNEL_NAMES}
 
     def active(self, week: int) -> bool:
         """Whether support runs in ``week``."""
@@ -232,6 +246,13 @@ class CourseParams:
     )
     initial_persistent_share: float = prob(0.0, "share of the immediate gain already persistent")
     connectedness_boost: float = prob(0.3, "rise towards 1 of connectedness after a full course")
+    attendance_affinity_coef: float = real(
+        1.5, "log-odds of attending each course session per unit of group affinity above the mean"
+    )
+    gain_affinity_coef: float = nonneg(
+        0.5, doc="relative change in the course gain per unit of group affinity above the mean"
+    )
+    gain_multiplier_by_age_band: list[float] = _list([1.0, 1.0, 1.0])
 
 
 @dataclass
@@ -245,7 +266,10 @@ class RetentionParams:
     isolation_effect: float = nonneg(0.5, doc="extra decay at connectedness 0, fraction of the rate")
     consolidation_rate_per_week: float = prob(0.03, "share of transient made persistent at habit 1")
     persistent_decay_rate_per_week: float = nonneg(0.001, 1.0, "slow decay of persistent gains")
-    max_gain_sd: float = positive(1.0, doc="ceiling of the gain over baseline, SD units")
+    max_gain_sd: float = positive(1.0, doc="ceiling of the course's immediate gain over baseline, SD units")
+    reinforcement_margin_sd: float = nonneg(
+        0.05, doc="support may lift a person this far above their own post-course gain, SD units"
+    )
     spacing_optimal_gap_weeks: float = positive(3.0, doc="gap between contacts with most effect")
     spacing_floor: float = prob(0.4, "spacing factor for very short or very long gaps")
     habit_gain_per_contact: float = prob(0.26, "95% of the habit ceiling after ~10 weekly contacts")
@@ -266,17 +290,19 @@ class HealthParams:
     flare_prob_per_week: float = prob(0.04, "flare-up probability per week at severity 0.5")
     severity_effect: float = nonneg(1.5, doc="log rate ratio per unit of severity")
     self_manage_intercept: float = real(-0.2, "log-odds of managing a flare alone at capability 0")
-    self_manage_capability_coef: float = real(0.8, "per SD of capability")
-    self_manage_connectedness_coef: float = real(1.0, "per unit of connectedness")
+    self_manage_capability_coef: float = real(
+        0.2, "per SD of capability (weak: trials found service use barely changed, Kennedy 2007)"
+    )
+    self_manage_connectedness_coef: float = real(0.2, "per unit of connectedness")
     planned_intercept: float = real(1.0, "log-odds that a contact is planned, not urgent")
-    planned_capability_coef: float = real(0.6, "per SD of capability")
+    planned_capability_coef: float = real(0.2, "per SD of capability")
 
 
 @dataclass
 class ContactEffect:
     """What one contact through a channel adds (retention.reinforce)."""
 
-    efficacy: float = prob(0.1, "share of the gap to the ceiling recovered by one contact")
+    efficacy: float = prob(0.1, "share of what was lost since the course recovered by one contact")
     connectedness_gain: float = prob(0.05, "share of the gap to 1 closed by one contact")
     habit_multiplier: float = nonneg(1.0, doc="habit gain relative to a full contact")
 
@@ -296,13 +322,17 @@ class PeerGroupBehaviour:
     attend_friends_coef: float = real(1.5, "per share of one's cohort friends present last time")
     attend_need_coef: float = real(1.0, "per unit of (1 - connectedness)")
     attend_flare_coef: float = real(-1.5, "during a flare-up")
+    attend_novelty_coef: float = real(1.0, "extra log-odds at a group's first meeting (attendance settles)")
+    attend_novelty_meetings: float = positive(3.0, doc="meetings over which the novelty fades (e-folding)")
     leave_prob_per_week: float = prob(0.014, "5-6% a month")
     leave_friends_effect: float = nonneg(1.0, doc="log hazard ratio per share of friends attending")
     leave_benefit_effect: float = nonneg(1.0, doc="log hazard ratio per SD of gain")
     vicarious_effect: float = nonneg(0.5, doc="efficacy rise per SD of mean gain of others present")
     facilitated_efficacy_multiplier: float = positive(1.2)
     volunteer_leave_prob_per_week: float = prob(0.013, "half of volunteers leave within a year")
-    leader_replacement_prob: float = prob(0.5, "a member steps up when the leader leaves")
+    successor_prob_per_attender: float = prob(
+        0.25, "when the leader leaves, each member at the last meeting steps up with this probability"
+    )
 
 
 @dataclass
@@ -313,6 +343,7 @@ class TelephoneBehaviour:
     professional_efficacy_multiplier: float = positive(1.2)
     leave_prob_per_week: float = prob(0.01)
     max_missed_calls: int = count(3, lo=1, doc="consecutive unanswered calls before being dropped")
+    volunteer_leave_prob_per_week: float = prob(0.013, "peer callers: half leave within a year")
 
 
 @dataclass
@@ -498,6 +529,17 @@ def validate(params: ModelParams) -> ModelParams:
     pop, strat, costs = params.population, params.strategy, params.costs
     _check_shares("population.age_band_shares", pop.age_band_shares, 3, must_sum_to_1=True)
     _check_shares("population.online_access_by_age_band", pop.online_access_by_age_band, 3)
+    multipliers = params.dynamics.course.gain_multiplier_by_age_band
+    if len(multipliers) != 3:
+        raise ParameterError("dynamics.course.gain_multiplier_by_age_band", multipliers, "must list exactly 3 values")
+    for i, m in enumerate(multipliers):
+        _check_number(f"dynamics.course.gain_multiplier_by_age_band[{i}]", m, {"lo": 0.0, "hi": 2.0})
+    order = list(strat.tailoring_order)
+    if not order or len(set(order)) != len(order) or not set(order) <= set(TAILORABLE_CHANNELS):
+        raise ParameterError(
+            "strategy.tailoring_order", order,
+            f"must list each of {list(TAILORABLE_CHANNELS)} at most once, in order of preference",
+        )
     if pop.cohort_size_max < pop.cohort_size_min:
         raise ParameterError(
             "population.cohort_size_max", pop.cohort_size_max,

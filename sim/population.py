@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .params import DynamicsParams, PopulationParams
-from .streams import beta_by_mean
+from .streams import beta_by_mean, logistic, logit
 
 AGE_BANDS = ("under_65", "65_to_74", "75_plus")
 
@@ -40,6 +40,7 @@ class Graduates:
     cohort: np.ndarray  # int: the course cohort graduated with
     sessions_attended: np.ndarray  # int: course sessions attended (of 6)
     lonely_at_baseline: np.ndarray  # bool: usual connectedness below the lonely threshold
+    course_gain: np.ndarray  # SD units: the gain the course left at week 0 (support maintains it)
     transient_age: np.ndarray  # weeks: gain-weighted mean age of the transient gain (power-law decay)
     last_contact_week: np.ndarray  # int: week of the last reinforcing contact (0 = the course)
     contacted: np.ndarray  # bool: had any reinforcing contact this week
@@ -99,17 +100,36 @@ def cohort_ties(rng: np.random.Generator, cohort: np.ndarray, ties_per_graduate:
     return ties
 
 
+def shift_keeping_mean(p: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Probabilities ``p`` moved by ``shift`` on the log-odds scale, plus one common offset chosen
+    (by bisection) so that their mean is unchanged: the shift moves probability between people."""
+    if p.size == 0 or not np.any(shift):
+        return p
+    base, target = logit(p) + shift, p.mean()
+    lo, hi = -20.0, 20.0
+    for _ in range(60):  # the mean rises with the offset; 60 halvings reach float precision
+        mid = 0.5 * (lo + hi)
+        if logistic(base + mid).mean() < target:
+            lo = mid
+        else:
+            hi = mid
+    return logistic(base + 0.5 * (lo + hi))
+
+
 def create_graduates(
     n: int,
     population: PopulationParams,
     dynamics: DynamicsParams,
     rng: np.random.Generator,
     course_rng: np.random.Generator,
+    took_course: bool = True,
 ) -> Graduates:
     """Draw ``n`` graduates of ``population`` and what the course left them at week 0.
 
     ``rng`` draws who people are (the same for every strategy under one seed); ``course_rng`` draws
-    what the course did for them (sessions attended, immediate gain).
+    what the course did for them (sessions attended, immediate gain). With ``took_course=False``
+    (the no-course comparator) the same people are drawn, with the same random numbers, but
+    attend no session: no gain, no habit from practice, no company from the course.
     """
     p, course = population, dynamics.course
     baseline = rng.standard_normal(n)
@@ -129,12 +149,19 @@ def create_graduates(
     ties = cohort_ties(rng, cohort, p.ties_per_graduate)
 
     # The course: sessions attended, and the gain, larger for more sessions and lower baselines.
+    # People who find groups difficult come to fewer sessions of a group course and gain less from
+    # it: shifts that move attendance and gain between people, keeping the population's means.
     attend_p = beta_by_mean(course_rng, p.course_attendance_prob_mean, p.course_attendance_concentration, n)
+    attend_p = shift_keeping_mean(attend_p, course.attendance_affinity_coef * (affinity - affinity.mean()))
     sessions = course_rng.binomial(course.sessions, attend_p)
+    if not took_course:
+        sessions = np.zeros_like(sessions)
     dose = sessions / course.sessions
+    suits = np.maximum(1.0 + course.gain_affinity_coef * (affinity - (affinity.mean() if n else 0.5)), 0.0)
+    by_age = np.asarray(course.gain_multiplier_by_age_band)[age_band]
     gain = course.immediate_gain_mean_sd * dose * (1.0 - course.low_baseline_gain_boost * baseline)
     gain = gain + course.immediate_gain_spread_sd * dose * course_rng.standard_normal(n)
-    gain = np.clip(gain, 0.0, dynamics.retention.max_gain_sd)  # the ceiling holds from week 0
+    gain = np.clip(gain * suits * by_age, 0.0, dynamics.retention.max_gain_sd)  # the ceiling holds from week 0
     # six weeks of practice: the same habit gain per session as per follow-on contact
     habit = 1.0 - (1.0 - dynamics.retention.habit_gain_per_contact) ** sessions
     conn = conn_base + course.connectedness_boost * dose * (1.0 - conn_base)
@@ -156,6 +183,7 @@ def create_graduates(
         cohort=cohort,
         sessions_attended=sessions,
         lonely_at_baseline=conn_base < dynamics.connectedness.lonely_threshold,
+        course_gain=gain,
         transient_age=np.zeros(n),
         last_contact_week=np.zeros(n, dtype=np.int64),
         contacted=np.zeros(n, dtype=bool),

@@ -147,12 +147,14 @@ class ReferenceGraduate(Graduate):
         doses: int = 1,
         social: bool = True,
     ) -> None:
-        """A contact (``doses`` at once): it restores part of what was lost, builds habit and,
-        if it is with other people, raises connectedness."""
+        """A contact (``doses`` at once): it restores part of what I lost since the course (up to my
+        own post-course gain and a small margin), builds habit and, if it is with other people,
+        raises connectedness."""
         r, week = self.model.params.dynamics.retention, self.model.week
         share = min(max(effect.efficacy * multiplier * self.spacing(week - self.last_contact_week), 0.0), 1.0)
         recovered = 1.0 - (1.0 - share) ** doses  # doses compound
-        headroom = max(r.max_gain_sd - self.gain, 0.0)  # diminishing returns near the ceiling
+        own_level = self.model.graduates.course_gain.item(self.index) + r.reinforcement_margin_sd
+        headroom = max(own_level - self.gain, 0.0)  # what I lost since the course; none if above it
         before = self.transient
         after = before + recovered * headroom
         # what was just learnt has age 0 (power-law decay): the mean age, weighted by gain
@@ -204,8 +206,10 @@ class ReferenceGraduate(Graduate):
         friend_share = friends_there / len(self.friends) if self.friends else 0.0
         peer.friend_share[self.index] = friend_share
         b = peer.behaviour
+        held = peer.meetings_held[peer.group_of[self.index]]  # a new group's novelty wears off
         logit = (
             b.attend_intercept
+            + b.attend_novelty_coef * math.exp(-held / b.attend_novelty_meetings)
             + b.attend_affinity_coef * self.group_affinity
             + b.attend_habit_coef * self.habit
             + b.attend_friends_coef * friend_share
@@ -429,7 +433,8 @@ class ReferenceModel(SelfManagementModel):
             self.agents.do("consider_offer", channel, offered[channel.name])
             if channel.name == "peer_group":
                 self.form_groups(channel, week)
-            elif channel.name == "telephone":
+            elif channel.name == "telephone":  # sized to those who accepted calls
+                channel.size_service(int(np.count_nonzero(channel.enrolled)))
                 channel.last_call_week[:] = week - channel.lever.interval_weeks  # the first call is due now
                 channel.spend(channel.volunteers * unit["volunteer_training_per_volunteer"], week)
             elif channel.name == "online":
@@ -459,6 +464,8 @@ class ReferenceModel(SelfManagementModel):
             self.group_members[group].append(agent)
         peer.group_open = np.ones(n_groups, dtype=bool)
         peer.small_streak = np.zeros(n_groups, dtype=np.int64)
+        peer.meetings_held = np.zeros(n_groups, dtype=np.int64)
+        peer.present_last = np.zeros(n_groups, dtype=np.int64)
         if peer.lever.delivery == GroupDelivery.peer_led:  # a volunteer leader per group, trained
             peer.leaders_trained += n_groups
             peer.spend(n_groups * self.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
@@ -486,11 +493,16 @@ class ReferenceModel(SelfManagementModel):
                 agent.attend_meeting(peer, (total_gain - agent.gain) / others if others else 0.0)
 
         open_groups = [k for k in range(peer.group_open.size) if peer.group_open[k]]
+        lever = peer.lever
         for k in open_groups:
-            if len(present_by_group.get(k, ())) < peer.lever.min_attendance:
-                peer.small_streak[k] += 1
+            came = len(present_by_group.get(k, ()))
+            register = sum(1 for a in self.group_members[k] if a.is_enrolled(peer))
+            if came < lever.min_attendance or came < lever.min_attendance_share * register:
+                peer.small_streak[k] += 1  # too small for its register
             else:
                 peer.small_streak[k] = 0
+            peer.meetings_held[k] += 1
+            peer.present_last[k] = came
         peer.meetings_this_week = len(open_groups)
         peer.attendance_share = len(present) / len(members) if members else 0.0
         unit = self.ledger.unit_gbp
@@ -509,7 +521,9 @@ class ReferenceModel(SelfManagementModel):
             closes = peer.small_streak[k] >= peer.lever.close_after_meetings or not register
             if not closes and peer.lever.delivery == GroupDelivery.peer_led:
                 if peer.rng.random() < b.volunteer_leave_prob_per_week:  # the leader leaves
-                    if peer.rng.random() < b.leader_replacement_prob:  # a member steps up, is trained
+                    # each member who came last time may step up: more likely in a lively group
+                    p_successor = 1.0 - (1.0 - b.successor_prob_per_attender) ** int(peer.present_last[k])
+                    if peer.rng.random() < p_successor:  # a member steps up, is trained
                         peer.leaders_trained += 1
                         peer.spend(self.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
                     else:
@@ -530,7 +544,7 @@ class ReferenceModel(SelfManagementModel):
         phone.calls_made = len(called)
         phone.calls_waiting = len(queue) - len(called)
         unit = self.ledger.unit_gbp
-        replaced = phone.volunteers * self.params.dynamics.peer_group.volunteer_leave_prob_per_week
+        replaced = phone.volunteers * phone.behaviour.volunteer_leave_prob_per_week
         phone.spend(replaced * unit["volunteer_training_per_volunteer"], week)  # expected replacements
 
     def open_forum(self, forum: SupportChannel, week: int) -> None:

@@ -6,8 +6,10 @@
   of the ages of its parts (learning from a contact starts at age 0).
 * Consolidation: practice (``habit``) turns a share of ``transient`` into ``persistent`` each week;
   ``persistent`` decays very slowly.
-* Reinforcement: a contact recovers a share of the gap to the ceiling, scaled by the spacing effect,
-  and builds habit.
+* Reinforcement: a contact recovers a share of what the person has lost since the course (the gap
+  between their gain and their own post-course gain plus a small margin), scaled by the spacing
+  effect, and builds habit. Support maintains what the course built; it is not a second course,
+  so someone who never took the course (or gained little from it) gains at most the margin.
 
 Without a contact, the total gain ``transient + persistent`` can only fall or stay: decay removes,
 consolidation only moves gain from one part to the other.
@@ -43,10 +45,10 @@ def reinforce(
 ) -> None:
     """Apply ``doses`` contacts to graduates ``who`` (indices) this week.
 
-    Each dose recovers ``efficacy * spacing(gap)`` of the gap between the gain and ``max_gain_sd``
-    (diminishing returns near the ceiling, more for those who lost most) and adds habit
-    ``habit_gain_per_contact * habit_multiplier * (1 - habit)``. ``k`` doses at once compound:
-    ``1 - (1 - e)^k`` of the gap.
+    Each dose recovers ``efficacy * spacing(gap)`` of the gap between the gain and the person's own
+    level, ``course_gain + reinforcement_margin_sd`` (more for those who lost most; nothing for
+    someone already there) and adds habit ``habit_gain_per_contact * habit_multiplier * (1 - habit)``.
+    ``k`` doses at once compound: ``1 - (1 - e)^k`` of the gap.
     """
     if who.size == 0:
         return
@@ -54,7 +56,8 @@ def reinforce(
     share = np.clip(np.asarray(efficacy) * spacing(gap, params), 0.0, 1.0)
     doses = np.asarray(doses)
     recovered = 1.0 - (1.0 - share) ** doses
-    headroom = np.maximum(params.max_gain_sd - (g.transient[who] + g.persistent[who]), 0.0)
+    own_level = g.course_gain[who] + params.reinforcement_margin_sd
+    headroom = np.maximum(own_level - (g.transient[who] + g.persistent[who]), 0.0)
     before = g.transient[who]
     after = before + recovered * headroom
     # new learning has age 0: the transient gain's age becomes the gain-weighted mean age, so a

@@ -24,6 +24,12 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities ``p`` (clipped away from 0 and 1, so that it stays finite)."""
+    p = np.clip(p, 1e-12, 1.0 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
 def beta_by_mean(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
     """Draws from a Beta distribution given its mean and concentration (a + b)."""
     mean = min(max(mean, 1e-6), 1 - 1e-6)

@@ -1,16 +1,31 @@
-"""Follow-on peer support groups, formed from course cohorts (design.md, 'Peer group').
+"""Follow-on peer support groups, pooled by area (design.md, 'Peer group').
 
 Who: graduates offered a group join with a probability rising with group affinity (about a third
-of those referred never attend). How often: every open group meets every ``interval_weeks``.
-What: each member present gets a contact whose efficacy grows with the gains of the others present
-(vicarious learning), plus the largest connectedness gain of any channel.
+of those referred never attend). Groups: by default the joiners of an area's courses (consecutive
+cohorts) are pooled into groups with a register of about ``pooled_group_size``; ``formation=cohort``
+keeps each course cohort as its own group. How often: every open group meets every
+``interval_weeks``. What: each member present gets a contact whose efficacy grows with the gains
+of the others present (vicarious learning), plus the largest connectedness gain of any channel.
 
 Attendance per meeting rises with group affinity, habit, the share of one's course friends who came
-last time and the need for company (1 - connectedness); it falls during a flare-up. About a third of
-the register comes to a typical meeting (Levy 1982). Members leave at about 5-6% a month, less if
-their friends come and they feel a benefit. A group closes after ``close_after_meetings``
-consecutive meetings below ``min_attendance``, when its register empties, or (peer-led) when its
-volunteer leader leaves and no member steps up.
+last time and the need for company (1 - connectedness); it falls during a flare-up. It starts high
+(the novelty of a new group) and settles, over a few meetings, to about a third of the register at
+a typical meeting (Levy 1982). Members leave at about 5-6% a month, less if their friends come and
+they feel a benefit. A group closes (Wituk 2002: attendance and leadership are the commonest
+reasons) after ``close_after_meetings`` consecutive meetings too small for its register (fewer than
+``min_attendance`` or ``min_attendance_share`` of the register present), when its register empties,
+or (peer-led) when its volunteer leader leaves and no member steps up: each member at the last
+meeting steps up with ``successor_prob_per_attender``, so a well-attended group finds a successor
+more easily.
+
+Rolling intake: the area runs a course every ``intake_interval_weeks``, and each open group gets
+about ``newcomers_per_intake`` new members from it (Poisson). The model follows one intake of
+graduates; later intakes' newcomers are kept as a count per group, not as agents: they sit on the
+register, come to a meeting as often as the group's modelled members did, leave at the base
+leaving rate, and can step up as leader. They keep a group alive as its first members drift away
+(Wituk 2002: the number of new people coming to meetings told surviving groups from disbanded
+ones). Meeting costs are shared between modelled members and newcomers by their numbers on the
+register: the modelled graduates bear their own share.
 """
 
 from __future__ import annotations
@@ -36,6 +51,9 @@ class PeerGroups(SupportChannel):
         self._inv_degree = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
         self.group_open = np.zeros(0, dtype=bool)
         self.small_streak = np.zeros(0, dtype=np.int64)  # consecutive too-small meetings
+        self.meetings_held = np.zeros(0, dtype=np.int64)  # meetings each group has held
+        self.present_last = np.zeros(0, dtype=np.int64)  # members present at each group's last meeting
+        self.newcomers = np.zeros(0, dtype=np.int64)  # later intakes' members on each group's register
         self.meetings_this_week = 0
         self.attendance_share = 0.0  # share of the register at the latest meeting
         self.leaders_trained = 0
@@ -55,6 +73,9 @@ class PeerGroups(SupportChannel):
         n_groups = int(self.group_of.max()) + 1 if members.size else 0
         self.group_open = np.ones(n_groups, dtype=bool)
         self.small_streak = np.zeros(n_groups, dtype=np.int64)
+        self.meetings_held = np.zeros(n_groups, dtype=np.int64)
+        self.present_last = np.zeros(n_groups, dtype=np.int64)
+        self.newcomers = np.zeros(n_groups, dtype=np.int64)
         if self.lever.delivery == GroupDelivery.peer_led:
             self._train_leaders(n_groups, week)
 
@@ -62,19 +83,42 @@ class PeerGroups(SupportChannel):
     def groups_open(self) -> int:
         return int(np.count_nonzero(self.group_open))
 
-    def _train_leaders(self, k: float, week: int) -> None:
+    @property
+    def groups_formed(self) -> int:
+        return int(self.group_open.size)
+
+    def too_small(self, present: np.ndarray, register: np.ndarray) -> np.ndarray:
+        """Whether meetings with ``present`` members, of registers ``register``, count as too small."""
+        lever = self.lever
+        return (present < lever.min_attendance) | (present < lever.min_attendance_share * register)
+
+    def _train_leaders(self, k: int, week: int, paid: float | None = None) -> None:
+        """Train ``k`` volunteer leaders; the modelled graduates pay for ``paid`` of them (default all)."""
         self.leaders_trained += k
-        self.spend(k * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+        paid = k if paid is None else paid
+        self.spend(paid * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+
+    def take_in_newcomers(self, week: int) -> None:
+        """A later course in the area has ended: each open group gets its newcomers."""
+        lever = self.lever
+        since = week - self.first_week
+        if lever.intake_interval_weeks == 0 or since == 0 or since % lever.intake_interval_weeks != 0:
+            return
+        arrivals = self.rng.poisson(lever.newcomers_per_intake, self.group_open.size)
+        self.newcomers += np.where(self.group_open, arrivals, 0)
 
     def step(self, week):
         self.meetings_this_week = 0
+        self.take_in_newcomers(week)
         if (week - self.first_week) % self.lever.interval_weeks != 0 or not self.group_open.any():
             return
         g, b = self.model.graduates, self.behaviour
         members = np.flatnonzero(self.enrolled)
         self.friend_share[members] = (g.ties @ self.attended_last)[members] * self._inv_degree[members]
+        novelty = b.attend_novelty_coef * np.exp(-self.meetings_held[self.group_of[members]] / b.attend_novelty_meetings)
         logit = (
             b.attend_intercept
+            + novelty
             + b.attend_affinity_coef * g.group_affinity[members]
             + b.attend_habit_coef * g.habit[members]
             + b.attend_friends_coef * self.friend_share[members]
@@ -98,7 +142,15 @@ class PeerGroups(SupportChannel):
         self.deliver(present, week, b.effect, multiplier)
 
         meeting = self.group_open
-        small = count < self.lever.min_attendance
+        modelled = np.bincount(self.group_of[members], minlength=n_groups)
+        # newcomers come as often as the group's modelled members did at this meeting
+        share = np.divide(count, modelled, out=np.zeros(n_groups), where=modelled > 0)
+        newcomers_present = np.where(meeting, self.rng.binomial(self.newcomers, share), 0)
+        register = modelled + self.newcomers
+        count = count + newcomers_present
+        small = self.too_small(count, register)
+        self.meetings_held += meeting
+        self.present_last = np.where(meeting, count, self.present_last)
         self.small_streak = np.where(meeting & small, self.small_streak + 1, np.where(meeting, 0, self.small_streak))
         self.meetings_this_week = int(meeting.sum())
         self.attendance_share = present.size / members.size if members.size else 0.0
@@ -106,7 +158,8 @@ class PeerGroups(SupportChannel):
         per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
         if self.lever.delivery == GroupDelivery.facilitated:
             per_meeting += unit["facilitator_per_meeting"]
-        self.spend(self.meetings_this_week * per_meeting, week)
+        ours = np.divide(modelled, register, out=np.zeros(n_groups), where=register > 0)
+        self.spend(float(ours[meeting].sum()) * per_meeting, week)
 
     def engage(self, week):
         g, b = self.model.graduates, self.behaviour
@@ -115,18 +168,24 @@ class PeerGroups(SupportChannel):
             -b.leave_friends_effect * self.friend_share[members] - b.leave_benefit_effect * np.maximum(g.gain[members], 0)
         )
         self.leave(members[self.rng.random(members.size) < hazard])
+        self.newcomers -= self.rng.binomial(self.newcomers, b.leave_prob_per_week)
 
         closing = self.group_open & (self.small_streak >= self.lever.close_after_meetings)
-        register = np.bincount(self.group_of[self.enrolled], minlength=self.group_open.size)
-        closing |= self.group_open & (register == 0)
+        modelled = np.bincount(self.group_of[self.enrolled], minlength=self.group_open.size)
+        closing |= self.group_open & (modelled + self.newcomers == 0)  # nobody left on the register
         if self.lever.delivery == GroupDelivery.peer_led:
             open_idx = np.flatnonzero(self.group_open & ~closing)
             leader_leaves = open_idx[self.rng.random(open_idx.size) < b.volunteer_leave_prob_per_week]
-            stepped_up = self.rng.random(leader_leaves.size) < b.leader_replacement_prob
+            p_successor = 1.0 - (1.0 - b.successor_prob_per_attender) ** self.present_last[leader_leaves]
+            stepped_up = self.rng.random(leader_leaves.size) < p_successor
             closing[leader_leaves[~stepped_up]] = True
-            self._train_leaders(int(stepped_up.sum()), week)
+            successors = leader_leaves[stepped_up]  # trained; the modelled graduates pay their share
+            register = modelled[successors] + self.newcomers[successors]
+            ours = np.divide(modelled[successors], register, out=np.zeros(successors.size), where=register > 0)
+            self._train_leaders(successors.size, week, float(ours.sum()))
         if closing.any():
             self.group_open &= ~closing
+            self.newcomers[closing] = 0
             in_closed = self.enrolled & (self.group_of >= 0)
             in_closed[in_closed] = closing[self.group_of[in_closed]]
             self.leave(in_closed)
@@ -138,10 +197,12 @@ class PeerGroups(SupportChannel):
     def close(self):
         self.leave(self.enrolled)
         self.group_open[:] = False
+        self.newcomers[:] = 0
 
     def results(self):
         r = super().results()
         r["groups_open"] = float(self.groups_open)
+        r["peer_group_survival_share"] = self.groups_open / self.groups_formed if self.groups_formed else 0.0
         r["peer_group_meetings"] = float(self.meetings_this_week)
         r["peer_group_attendance_share"] = self.attendance_share
         return r

@@ -1,9 +1,10 @@
 """Scheduled telephone support (design.md, 'Telephone').
 
 Who: graduates with a phone who accept calls when offered. How often: a call is due every
-``interval_weeks`` after the last answered one. Capacity: at most
-``calls_per_week_per_100_graduates`` calls a week; when more are due, those waiting longest are
-called first and the rest wait, which stretches their gap. A call is answered with
+``interval_weeks`` after the last answered one. Capacity: the service is sized to demand when
+support starts, at ``calls_per_week_per_100_enrolled`` calls a week per 100 graduates who accepted
+calls (and peer volunteers to make them); when more are due, those waiting longest are called
+first and the rest wait, which stretches their gap. A call is answered with
 ``answer_prob``; an unanswered one stays due. After ``max_missed_calls`` unanswered calls in a row
 a graduate is dropped from the list.
 """
@@ -27,10 +28,8 @@ class TelephoneSupport(SupportChannel):
         n = self.status.size
         self.last_call_week = np.zeros(n, dtype=np.int64)  # week of the last answered call
         self.missed = np.zeros(n, dtype=np.int64)  # unanswered calls in a row
-        self.capacity = math.floor(n * lever.calls_per_week_per_100_graduates / 100.0 + 1e-9)
-        self.volunteers = (
-            math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer else 0
-        )
+        self.capacity = 0  # calls a week; sized to those who accept calls when support starts
+        self.volunteers = 0  # peer callers needed for that capacity
         self.calls_made = self.calls_unanswered = self.calls_waiting = 0
 
     def takes_up(self, offered):
@@ -38,8 +37,17 @@ class TelephoneSupport(SupportChannel):
 
     def offer(self, offered, week):
         super().offer(offered, week)
+        self.size_service(int(np.count_nonzero(self.enrolled)))
         self.last_call_week[:] = week - self.lever.interval_weeks  # the first call is due at once
         self.spend(self.volunteers * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+
+    def size_service(self, enrolled: int) -> None:
+        """Call capacity and peer volunteers for ``enrolled`` graduates on the call list."""
+        lever = self.lever
+        self.capacity = math.ceil(enrolled * lever.calls_per_week_per_100_enrolled / 100.0 - 1e-9)
+        self.volunteers = (
+            math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer else 0
+        )
 
     def step(self, week):
         b = self.behaviour
@@ -60,7 +68,7 @@ class TelephoneSupport(SupportChannel):
         self.calls_waiting = due.size - called.size
         unit = self.model.ledger.unit_gbp
         per_call = unit["peer_call"] if self.lever.caller == Caller.peer else unit["professional_call"]
-        replaced = self.volunteers * self.model.params.dynamics.peer_group.volunteer_leave_prob_per_week
+        replaced = self.volunteers * b.volunteer_leave_prob_per_week
         self.spend(called.size * per_call + replaced * unit["volunteer_training_per_volunteer"], week)
 
     def engage(self, week):

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from experiments.config import compose_config, load_params, run_seed
 from experiments.schemas import CalibrationConfig
-from experiments.targets import MEASURES, measure_all
+from experiments.targets import MEASURES, arm_params, arms_needed, measure_all
 
 REPLICATES = 8
 Z = 3.0
@@ -28,8 +28,8 @@ def calibration() -> CalibrationConfig:
 @pytest.fixture(scope="module")
 def measured(calibration):
     population = compose_config(["experiment=calibrate"]).population.name
-    strategies = {MEASURES[t.measure].strategy for t in calibration.targets}
-    params = {s: load_params([f"strategy={s}", f"population={population}", "n_graduates=2000"]) for s in strategies}
+    base = load_params([f"population={population}", "n_graduates=2000"])
+    params = arm_params(base, arms_needed([t.measure for t in calibration.targets]))
     return measure_all(params, [t.measure for t in calibration.targets], [run_seed(99, r) for r in range(REPLICATES)])
 
 

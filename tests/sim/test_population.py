@@ -161,7 +161,7 @@ def test_initial_gain_is_transient_and_non_negative(default_graduates):
 def test_initial_persistent_share_splits_the_gain():
     dyn = DynamicsParams()
     dyn = dataclasses.replace(dyn, course=dataclasses.replace(dyn.course, initial_persistent_share=0.25))
-    a, b = graduates(n=1000), graduates(n=1000, dynamics=dyn)
+    a, b = graduates(n=1000, dynamics=DynamicsParams()), graduates(n=1000, dynamics=dyn)
     np.testing.assert_allclose(b.gain, a.gain, rtol=1e-12)
     np.testing.assert_allclose(b.persistent, 0.25 * a.gain, rtol=1e-12)
 

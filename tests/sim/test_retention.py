@@ -21,9 +21,10 @@ def g():
     return SelfManagementModel(200, 1, rng=SEED).graduates
 
 
-def _set(g, *, transient=None, persistent=None, habit=None, connectedness=None, last_contact_week=None):
+def _set(g, *, transient=None, persistent=None, habit=None, connectedness=None, last_contact_week=None,
+         course_gain=None):
     for name, value in dict(transient=transient, persistent=persistent, habit=habit, connectedness=connectedness,
-                            last_contact_week=last_contact_week).items():
+                            last_contact_week=last_contact_week, course_gain=course_gain).items():
         if value is not None:
             getattr(g, name)[:] = value
 
@@ -58,42 +59,60 @@ def test_spacing_accepts_integer_week_arrays():
     np.testing.assert_allclose(spacing(weeks, RetentionParams()), spacing(weeks.astype(float), RetentionParams()))
 
 
-# --- 15. reinforcement: the ceiling, and doses that compound ------------------------------------
+# --- 15. reinforcement: maintains one's own post-course level, doses that compound --------------
 
 
 @pytest.mark.parametrize("efficacy", [0.05, 0.5, 1.0, 3.0])
 @pytest.mark.parametrize("doses", [1, 3, 20])
-def test_reinforce_never_pushes_gain_above_the_ceiling(g, efficacy, doses):
+def test_reinforce_never_lifts_gain_above_own_post_course_level(g, efficacy, doses):
+    """Support maintains what the course built: a contact never lifts anyone above their own
+    post-course gain plus the margin, and never lowers a gain."""
     params = RetentionParams()
     rng = np.random.default_rng(SEED)
-    total = rng.uniform(0.0, 0.999 * params.max_gain_sd, g.n)
+    course_gain = rng.uniform(0.0, 0.9, g.n)
+    own_level = course_gain + params.reinforcement_margin_sd
+    total = own_level * rng.uniform(0.0, 0.999, g.n)
     split = rng.uniform(0.0, 1.0, g.n)
-    _set(g, transient=total * split, persistent=total * (1 - split), last_contact_week=0)
+    _set(g, transient=total * split, persistent=total * (1 - split), last_contact_week=0, course_gain=course_gain)
     week = int(params.spacing_optimal_gap_weeks)
     reinforce(g, np.arange(g.n), week, params, efficacy, doses=doses)
-    assert (g.gain <= params.max_gain_sd + 1e-12).all()
+    assert (g.gain <= own_level + 1e-12).all()
     assert (g.gain >= total - 1e-12).all()
+    if efficacy >= 1.0:  # a full recovery reaches the own level exactly
+        np.testing.assert_allclose(g.gain, own_level, rtol=1e-12)
 
 
-def test_reinforce_leaves_gain_above_the_ceiling_where_it_was(g):
+def test_reinforce_leaves_gain_above_own_level_where_it_was(g):
     params = RetentionParams()
-    _set(g, transient=1.3 * params.max_gain_sd, persistent=0.0)
+    _set(g, transient=0.9, persistent=0.0, course_gain=0.5)
     reinforce(g, np.arange(g.n), 3, params, 0.5)
-    np.testing.assert_allclose(g.gain, 1.3 * params.max_gain_sd)
+    np.testing.assert_allclose(g.gain, 0.9)
+
+
+def test_support_without_the_course_gains_at_most_the_margin(g):
+    """Someone who took no course (course gain 0) gets at most the margin from any amount of support:
+    support is not a second course."""
+    params = RetentionParams(reinforcement_margin_sd=0.07)
+    _set(g, transient=0.0, persistent=0.0, last_contact_week=0, course_gain=0.0)
+    for week in range(2, 200, 2):
+        reinforce(g, np.arange(g.n), week, params, 0.5)
+    assert g.gain.max() <= 0.07 + 1e-12
+    assert g.gain.min() > 0.069  # and support does bring them there
 
 
 @pytest.mark.parametrize("k", [1, 2, 5])
 def test_k_doses_compound(g, k):
-    """k doses at once recover 1 - (1 - e)^k of the gap to the ceiling (e = efficacy * spacing)."""
+    """k doses at once recover 1 - (1 - e)^k of what was lost since the course (e = efficacy * spacing)."""
     params = RetentionParams()
     e, week = 0.2, 10
     gap = 7  # not the optimal gap, so spacing < 1 enters the formula
-    _set(g, transient=0.3, persistent=0.1, habit=0.4, last_contact_week=week - gap)
+    _set(g, transient=0.3, persistent=0.1, habit=0.4, last_contact_week=week - gap, course_gain=0.6)
     who = np.arange(g.n)
     reinforce(g, who, week, params, e, doses=k)
     share = e * spacing(np.array([gap]), params)[0]
     assert 0 < share < e
-    expected = 0.4 + (1.0 - (1.0 - share) ** k) * (params.max_gain_sd - 0.4)
+    own_level = 0.6 + params.reinforcement_margin_sd
+    expected = 0.4 + (1.0 - (1.0 - share) ** k) * (own_level - 0.4)
     np.testing.assert_allclose(g.gain, expected, rtol=1e-12)
     h = params.habit_gain_per_contact
     np.testing.assert_allclose(g.habit, 1.0 - 0.6 * (1.0 - h) ** k, rtol=1e-12)
@@ -103,16 +122,16 @@ def test_k_doses_compound(g, k):
 def test_per_graduate_doses_and_efficacy(g):
     """Arrays of doses (e.g. booster sessions attended) apply per graduate; 0 doses add nothing."""
     params = RetentionParams()
-    _set(g, transient=0.2, persistent=0.0, last_contact_week=0)
+    _set(g, transient=0.2, persistent=0.0, last_contact_week=0, course_gain=0.7)
     doses = np.arange(g.n) % 4
     reinforce(g, np.arange(g.n), 3, params, 0.3, doses=doses)
-    expected = 0.2 + (1.0 - (1.0 - 0.3) ** doses) * (params.max_gain_sd - 0.2)
+    expected = 0.2 + (1.0 - (1.0 - 0.3) ** doses) * (0.7 + params.reinforcement_margin_sd - 0.2)
     np.testing.assert_allclose(g.gain, expected, rtol=1e-12)
 
 
 def test_larger_gain_for_those_who_lost_most(g):
     params = RetentionParams()
-    _set(g, persistent=0.0, last_contact_week=0)
+    _set(g, persistent=0.0, last_contact_week=0, course_gain=0.9)
     g.transient[:] = np.linspace(0.0, 0.9, g.n)
     before = g.gain.copy()
     reinforce(g, np.arange(g.n), 3, params, 0.2)
@@ -121,7 +140,7 @@ def test_larger_gain_for_those_who_lost_most(g):
 
 def test_reinforce_only_touches_who(g):
     params = RetentionParams()
-    _set(g, transient=0.3, persistent=0.0, last_contact_week=0)
+    _set(g, transient=0.3, persistent=0.0, last_contact_week=0, course_gain=0.6)
     who = np.arange(0, g.n, 2)
     reinforce(g, who, 5, params, 0.5)
     others = np.ones(g.n, dtype=bool)

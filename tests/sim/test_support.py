@@ -11,7 +11,6 @@ import pytest
 
 from sim import Engagement, PopulationParams, SelfManagementModel
 from sim.params import BoosterParams, Matching, TelephoneParams
-from sim.strategy import TAILORED_ORDER
 from sim.support import CHANNELS
 
 SEED = 31337
@@ -72,17 +71,21 @@ def test_graduates_without_a_phone_get_no_calls(offer_all_model):
 def _telephone_model(make_strategy, calls_per_100, n=1000, weeks=52):
     strategy = make_strategy("telephone")
     strategy = dataclasses.replace(
-        strategy, telephone=dataclasses.replace(strategy.telephone, calls_per_week_per_100_graduates=calls_per_100)
+        strategy, telephone=dataclasses.replace(strategy.telephone, calls_per_week_per_100_enrolled=calls_per_100)
     )
     return SelfManagementModel(n, weeks, strategy=strategy, rng=SEED).run()
 
 
-@pytest.mark.parametrize("calls_per_100", [25.0, 5.0, 60.0], ids=["default", "scarce", "ample"])
+@pytest.mark.parametrize("calls_per_100", [70.0, 5.0, 150.0], ids=["default", "scarce", "ample"])
 def test_calls_made_never_exceed_capacity(make_strategy, calls_per_100):
     model = _telephone_model(make_strategy, calls_per_100)
     table = model.weekly_table()
-    expected_capacity = int(np.floor(1000 * calls_per_100 / 100))
-    assert (table["call_capacity"] == expected_capacity).all()
+    phone = model.channels["telephone"]
+    took_up = np.count_nonzero((phone.status == Engagement.ENROLLED) | (phone.status == Engagement.LEFT))
+    assert 400 < took_up < 700  # about 60% of 1,000 accept calls
+    expected_capacity = int(np.ceil(took_up * calls_per_100 / 100 - 1e-9))  # sized to demand, not to the model
+    assert (table["call_capacity"].iloc[1:] == expected_capacity).all()
+    assert phone.volunteers == int(np.ceil(expected_capacity / phone.lever.calls_per_volunteer_per_week))
     assert (table["calls_made"] <= table["call_capacity"]).all()
     assert (table["telephone_contacts"] <= table["calls_made"]).all()  # only answered calls are contacts
     assert table["calls_made"].sum() > 0
@@ -282,11 +285,31 @@ def tailored_run(request, make_strategy):
 def test_tailored_offers_at_most_one_channel(tailored_run):
     _, statuses = tailored_run
     for week, by_channel in statuses.items():
-        offered = np.stack([by_channel[name] != Engagement.NOT_OFFERED for name in TAILORED_ORDER])
+        offered = np.stack([by_channel[name] != Engagement.NOT_OFFERED for name in ("peer_group", "telephone", "online")])
         assert (offered.sum(axis=0) <= 1).all(), f"week {week}: someone offered several channels"
     final = statuses[max(statuses)]
-    for name in TAILORED_ORDER:
+    for name in ("peer_group", "telephone"):
         assert (final[name] != Engagement.NOT_OFFERED).any(), f"nobody offered {name}"
+
+
+@pytest.mark.parametrize("order", [["peer_group", "telephone", "online"], ["online", "telephone", "peer_group"],
+                                   ["telephone", "peer_group"]])
+def test_tailored_follows_the_configured_order(make_strategy, order):
+    """Each graduate is offered the first channel in ``tailoring_order`` that fits them, and only that."""
+    from sim.strategy import fits, offers
+
+    strategy = make_strategy("tailored", tailoring_order=order)
+    model = SelfManagementModel(1500, 1, strategy=strategy, rng=SEED)
+    g = model.graduates
+    offered = offers(g, strategy)
+    taken = np.zeros(g.n, dtype=bool)
+    for name in order:
+        expected = fits(g, name, strategy) & ~taken
+        assert np.array_equal(offered[name], expected), name
+        assert expected.any(), f"nobody gets {name}: the check is vacuous"
+        taken |= expected
+    for name in {"peer_group", "telephone", "online"} - set(order):
+        assert not offered[name].any(), f"{name} is not in the order but was offered"
 
 
 def test_tailored_never_offers_a_group_below_the_affinity_threshold(tailored_run):
@@ -334,6 +357,6 @@ def test_nobody_waits_when_capacity_covers_everyone(make_strategy):
     """With capacity for everyone, nobody waits; calls every interval_weeks to the enrolled."""
     strategy = make_strategy("telephone")
     strategy = dataclasses.replace(strategy, telephone=TelephoneParams(enabled=True, interval_weeks=2,
-                                                                      calls_per_week_per_100_graduates=100.0))
+                                                                      calls_per_week_per_100_enrolled=100.0))
     table = SelfManagementModel(500, 20, strategy=strategy, rng=SEED).run().weekly_table()
     assert (table["calls_waiting"] == 0).all()
