@@ -94,10 +94,11 @@ def brief(data: rd.SweepData, summary: pd.DataFrame, population: str, frontier: 
     s = summary.set_index("arm")
     h, end = months(data.headline_week), months(data.weeks)
     comp = next((a for a in arms if a.is_comparator), None)
-    others = [a for a in arms if not a.is_comparator]
-    items = []
+    others = [a for a in arms if a.is_follow_on]
+    no_course = next((a for a in arms if a.is_no_course), None)
+    items = [_course_itself(data, s, no_course)] if no_course is not None and comp is not None else []
     if not others or comp is None:
-        return ["<li>This sweep has no strategy to compare with course only.</li>"]
+        return items + ["<li>This sweep has no follow-on support to compare with course only.</li>"]
     base = 100 * s.loc[comp.key, "share_h"]
     best = max(others, key=lambda a: s.loc[a.key, "nmb_20000"])
     b = s.loc[best.key]
@@ -158,6 +159,22 @@ def brief(data: rd.SweepData, summary: pd.DataFrame, population: str, frontier: 
                  "support are assumptions (section 8); the behaviour parameters are "
                  + esc(fitted.get(data.dynamics_choice, f"the '{data.dynamics_choice or 'default'}' set")) + ".</li>")
     return items
+
+
+def _course_itself(data: rd.SweepData, s: pd.DataFrame, no_course: rd.Arm) -> str:
+    """The course against no course: the no-course arm's increments are the course's, reversed."""
+    r, h, end = s.loc[no_course.key], months(data.headline_week), months(data.weeks)
+    lost = -r["extra_per_100_h"]
+    icer = economics.icer(-r["dcost_disc"], -r["dqaly"])
+    quadrant = economics.quadrant(-r["dcost_disc"], -r["dqaly"])
+    value = (f"{gbp(icer)} per QALY gained" if quadrant == "more effective, more costly"
+             else {"dominant": "it saves money and gains QALYs", "dominated": "it costs more for no gain"}.get(
+                 quadrant, quadrant))
+    return (f"<li><b>The course itself</b>, against people referred who did not take it: {num(lost)} more in 100 "
+            f"self-managing at {h} {esc(interval(-r['extra_per_100_h_hi'], -r['extra_per_100_h_lo']))}; "
+            f"{num(-1000 * r['dqaly'], 0)} QALYs per 1,000 over {end} for {gbp(-r['dcost_disc'])} per person "
+            f"(discounted, after care savings of {gbp(r['dcare'])}): {value}. The rest of this summary is about "
+            "what to add after the course.</li>")
 
 
 def _for_whom(data, s, others, reach) -> str:
@@ -242,6 +259,29 @@ def summary_table(data: rd.SweepData, summary: pd.DataFrame, population: str, ce
             f"<h3>Each strategy in plain words</h3><ul class='plain'>{words}</ul>")
 
 
+def group_survival_table(data: rd.SweepData, population: str) -> str:
+    """Peer groups still meeting, month by month, for the strategies that run groups (HTML)."""
+    if "peer_group_survival_share" not in data.weekly.columns:
+        return ""
+    arms = [a for a in data.arms_in(population) if a.is_follow_on]
+    bands = rd.weekly_bands(data, "peer_group_survival_share", 100.0)
+    bands = bands[bands["arm"].isin([a.key for a in arms])]
+    with_groups = [a for a in arms if (bands.loc[bands["arm"] == a.key, "mean"] > 0).any()]
+    if not with_groups:
+        return ""
+    weeks = [w for w in (13, 26, 39, 52, 78, 104) if w <= data.weeks]
+    head = "<tr><th>Strategy</th>" + "".join(f'<th class="n">{months(w)}</th>' for w in weeks) + "</tr>"
+    rows = []
+    for a in with_groups:
+        b = bands[bands["arm"] == a.key].set_index("week")
+        cells = "".join(_cell(f"{b.loc[w, 'mean']:.0f}%", interval(b.loc[w, "lo"], b.loc[w, "hi"])) for w in weeks)
+        rows.append(f'<tr><td><span class="swatch" style="background:{a.colour}"></span>{esc(a.label)}</td>{cells}</tr>')
+    return ("<h3>Peer groups still meeting</h3><p class='note'>Share of the groups formed that still meet, by months "
+            "since the course. Self-help groups close mostly for poor attendance and loss of leaders (Wituk et al. "
+            "2002); about 7 in 10 still meet a year on (docs/odd.md, section 6).</p>"
+            f"<table class='summary'>{head}{''.join(rows)}</table>")
+
+
 def _cell(value: str, ci: str = "") -> str:
     return f'<td class="n">{esc(value)}' + (f'<span class="ci">{esc(ci)}</span>' if ci else "") + "</td>"
 
@@ -259,6 +299,9 @@ def _verdict(arm, r, data) -> str:
     if arm.is_comparator:
         return (f"The course and nothing after it. {100 * r['share_h']:.0f} in 100 graduates are still self-managing "
                 f"at {months(data.headline_week)}.")
+    if arm.is_no_course:
+        return ("People referred who did not take the course (the waiting-list arm of the EPP trial): no course, "
+                "no support; nobody's self-management changes. Its row is the course's effect, reversed.")
     text = arm.description + " "
     if r["extra_per_100_h"] > 0 and math.isfinite(r["cost_per_extra_h"]):
         text += (f"Keeps {num(r['extra_per_100_h'])} more in 100 self-managing at {months(data.headline_week)}, for "
@@ -386,7 +429,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
 
     sections, briefs, tables, ceacs = [], [], [], []
     for pi, pop in enumerate(pops):
-        arms = data.arms_in(pop)
+        arms = [a for a in data.arms_in(pop) if not a.is_no_course]  # the frontier of what to add to the course
         s = summary.set_index("arm")
         frontier = economics.efficiency_frontier([a.key for a in arms], [s.loc[a.key, "dcost_disc"] for a in arms],
                                                  [s.loc[a.key, "dqaly"] for a in arms])
@@ -406,7 +449,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
             ceac.columns = ["wtp_gbp_per_qaly", *[data.arm(k).label for k in ceac.columns[1:]]]
             ceacs.append(ceac.assign(population=pop))
             ceac_by_key = ceac.copy()
-            ceac_by_key.columns = ["wtp_gbp_per_qaly", *[a.key for a in arms]]
+            ceac_by_key.columns = ["wtp_gbp_per_qaly", *[a.key for a in data.arms_in(pop)]]
         else:
             ceac_by_key = None
         rendered = []
@@ -429,6 +472,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
             figure_html(*by["c_subgroups"], "3"),
             f"<h2 id='d{pi}'>5. Engagement with each kind of support{head}</h2>",
             figure_html(*by["d_engagement"], "4"),
+            group_survival_table(data, pop),
             f"<h2 id='e{pi}'>6. What it costs{head}</h2>",
             figure_html(*by["e_costs"], "5"),
             f"<h2 id='f{pi}'>7. Value for money{head}</h2>",

@@ -38,6 +38,8 @@ SUBGROUPS = (
     ("offline", "People not online", "share_self_managing_offline"),
     ("lonely", "People lonely before the course", "share_self_managing_lonely"),
 )
+#: The strategy of people who did not take the course (configs/strategy/no_course.yaml).
+NO_COURSE = "no_course"
 #: Bootstrap resamples for the intervals of ratios (ICER, cost per extra self-manager).
 BOOTSTRAP = 2000
 
@@ -58,6 +60,16 @@ class Arm:
     @property
     def is_comparator(self) -> bool:
         return self.strategy == COMPARATOR
+
+    @property
+    def is_no_course(self) -> bool:
+        """The other comparator: people referred who did not take the course."""
+        return self.strategy == NO_COURSE
+
+    @property
+    def is_follow_on(self) -> bool:
+        """Follow-on support after the course: what the report ranks."""
+        return not (self.is_comparator or self.is_no_course)
 
 
 @dataclass

@@ -173,7 +173,7 @@ def gains(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     left.set_title("Gain still held", loc="left")
     left.grid(axis="x", visible=False)
 
-    others = [a for a in arms if not a.is_comparator]
+    others = [a for a in arms if a.is_follow_on]  # extra gain from follow-on support
     n2 = max(len(others), 1)
     width2 = 0.8 / n2
     for i, a in enumerate(others):
@@ -218,7 +218,7 @@ def gains(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
 
 @styled
 def subgroups(data: SweepData, summary: pd.DataFrame, reach: pd.DataFrame, population: str) -> Figure:
-    arms = [a for a in data.arms_in(population) if not a.is_comparator]
+    arms = [a for a in data.arms_in(population) if a.is_follow_on]
     s = summary.set_index("arm")
     groups = list(SUBGROUPS)
     fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, 5.6), constrained_layout=True, sharey=True)
@@ -306,7 +306,7 @@ def _subgroup_finding(arms, s: pd.DataFrame, reach: pd.DataFrame) -> str:
 
 @styled
 def engagement(data: SweepData, population: str) -> Figure:
-    arms = [a for a in data.arms_in(population) if not a.is_comparator]
+    arms = [a for a in data.arms_in(population) if a.is_follow_on]
     w = data.weekly
     n = w["run_id"].map(data.runs.set_index("run_id")["n_graduates"])
     w = w.assign(
@@ -484,7 +484,7 @@ def _price_year(data: SweepData) -> int:
 @styled
 def ce_plane(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     arms = data.arms_in(population)
-    others = [a for a in arms if not a.is_comparator]
+    others = [a for a in arms if a.is_follow_on]  # what to add to the course (the course itself: the summary)
     s = summary.set_index("arm")
     r = data.runs
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 5.6), constrained_layout=True)

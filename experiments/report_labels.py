@@ -15,6 +15,7 @@ from experiments.plots import OKABE_ITO
 
 #: One Okabe-Ito colour per named strategy, the same in every figure (course only is black).
 STRATEGY_COLOURS = {
+    "no_course": "#999999",  # grey: the people who did not take the course
     "course_only": OKABE_ITO[0],  # black
     "peer_group": OKABE_ITO[1],  # orange
     "telephone": OKABE_ITO[2],  # sky blue

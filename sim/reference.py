@@ -466,14 +466,25 @@ class ReferenceModel(SelfManagementModel):
         peer.small_streak = np.zeros(n_groups, dtype=np.int64)
         peer.meetings_held = np.zeros(n_groups, dtype=np.int64)
         peer.present_last = np.zeros(n_groups, dtype=np.int64)
+        peer.newcomers = np.zeros(n_groups, dtype=np.int64)
         if peer.lever.delivery == GroupDelivery.peer_led:  # a volunteer leader per group, trained
             peer.leaders_trained += n_groups
             peer.spend(n_groups * self.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
 
     def hold_meetings(self, peer: SupportChannel, week: int) -> None:
-        """A meeting week: members decide to come; those present meet; too-small meetings count."""
+        """A meeting week: members decide to come; those present meet; too-small meetings count.
+
+        First, in any week, a later course in the area may have ended: each open group then takes
+        in a Poisson number of newcomers (a count per group, not agents)."""
         peer.meetings_this_week = 0
-        if (week - peer.first_week) % peer.lever.interval_weeks != 0 or not peer.group_open.any():
+        lever = peer.lever
+        since = week - peer.first_week
+        if lever.intake_interval_weeks and since > 0 and since % lever.intake_interval_weeks == 0:
+            for k in range(peer.group_open.size):
+                arrivals = int(peer.rng.poisson(lever.newcomers_per_intake))
+                if peer.group_open[k]:
+                    peer.newcomers[k] += arrivals
+        if since % lever.interval_weeks != 0 or not peer.group_open.any():
             return
         members: list[ReferenceGraduate] = []
         present: list[ReferenceGraduate] = []
@@ -493,43 +504,54 @@ class ReferenceModel(SelfManagementModel):
                 agent.attend_meeting(peer, (total_gain - agent.gain) / others if others else 0.0)
 
         open_groups = [k for k in range(peer.group_open.size) if peer.group_open[k]]
-        lever = peer.lever
+        unit = self.ledger.unit_gbp
+        per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
+        if lever.delivery == GroupDelivery.facilitated:
+            per_meeting += unit["facilitator_per_meeting"]
+        our_share = 0.0
         for k in open_groups:
             came = len(present_by_group.get(k, ()))
-            register = sum(1 for a in self.group_members[k] if a.is_enrolled(peer))
+            modelled = sum(1 for a in self.group_members[k] if a.is_enrolled(peer))
+            newcomers = int(peer.newcomers[k])
+            # newcomers come as often as the group's modelled members did this time
+            newcomers_came = int(peer.rng.binomial(newcomers, came / modelled if modelled else 0.0))
+            came += newcomers_came
+            register = modelled + newcomers
             if came < lever.min_attendance or came < lever.min_attendance_share * register:
                 peer.small_streak[k] += 1  # too small for its register
             else:
                 peer.small_streak[k] = 0
             peer.meetings_held[k] += 1
             peer.present_last[k] = came
+            our_share += modelled / register if register else 0.0  # newcomers pay their share
         peer.meetings_this_week = len(open_groups)
         peer.attendance_share = len(present) / len(members) if members else 0.0
-        unit = self.ledger.unit_gbp
-        per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
-        if peer.lever.delivery == GroupDelivery.facilitated:
-            per_meeting += unit["facilitator_per_meeting"]
-        peer.spend(len(open_groups) * per_meeting, week)
+        peer.spend(our_share * per_meeting, week)
 
     def close_groups(self, peer: SupportChannel, week: int) -> None:
         """After people leave: a group closes when too small too long, empty, or leaderless."""
         b = peer.behaviour
+        for k in range(peer.newcomers.size):  # newcomers leave as members do, at the base rate
+            peer.newcomers[k] -= int(peer.rng.binomial(int(peer.newcomers[k]), b.leave_prob_per_week))
         for k, members in enumerate(self.group_members):
             if not peer.group_open[k]:
                 continue
             register = [a for a in members if a.is_enrolled(peer)]
-            closes = peer.small_streak[k] >= peer.lever.close_after_meetings or not register
+            newcomers = int(peer.newcomers[k])
+            closes = peer.small_streak[k] >= peer.lever.close_after_meetings or not (register or newcomers)
             if not closes and peer.lever.delivery == GroupDelivery.peer_led:
                 if peer.rng.random() < b.volunteer_leave_prob_per_week:  # the leader leaves
                     # each member who came last time may step up: more likely in a lively group
                     p_successor = 1.0 - (1.0 - b.successor_prob_per_attender) ** int(peer.present_last[k])
-                    if peer.rng.random() < p_successor:  # a member steps up, is trained
+                    if peer.rng.random() < p_successor:  # a member steps up, is trained; we pay our share
                         peer.leaders_trained += 1
-                        peer.spend(self.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+                        ours = len(register) / (len(register) + newcomers)
+                        peer.spend(ours * self.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
                     else:
                         closes = True
             if closes:
                 peer.group_open[k] = False
+                peer.newcomers[k] = 0
                 for agent in register:
                     agent.leave(peer)
 

@@ -22,7 +22,7 @@ from experiments.plots import OKABE_ITO
 from experiments.report_labels import STRATEGY_COLOURS, gbp, strategy_description, strategy_label
 
 ROOT = Path(__file__).resolve().parents[2]
-STRATEGIES = ("course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
+STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
 FIGURES = ("a_self_managing", "b_gains", "c_subgroups", "d_engagement", "e_costs", "f_ce_plane")
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
@@ -145,10 +145,10 @@ def test_strategy_names_are_plain_words_never_config_keys(tiny):
 def test_each_strategy_keeps_its_colour_in_every_figure(tiny):
     data = report_data.load(tiny)
     assert {a.strategy: a.colour for a in data.arms} == {s: STRATEGY_COLOURS[s] for s in STRATEGIES}
-    assert set(STRATEGY_COLOURS.values()) <= set(OKABE_ITO)  # colour-blind safe
+    assert set(STRATEGY_COLOURS.values()) - {"#999999"} <= set(OKABE_ITO)  # colour-blind safe (and grey)
     for name in ("a_self_managing", "b_gains", "f_ce_plane"):
         svg = (tiny / "report" / "figures" / f"{name}.svg").read_text().lower()
-        for s in STRATEGIES[1:]:
+        for s in STRATEGIES[2:]:
             assert STRATEGY_COLOURS[s].lower() in svg, (name, s)
 
 
@@ -256,7 +256,7 @@ def test_a_psa_report_adds_acceptability_curves_that_sum_to_one(tiny_psa):
     assert (tiny_psa / "report" / "figures" / "f_acceptability.svg").is_file()
     curves = pd.read_csv(tiny_psa / "report" / "acceptability.csv")
     probs = curves.drop(columns=["wtp_gbp_per_qaly", "population"])
-    assert probs.shape[1] == len(STRATEGIES)
+    assert probs.shape[1] == len(STRATEGIES) - 1  # the PSA compares follow-on support: no no_course arm
     assert ((probs >= 0) & (probs <= 1)).all().all()
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
     assert curves["wtp_gbp_per_qaly"].iloc[0] == 0 and {20_000, 30_000} <= set(curves["wtp_gbp_per_qaly"])
@@ -291,3 +291,19 @@ def test_index_html_opens_in_headless_chromium_with_every_image_loaded(tiny):
     assert len(images) == len(FIGURES)
     assert all(done and width > 0 for done, width in images)
     assert "what to fund" in title
+
+
+def test_the_course_itself_is_said_apart_from_follow_on_support(tiny):
+    """With the no-course arm in the sweep, the brief opens with what the course itself does, and the
+    follow-on ranking never picks 'no course'."""
+    text = visible_text(page(tiny))
+    brief = text[text.index("The answer in brief"):text.index("Summary table")]
+    assert "The course itself" in brief and "did not take it" in brief
+    assert "Fund: \u201cNo course" not in brief and "tighter budget: \u201cNo course" not in brief
+
+
+def test_the_report_shows_peer_group_survival_by_month(tiny):
+    text = visible_text(page(tiny))
+    assert "Peer groups still meeting" in text
+    section = text[text.index("Peer groups still meeting"):]
+    assert re.search(r"\d+%", section[:600]), section[:600]
