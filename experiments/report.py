@@ -153,11 +153,16 @@ def brief(data: rd.SweepData, summary: pd.DataFrame, population: str, frontier: 
     assumed_costs = sum(r["assumption"] for r in cost_rows(data.base_config))
     n_costs = len(cost_rows(data.base_config))
     fitted = {"priors": "the priors of the design, hand-tuned to the trial results",
-              "calibrated": "calibrated to the trial results and engagement figures (docs/calibration/report.md)"}
+              "calibrated": "calibrated to the trial results, including the trials of peer and telephone support, "
+                            "and to engagement figures (docs/calibration/report.md)"}
     items.append(f"<li><b>Caveats.</b> These are model results for {esc(_population_label(data, population))}, not "
-                 f"trial results. {assumed_costs} of the {n_costs} unit costs and the effect of each contact with "
-                 "support are assumptions (section 8); the behaviour parameters are "
-                 + esc(fitted.get(data.dynamics_choice, f"the '{data.dynamics_choice or 'default'}' set")) + ".</li>")
+                 f"trial results. {assumed_costs} of the {n_costs} unit costs are assumptions (section 8); the "
+                 "behaviour parameters are "
+                 + esc(fitted.get(data.dynamics_choice, f"the '{data.dynamics_choice or 'default'}' set")) + ". "
+                 "<b>Isolation</b>, the study's central claim (without company, people could not keep up what they "
+                 "had learnt), is not pinned down by any evidence we found: the model cannot tell it from a faster "
+                 "fade for everyone, and the answer for support that brings company (groups, calls) rests on it. The "
+                 "probabilistic sensitivity analysis draws it over its whole plausible range.</li>")
     return items
 
 

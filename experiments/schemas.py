@@ -32,6 +32,7 @@ class CalibrationConfig:
     jobs: int = 1  # worker processes sharing the study
     seed: int = 2024  # base seed of the replicate runs (the same seeds in every trial)
     prior_weight: float = 0.05  # pull towards the prior defaults, per squared range
+    polish_evaluations: int = 0  # then refine the study's best by Powell's method with this many evaluations
     storage: str = "outputs/calibration/study.journal"  # Optuna journal: rerun to resume
     study_name: str = "after_the_course"
     output: str = "configs/dynamics/calibrated.yaml"  # the fitted values, as a dynamics config
