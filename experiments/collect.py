@@ -27,7 +27,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from experiments.outputs import atomic_path, summary_weeks, write_table
+from experiments.outputs import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_OUTPUT,
+    MANIFEST,
+    OutputError,
+    atomic_path,
+    read_json,
+    read_parquet,
+    summary_weeks,
+    verify_run,
+    write_table,
+)
 from experiments.stats import mean_ci, paired_diff_ci
 
 #: Outcomes summarised per strategy (columns of the weekly table).
@@ -73,13 +84,38 @@ def _run_dirs(sweep_dir: Path, marker: str) -> list[Path]:
     return sorted(p.parent for p in (sweep_dir / "runs").glob(f"*/{marker}"))
 
 
+def finished_runs(sweep_dir: Path) -> list[Path]:
+    """The finished runs of a sweep folder: those with a manifest, every file verified.
+
+    Raises :class:`~experiments.outputs.OutputError` naming a file that no longer matches its
+    manifest (rerunning the sweep redoes that run).
+    """
+    runs = _run_dirs(Path(sweep_dir), MANIFEST)
+    for run in runs:
+        verify_run(run)
+    return runs
+
+
 def collect(sweep_dir: Path | str) -> Collected:
-    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``."""
+    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``.
+
+    Raises :class:`~experiments.outputs.OutputError` naming the file when an output is unreadable.
+    """
     sweep_dir = Path(sweep_dir)
-    runs = _run_dirs(sweep_dir, "summary.json")
+    try:
+        return _collect(sweep_dir)
+    except OutputError:
+        # no table may be left that does not match the runs: remove the previous aggregation
+        for name in ("results.parquet", "summary.csv", "failures.csv"):
+            (sweep_dir / name).unlink(missing_ok=True)
+        raise
+
+
+def _collect(sweep_dir: Path) -> Collected:
+    runs = finished_runs(sweep_dir)
     meta = []
     for run in runs:
-        s = json.loads((run / "summary.json").read_text())
+        s = read_json(run / "summary.json")
         meta.append({
             "run_id": run.name,
             "seed": s["seed"],
@@ -98,7 +134,7 @@ def collect(sweep_dir: Path | str) -> Collected:
         with atomic_path(sweep_dir / "results.parquet") as tmp:
             writer, schema, buffer, buffered = None, None, [], 0
             for i, run in enumerate(runs):
-                weekly = pd.read_parquet(run / "weekly.parquet")
+                weekly = read_parquet(run / "weekly.parquet")
                 ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
                 table = pa.Table.from_pandas(pd.concat([ident, weekly], axis=1), preserve_index=False)
                 if writer is None:
@@ -123,7 +159,7 @@ def collect(sweep_dir: Path | str) -> Collected:
     failed = _run_dirs(sweep_dir, "error.json")
     failures = []
     for run in failed:
-        err = json.loads((run / "error.json").read_text())
+        err = read_json(run / "error.json")
         failures.append({"run_id": run.name, "overrides": " ".join(err["overrides"]), "error": err["error"]})
     if failures:
         write_table(sweep_dir / "failures.csv", pd.DataFrame(failures))
@@ -212,8 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.sweep_dir / "runs").is_dir():
         print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
-        return 2
-    print_summary(collect(args.sweep_dir))
+        return EXIT_BAD_INPUT
+    try:
+        print_summary(collect(args.sweep_dir))
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
     return 0
 
 

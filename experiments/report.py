@@ -35,7 +35,7 @@ import pandas as pd
 
 from experiments import report_data as rd
 from experiments import report_figures as rf
-from experiments.outputs import write_table, write_text
+from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
 from experiments.report_assumptions import calibrated_keys, cost_rows, parameter_rows
 from experiments.psa import resolve
 from experiments.report_labels import gbp, interval, months, num, q, strategy_gist
@@ -377,8 +377,8 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
     sweep_dir = Path(sweep_dir)
     out_dir = Path(out_dir) if out_dir else sweep_dir / "report"
     figures_dir = out_dir / "figures"
+    data = rd.load(sweep_dir)  # first: a sweep that cannot be read leaves no report folder behind
     figures_dir.mkdir(parents=True, exist_ok=True)
-    data = rd.load(sweep_dir)
     summary = rd.arm_summary(data)
     reach = rd.reach_by_subgroup(data, reach_replicates)
     pops = data.populations()
@@ -544,7 +544,10 @@ def main(argv: list[str] | None = None) -> int:
         index = build(args.sweep_dir, args.out, args.reach_replicates)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
     print(f"report ({time.perf_counter() - started:.0f} s): {index.resolve()}")
     return 0
 

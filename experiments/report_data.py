@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, varied_parameters
+from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
+from experiments.outputs import read_json
 from experiments.psa import run_draws, uncertain_parameters
 from experiments.report_labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
 from experiments.stats import mean_ci
@@ -105,7 +106,7 @@ def _fresh(sweep_dir: Path) -> bool:
     results = sweep_dir / "results.parquet"
     if not results.is_file():
         return False
-    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/summary.json")), default=0.0)
+    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
     return results.stat().st_mtime >= newest
 
 
@@ -119,12 +120,12 @@ def load(sweep_dir: Path | str) -> SweepData:
     sweep_dir = Path(sweep_dir)
     if not _fresh(sweep_dir):
         collect(sweep_dir)
-    run_dirs = sorted(p.parent for p in (sweep_dir / "runs").glob("*/summary.json"))
+    run_dirs = finished_runs(sweep_dir)  # every file checked against its manifest
     if not run_dirs:
-        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/summary.json)")
+        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/manifest.json)")
     meta = []
     for run in run_dirs:
-        s = json.loads((run / "summary.json").read_text())
+        s = read_json(run / "summary.json")
         meta.append({
             "run_id": run.name, "strategy": s["strategy"], "population": s["population"],
             "replicate": s.get("replicate", 0), "seed": s["seed"], "base_seed": s.get("base_seed"),

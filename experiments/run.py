@@ -23,9 +23,9 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments.config import check_config_dir, config_hash, to_params
-from experiments.outputs import atomic_path, summarise, write_json, write_table, write_text
+from experiments.outputs import atomic_path, summarise, write_json, write_manifest, write_table, write_text
 from experiments.plots import plot_trajectories
-from experiments.sweep import run_in_sweep
+from experiments.sweep import pop_exit_code, run_in_sweep
 from sim.engines import model_class
 from sim.params import ParameterError
 
@@ -33,7 +33,8 @@ from sim.params import ParameterError
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> dict:
     """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
 
-    ``summary.json`` is written last: its presence marks a finished run.
+    ``manifest.json`` (every file's size and SHA-256) is written last: a run is finished when its
+    manifest is there and every file still matches it.
     """
     params = to_params(cfg)  # raises ParameterError before any simulation
     started = time.perf_counter()
@@ -41,14 +42,18 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) 
     seconds = time.perf_counter() - started
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    written = ["config.yaml", "weekly.parquet"]
     write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     weekly = model.weekly_table()
     write_table(out_dir / "weekly.parquet", weekly)
     if cfg.outputs.csv:
         write_table(out_dir / "weekly.csv", weekly)
+        written.append("weekly.csv")
     if cfg.outputs.graduates:
         write_table(out_dir / "graduates.parquet", model.graduate_table())
+        written.append("graduates.parquet")
     if cfg.outputs.plot:
+        written.append("trajectories.png")
         title = f"{params.strategy.label} - {params.population.label} ({params.n_graduates:,} graduates)"
         fig = plot_trajectories(weekly, title, params.dynamics.retention.self_managing_threshold_sd)
         with atomic_path(out_dir / "trajectories.png") as tmp:
@@ -69,6 +74,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) 
         "model_seconds": round(seconds, 3),
     }
     write_json(out_dir / "summary.json", summary)
+    write_manifest(out_dir, [*written, "summary.json"], summary["config_hash"])  # last: marks the run finished
     return summary
 
 
@@ -86,7 +92,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
+def _hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
@@ -100,6 +106,14 @@ def main(cfg: DictConfig) -> None:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     _print_summary(summary, out_dir)
+
+
+def main() -> None:
+    """The command: Hydra's main, then exit with the code the README documents."""
+    _hydra_main()
+    code = pop_exit_code()
+    if code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -29,7 +30,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from experiments.config import config_hash
-from experiments.outputs import write_json
+from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_RUNS_FAILED, OutputError, verify_run, write_json
 
 PROGRESS = "progress.log"
 
@@ -61,19 +62,51 @@ class SweepCallback(Callback):
         from experiments.collect import collect, print_summary
 
         sweep_dir = Path(config.hydra.sweep.dir)
-        result = collect(sweep_dir)
+        try:
+            result = collect(sweep_dir)
+        except OutputError as err:
+            print(f"error: aggregation failed: {err}", file=sys.stderr, flush=True)
+            set_exit_code(EXIT_BAD_OUTPUT)
+            return
         print_summary(result)
+        if result.failures:
+            set_exit_code(EXIT_RUNS_FAILED)
+
+
+#: The exit code the command ends with (set by the sweep, read by :func:`experiments.run.main`).
+_EXIT = {"code": 0}
+
+
+def set_exit_code(code: int) -> None:
+    _EXIT["code"] = max(_EXIT["code"], code)
+
+
+def pop_exit_code() -> int:
+    code, _EXIT["code"] = _EXIT["code"], 0
+    return code
+
+
+#: Files a run may write (besides ``.hydra/``): removed before a run is redone, so that no file
+#: of an older run is left beside the new one.
+RUN_FILES = ("manifest.json", "summary.json", "config.yaml", "weekly.parquet", "weekly.csv",
+             "graduates.parquet", "trajectories.png", "error.json", "run.log")
 
 
 def finished(out_dir: Path, digest: str) -> bool:
-    """Whether ``out_dir`` holds a finished run of the config with hash ``digest``."""
-    summary = out_dir / "summary.json"
-    if not summary.is_file():
-        return False
+    """Whether ``out_dir`` holds a finished run of identity ``digest`` whose every file verifies."""
     try:
-        return json.loads(summary.read_text()).get("config_hash") == digest
-    except (OSError, json.JSONDecodeError):
-        return False
+        manifest = verify_run(out_dir)
+    except OutputError:
+        return False  # truncated or changed: redo
+    return manifest is not None and manifest.get("identity") == digest
+
+
+def clear_run(out_dir: Path) -> None:
+    """Remove what an earlier, unfinished or outdated run left in ``out_dir`` (manifest first)."""
+    for name in RUN_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    for tmp in out_dir.glob(".*.tmp"):  # temporaries of a run killed while writing
+        tmp.unlink(missing_ok=True)
 
 
 def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
@@ -86,7 +119,7 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
     if finished(out_dir, digest):
         status = "skipped"
     else:
-        (out_dir / "error.json").unlink(missing_ok=True)
+        clear_run(out_dir)
         try:
             run(cfg, out_dir)
             status = "done"

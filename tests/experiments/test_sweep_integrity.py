@@ -1,0 +1,91 @@
+"""Sweeps that never lie: manifests, run identity, pairing, exit codes, leftovers (issue 15).
+
+The command line is called in-process (``experiments.run.main`` with ``sys.argv`` set): the same
+code path as ``python -m experiments.run``, without paying the interpreter's start-up per case.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments import collect as collect_cli
+from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_RUNS_FAILED
+
+TINY = ["replicates=1", "n_graduates=60", "weeks=6"]
+TWO = "hydra.sweeper.params.strategy='course_only,peer_group'"
+
+
+def cli(monkeypatch, *args: str) -> int:
+    """Run ``python -m experiments.run ARGS`` in this process; its exit code."""
+    from experiments.run import main
+
+    monkeypatch.setattr(sys, "argv", ["experiments.run", *args])
+    try:
+        main()
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def sweep(monkeypatch, sweep_dir: Path, *args: str) -> int:
+    return cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, TWO, *args, f"hydra.sweep.dir={sweep_dir}")
+
+
+def statuses(sweep_dir: Path) -> list[str]:
+    return [line.split("\t")[-3] for line in (sweep_dir / "progress.log").read_text().splitlines()]
+
+
+def run_dirs(sweep_dir: Path) -> list[Path]:
+    return sorted(p for p in (sweep_dir / "runs").iterdir() if p.is_dir())
+
+
+# --- 1. a finished run is one whose every file verifies ------------------------------------------
+
+
+def test_every_run_has_a_manifest_of_its_files(monkeypatch, tmp_path):
+    assert sweep(monkeypatch, tmp_path) == 0
+    for run in run_dirs(tmp_path):
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert set(manifest["files"]) == {"config.yaml", "weekly.parquet", "summary.json"}
+        for name, entry in manifest["files"].items():
+            assert (run / name).stat().st_size == entry["bytes"] and len(entry["sha256"]) == 64
+
+
+def test_a_truncated_output_is_redone_on_resume(monkeypatch, tmp_path):
+    assert sweep(monkeypatch, tmp_path) == 0
+    broken = run_dirs(tmp_path)[1] / "weekly.parquet"
+    whole = broken.read_bytes()
+    broken.write_bytes(whole[:100])
+    assert sweep(monkeypatch, tmp_path) == 0
+    assert statuses(tmp_path)[-2:] == ["skipped", "done"]  # only the broken run ran again
+    assert broken.read_bytes() == whole  # the same seed gives the same bytes
+    assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 2
+
+
+def test_aggregating_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys):
+    assert sweep(monkeypatch, tmp_path) == 0
+    broken = run_dirs(tmp_path)[0] / "summary.json"
+    broken.write_text(broken.read_text()[:40])
+    capsys.readouterr()
+    assert collect_cli.main([str(tmp_path)]) == EXIT_BAD_OUTPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(broken) in err[0]
+    # no stale table is left to be read as if it were current
+    assert not (tmp_path / "results.parquet").exists() and not (tmp_path / "summary.csv").exists()
+
+
+def test_report_on_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys):
+    from experiments import report
+
+    assert sweep(monkeypatch, tmp_path) == 0
+    broken = run_dirs(tmp_path)[1] / "weekly.parquet"
+    broken.write_bytes(broken.read_bytes()[:-10])
+    capsys.readouterr()
+    assert report.main([str(tmp_path)]) == EXIT_BAD_OUTPUT
+    assert str(broken) in capsys.readouterr().err
+    assert not (tmp_path / "report").exists()
