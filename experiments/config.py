@@ -9,6 +9,8 @@ file or an override with an unknown key or a wrong type fails while composing, b
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -158,6 +160,43 @@ def model_config(cfg: DictConfig) -> dict:
     data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     data.pop("hydra", None)
     return data
+
+
+#: The model's code: its hash is part of every run's identity, so a code change reruns.
+MODEL_CODE_DIR = Path(sim.__file__).resolve().parent
+
+
+def code_hash(package_dir: Path | None = None) -> str:
+    """A short hash of the model's source code (every ``*.py`` under ``package_dir``, by path;
+    default the ``sim`` package, hashed once per process)."""
+    return _hash_sources(Path(package_dir)) if package_dir is not None else _model_code_hash()
+
+
+@functools.cache
+def _model_code_hash() -> str:
+    return _hash_sources(MODEL_CODE_DIR)
+
+
+def _hash_sources(package_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_identity(params: ModelParams, engine: str = "vectorized") -> str:
+    """What a run *is*, for resuming: the resolved model parameters (the seed actually used, PSA
+    draws applied), the engine and the hash of the model's code. Bookkeeping (``replicates``,
+    ``outputs.*``, the launcher, ``hydra.*``) is not part of it: raising ``replicates`` keeps the
+    finished replicates, a code change reruns them."""
+    data = {
+        "params": dataclasses.asdict(params),
+        "engine": getattr(engine, "value", str(engine)),
+        "code": code_hash(),
+    }
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def config_hash(cfg: DictConfig) -> str:

@@ -22,21 +22,25 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments.config import check_config_dir, config_hash, to_params
+from experiments import config as config_module
+from experiments.config import check_config_dir, config_hash, run_identity, to_params
 from experiments.outputs import atomic_path, summarise, write_json, write_manifest, write_table, write_text
 from experiments.plots import plot_trajectories
 from experiments.sweep import pop_exit_code, run_in_sweep
 from sim.engines import model_class
-from sim.params import ParameterError
+from sim.params import ModelParams, ParameterError
 
 
-def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> dict:
+def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
+            params: ModelParams | None = None) -> dict:
     """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
 
     ``manifest.json`` (every file's size and SHA-256) is written last: a run is finished when its
     manifest is there and every file still matches it.
     """
-    params = to_params(cfg)  # raises ParameterError before any simulation
+    if params is None:
+        params = to_params(cfg)  # raises ParameterError before any simulation
+    identity = run_identity(params, cfg.engine)
     started = time.perf_counter()
     model = model_class(cfg.engine).from_params(params).run()
     seconds = time.perf_counter() - started
@@ -71,10 +75,12 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) 
         "overrides": list(overrides or []),
         "package_version": sim.__version__,
         "config_hash": config_hash(cfg),
+        "identity": identity,
+        "code_hash": config_module.code_hash(),
         "model_seconds": round(seconds, 3),
     }
     write_json(out_dir / "summary.json", summary)
-    write_manifest(out_dir, [*written, "summary.json"], summary["config_hash"])  # last: marks the run finished
+    write_manifest(out_dir, [*written, "summary.json"], identity)  # last: marks the run finished
     return summary
 
 
@@ -98,7 +104,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        run_in_sweep(cfg, out_dir, lambda c, d: run_one(c, d, overrides))
+        run_in_sweep(cfg, out_dir, lambda c, d, p: run_one(c, d, overrides, p))
         return
     try:
         summary = run_one(cfg, out_dir, overrides)

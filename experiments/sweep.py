@@ -29,7 +29,6 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from experiments.config import config_hash
 from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_RUNS_FAILED, OutputError, verify_run, write_json
 
 PROGRESS = "progress.log"
@@ -112,25 +111,30 @@ def clear_run(out_dir: Path) -> None:
 def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
     """One run of a sweep: skip if done, record a failure instead of raising; report progress.
 
-    ``run(cfg, out_dir)`` does the work. Returns "done", "skipped" or "failed".
+    ``run(cfg, out_dir, params)`` does the work. Returns "done", "skipped" or "failed".
     """
+    from experiments.config import run_identity, to_params
+
     started = time.perf_counter()
-    digest = config_hash(cfg)
-    if finished(out_dir, digest):
-        status = "skipped"
-    else:
-        clear_run(out_dir)
-        try:
-            run(cfg, out_dir)
+    digest = None
+    try:
+        params = to_params(cfg)
+        digest = run_identity(params, cfg.engine)
+        if finished(out_dir, digest):
+            status = "skipped"
+        else:
+            clear_run(out_dir)
+            run(cfg, out_dir, params)
             status = "done"
-        except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
-            write_json(out_dir / "error.json", {
-                "overrides": list(HydraConfig.get().overrides.task),
-                "error": f"{type(err).__name__}: {err}",
-                "traceback": traceback.format_exc(),
-                "config_hash": digest,
-            })
-            status = "failed"
+    except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
+        clear_run(out_dir)  # no older run's outputs beside this failure
+        write_json(out_dir / "error.json", {
+            "overrides": list(HydraConfig.get().overrides.task),
+            "error": f"{type(err).__name__}: {err}",
+            "traceback": traceback.format_exc(),
+            "identity": digest,
+        })
+        status = "failed"
     _report_progress(out_dir, status, time.perf_counter() - started)
     return status
 

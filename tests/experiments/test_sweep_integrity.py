@@ -89,3 +89,50 @@ def test_report_on_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, 
     assert report.main([str(tmp_path)]) == EXIT_BAD_OUTPUT
     assert str(broken) in capsys.readouterr().err
     assert not (tmp_path / "report").exists()
+
+
+# --- 2. run identity: model parameters and model code, not bookkeeping -----------------------------
+
+
+def test_raising_replicates_runs_only_the_new_replicates(monkeypatch, tmp_path):
+    assert sweep(monkeypatch, tmp_path) == 0
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/weekly.parquet")}
+    assert sweep(monkeypatch, tmp_path, "replicates=2", "outputs.csv=true") == 0
+    assert sorted(statuses(tmp_path)[-4:]) == ["done", "done", "skipped", "skipped"]
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 4
+
+
+def test_a_change_of_the_model_code_reruns(monkeypatch, tmp_path):
+    import experiments.config as config
+
+    assert sweep(monkeypatch, tmp_path) == 0
+    monkeypatch.setattr(config, "code_hash", lambda package_dir=None: "0123456789abcdef")
+    assert sweep(monkeypatch, tmp_path) == 0
+    assert statuses(tmp_path)[-2:] == ["done", "done"]
+    for run in run_dirs(tmp_path):
+        assert json.loads((run / "summary.json").read_text())["code_hash"] == "0123456789abcdef"
+
+
+def test_code_hash_follows_the_model_source(tmp_path):
+    import shutil
+
+    from experiments.config import MODEL_CODE_DIR, code_hash
+
+    copy = tmp_path / "sim"
+    shutil.copytree(MODEL_CODE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert code_hash(copy) == code_hash(MODEL_CODE_DIR)
+    (copy / "retention.py").write_text((copy / "retention.py").read_text() + "\n# changed\n")
+    assert code_hash(copy) != code_hash(MODEL_CODE_DIR)
+
+
+def test_identity_ignores_bookkeeping_and_follows_parameters():
+    from experiments.config import compose_config, run_identity, to_params
+
+    def ident(*overrides):
+        cfg = compose_config(["n_graduates=60", "weeks=6", *overrides])
+        return run_identity(to_params(cfg), cfg.engine)
+
+    base = ident()
+    assert ident("replicates=7", "outputs.csv=false", "outputs.plot=false") == base
+    assert ident("weeks=7") != base and ident("replicate=1") != base and ident("engine=reference") != base
