@@ -39,7 +39,7 @@ from experiments.outputs import (
     verify_run,
     write_table,
 )
-from experiments.stats import mean_ci, paired_diff_ci
+from experiments.stats import SHARE_BOUNDS, mean_ci, paired_diff_ci, unpaired_diff_ci
 
 #: Outcomes summarised per strategy (columns of the weekly table).
 SUMMARY_METRICS = (
@@ -169,29 +169,45 @@ def _collect(sweep_dir: Path) -> Collected:
 
 
 def summarise_runs(rows: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
-    """Mean and 95% interval per group, and the paired difference against the comparator.
+    """Mean and 95% interval per group, and the difference against the comparator.
 
-    ``rows``: one row per run x summary week, with the id columns and the metric columns.
+    ``rows``: one row per run x summary week, with the id columns and the metric columns. The
+    difference is *paired* when every run of the group has a comparator run with the same seed
+    (the seed actually used), the same population and the same non-strategy parameters; otherwise
+    (e.g. ``seed=null``: every run drew its own seed) it is the *unpaired* (Welch) difference of
+    the two means, and ``diff_method`` says which.
     """
     keys = ["strategy", "population", *parameters]
-    long = rows.melt(id_vars=[*keys, "replicate", "week"], value_vars=list(SUMMARY_METRICS),
+    long = rows.melt(id_vars=[*keys, "replicate", "seed", "week"], value_vars=list(SUMMARY_METRICS),
                      var_name="metric", value_name="value")
-    # the comparator run of each run: same population, replicate and non-strategy parameters
-    match = ["population", *[p for p in parameters if not p.startswith("strategy")], "replicate", "week", "metric"]
-    control = (long[long["strategy"] == COMPARATOR]
-               .drop_duplicates(subset=match)[[*match, "value"]]
+    context = ["population", *[p for p in parameters if not p.startswith("strategy")], "week", "metric"]
+    match = [*context, "seed"]
+    controls = long[long["strategy"] == COMPARATOR]
+    control = (controls.drop_duplicates(subset=match)[[*match, "value"]]
                .rename(columns={"value": "control"}))
     long = long.merge(control, on=match, how="left")
+    by_context = {k: df["value"].to_numpy() for k, df in
+                  controls.groupby(context, dropna=False, sort=False)} if len(controls) else {}
 
     out = []
     for group, df in long.groupby([*keys, "week", "metric"], dropna=False, sort=True):
-        mean, low, high = mean_ci(df["value"])
-        paired = df.dropna(subset=["control"])
-        d_mean, d_low, d_high = (paired_diff_ci(paired["value"], paired["control"])
-                                 if len(paired) else (float("nan"),) * 3)
-        out.append((*group, len(df), mean, low, high, d_mean, d_low, d_high))
+        bounds = SHARE_BOUNDS if group[-1].startswith("share_") else None
+        mean, low, high = mean_ci(df["value"], bounds=bounds)
+        diff_bounds = (-SHARE_BOUNDS[1], SHARE_BOUNDS[1]) if bounds else None
+        method = ""
+        d_mean = d_low = d_high = float("nan")
+        if df["control"].notna().all():
+            d_mean, d_low, d_high = paired_diff_ci(df["value"], df["control"], bounds=diff_bounds)
+            method = "paired"
+        else:
+            ctx = tuple(df.iloc[0][c] for c in context)
+            comparator = by_context.get(ctx)
+            if comparator is not None and len(comparator):
+                d_mean, d_low, d_high = unpaired_diff_ci(df["value"], comparator, bounds=diff_bounds)
+                method = "unpaired"
+        out.append((*group, len(df), mean, low, high, d_mean, d_low, d_high, method))
     columns = [*keys, "week", "metric", "n_runs", "mean", "ci_low", "ci_high",
-               "diff_vs_course_only", "diff_ci_low", "diff_ci_high"]
+               "diff_vs_course_only", "diff_ci_low", "diff_ci_high", "diff_method"]
     return pd.DataFrame(out, columns=columns)
 
 
@@ -216,6 +232,8 @@ def summary_table(
         if r["strategy"] != COMPARATOR and pd.notna(r["diff_vs_course_only"]):
             text += (f"; {scale * r['diff_vs_course_only']:+.{d}f} "
                      f"({scale * r['diff_ci_low']:+.{d}f} to {scale * r['diff_ci_high']:+.{d}f})")
+            if r.get("diff_method") == "unpaired":
+                text += " unpaired"
         return text
 
     s = s.assign(cell=s.apply(fmt, axis=1), week=s["week"].map(lambda w: f"week {w}"))
@@ -234,7 +252,8 @@ def print_summary(result: Collected) -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
         for metric, scale, digits, title in (("share_self_managing", 100.0, 1, "% still self-managing"),
                                              ("mean_gain_sd", 1.0, 3, "mean gain over baseline (SD)")):
-            print(f"\n{title}: mean (95% interval); difference from course only (95% interval, paired)")
+            print(f"\n{title}: mean (95% interval); difference from course only (95% interval; paired by "
+                  "seed unless marked unpaired)")
             print(summary_table(result, metric, scale, digits).to_string())
     print(f"\nresults: {result.sweep_dir / 'results.parquet'}\nsummary: {result.sweep_dir / 'summary.csv'}")
 

@@ -72,6 +72,33 @@ def run_seed(seed: int, replicate: int) -> int:
     return int((int(state[0]) << 31) ^ int(state[1]))
 
 
+def draw_seed() -> int:
+    """A fresh base seed from the operating system's entropy (for ``seed=null``)."""
+    return int(np.random.SeedSequence().entropy % (2**63))
+
+
+def fix_seed(cfg: DictConfig, out_dir: Path | None = None) -> int:
+    """Make ``cfg.seed`` concrete: ``seed=null`` takes the seed recorded in ``out_dir/config.yaml``
+    by an earlier attempt of the same run (so resuming repeats it), else draws one. Returns it.
+
+    The caller records it (``config.yaml`` is written before the model runs), so every run can be
+    repeated exactly, whatever seed it drew.
+    """
+    if cfg.seed is not None:
+        return int(cfg.seed)
+    seed = None
+    recorded = Path(out_dir) / "config.yaml" if out_dir is not None else None
+    if recorded is not None and recorded.is_file():
+        try:
+            seed = (OmegaConf.load(recorded) or {}).get("seed")
+        except Exception:  # noqa: BLE001 - an unreadable record: draw afresh
+            seed = None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        seed = draw_seed()
+    cfg.seed = seed
+    return seed
+
+
 def register_schema() -> None:
     ConfigStore.instance().store(name="run_schema", node=RunConfig)
 

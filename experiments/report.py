@@ -548,6 +548,9 @@ def main(argv: list[str] | None = None) -> int:
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_OUTPUT
+    except rd.SweepError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(f"report ({time.perf_counter() - started:.0f} s): {index.resolve()}")
     return 0
 

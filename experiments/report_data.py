@@ -138,7 +138,9 @@ def load(sweep_dir: Path | str) -> SweepData:
              "package_version", "n_graduates", "weeks"}
     parameters = [c for c in ids.columns if c not in fixed and c not in NOT_PARAMETERS
                   and ids[c].astype(str).nunique() > 1]
-    pair_on = ["population", *[p for p in parameters if not p.startswith("strategy.")], "replicate"]
+    # a run's comparator ran with the same seed (the seed actually used, not the replicate number)
+    pair_on = ["population", *[p for p in parameters if not p.startswith("strategy.")], "seed"]
+    _check_pairs(ids, pair_on)
 
     # arms: strategy x population x varied parameters; course-only arms ignore strategy settings
     def arm_key(row) -> tuple:
@@ -194,6 +196,24 @@ def load(sweep_dir: Path | str) -> SweepData:
         choice = ((_yaml(hydra_yaml).get("hydra") or {}).get("runtime", {}).get("choices", {}) or {}).get("dynamics", "")
     return SweepData(sweep_dir, runs, weekly, arms, parameters, pair_on, weeks, int(ids["n_graduates"].max()),
                      timepoints, headline, is_psa, psa_parameters, draws, base, choice or "")
+
+
+class SweepError(ValueError):
+    """A sweep the report cannot answer from (no comparator, or runs without a same-seed comparator)."""
+
+
+def _check_pairs(ids: pd.DataFrame, pair_on: list[str]) -> None:
+    """Every run needs a course-only run with the same seed (and population, parameters): the
+    report's increments are paired."""
+    if not (ids["strategy"] == COMPARATOR).any():
+        raise SweepError(f"strategy={COMPARATOR!r} is not in the sweep: the report compares every strategy "
+                         f"with {COMPARATOR}; add it (e.g. hydra.sweeper.params.strategy='{COMPARATOR},...')")
+    control = ids[ids["strategy"] == COMPARATOR][pair_on].astype(str).drop_duplicates()
+    keyed = ids[pair_on].astype(str).merge(control, on=pair_on, how="left", indicator=True)
+    unpaired = ids.loc[(keyed["_merge"] == "left_only").to_numpy(), "run_id"]
+    if len(unpaired):
+        raise SweepError(f"run {unpaired.iloc[0]!r} has no {COMPARATOR} run with the same seed "
+                         f"({len(unpaired)} such runs): the report needs paired runs; sweep with a fixed seed, not seed=null")
 
 
 def _distinct_labels(arms: list[Arm], parameters: list[str]) -> None:
@@ -350,7 +370,7 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
 def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFrame:
     """Per arm and week: mean of ``column`` x ``scale`` over replicates with its 95% interval (of the
     mean; for a PSA, the 2.5th to 97.5th percentiles over draws)."""
-    w = data.weekly[["arm", "replicate", "week", column]].drop_duplicates(["arm", "replicate", "week"])
+    w = data.weekly[["arm", "run_id", "week", column]].drop_duplicates(["arm", "run_id", "week"])
     g = w.groupby(["arm", "week"])[column]
     if data.is_psa:
         out = g.agg(mean="mean", lo=lambda v: _percentile(v, 2.5), hi=lambda v: _percentile(v, 97.5))

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments import config as config_module
-from experiments.config import check_config_dir, config_hash, run_identity, to_params
+from experiments.config import check_config_dir, config_hash, fix_seed, run_identity, to_params
 from experiments.outputs import atomic_path, summarise, write_json, write_manifest, write_table, write_text
 from experiments.plots import plot_trajectories
 from experiments.sweep import pop_exit_code, run_in_sweep
@@ -39,15 +39,17 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
     manifest is there and every file still matches it.
     """
     if params is None:
+        fix_seed(cfg, out_dir)  # seed=null: a concrete seed, recorded in config.yaml below
         params = to_params(cfg)  # raises ParameterError before any simulation
     identity = run_identity(params, cfg.engine)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
+    write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     started = time.perf_counter()
     model = model_class(cfg.engine).from_params(params).run()
     seconds = time.perf_counter() - started
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = ["config.yaml", "weekly.parquet"]
-    write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     weekly = model.weekly_table()
     write_table(out_dir / "weekly.parquet", weekly)
     if cfg.outputs.csv:

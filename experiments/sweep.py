@@ -113,11 +113,12 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
 
     ``run(cfg, out_dir, params)`` does the work. Returns "done", "skipped" or "failed".
     """
-    from experiments.config import run_identity, to_params
+    from experiments.config import fix_seed, run_identity, to_params
 
     started = time.perf_counter()
     digest = None
     try:
+        fix_seed(cfg, out_dir)  # seed=null: the seed an earlier attempt recorded, or a fresh one
         params = to_params(cfg)
         digest = run_identity(params, cfg.engine)
         if finished(out_dir, digest):

@@ -62,7 +62,7 @@ def test_summary_pairs_each_run_with_its_own_comparator():
         for interval in (2, 4):
             for strategy, value in (("course_only", 10.0 + replicate), ("peer_group", 12.0 + replicate + interval)):
                 rows.append({"strategy": strategy, "population": "p", "strategy.peer_group.interval_weeks": interval,
-                             "replicate": replicate, "week": 52,
+                             "replicate": replicate, "seed": 100 + replicate, "week": 52,
                              **{m: value for m in ("mean_gain_sd", "share_self_managing",
                                                    "share_self_managing_group_averse", "share_self_managing_offline",
                                                    "share_self_managing_lonely", "share_lonely", "cost_total_gbp",

@@ -136,3 +136,53 @@ def test_identity_ignores_bookkeeping_and_follows_parameters():
     base = ident()
     assert ident("replicates=7", "outputs.csv=false", "outputs.plot=false") == base
     assert ident("weeks=7") != base and ident("replicate=1") != base and ident("engine=reference") != base
+
+
+# --- 3. pairing by the seed actually used ---------------------------------------------------------
+
+
+def test_a_swept_seed_is_paired_by_the_seed_each_run_used(monkeypatch, tmp_path):
+    assert cli(monkeypatch, "-m", "experiment=compare_strategies", "replicates=2", "n_graduates=80", "weeks=6",
+               "hydra.sweeper.params.strategy='course_only,telephone'", "seed=1,2",
+               f"hydra.sweep.dir={tmp_path}") == 0
+    results = pd.read_parquet(tmp_path / "results.parquet")
+    last = results[results["week"] == 6]
+    assert last["seed"].nunique() == 4  # two base seeds x two replicates
+    wide = last.pivot_table(index="seed", columns="strategy", values="share_self_managing")
+    true_diff = (wide["telephone"] - wide["course_only"]).mean()
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    row = summary[(summary["strategy"] == "telephone") & (summary["metric"] == "share_self_managing")].iloc[0]
+    assert row["n_runs"] == 4 and row["diff_method"] == "paired"
+    assert row["diff_vs_course_only"] == pytest.approx(true_diff, abs=1e-12)
+
+
+def test_seed_null_records_a_concrete_seed_and_is_labelled_unpaired(monkeypatch, tmp_path, capsys):
+    import yaml
+
+    from experiments.config import run_seed
+
+    assert sweep(monkeypatch, tmp_path, "replicates=2", "seed=null") == 0
+    out = capsys.readouterr().out
+    seeds = []
+    for run in run_dirs(tmp_path):
+        recorded = yaml.safe_load((run / "config.yaml").read_text())["seed"]
+        summary = json.loads((run / "summary.json").read_text())
+        assert isinstance(recorded, int) and summary["seed"] == run_seed(recorded, summary["replicate"])
+        seeds.append(summary["seed"])
+    assert len(set(seeds)) == 4  # each run drew its own seed: nothing is paired
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert set(summary.loc[summary["strategy"] == "peer_group", "diff_method"]) == {"unpaired"}
+    assert "unpaired" in out
+    # resuming repeats the recorded seeds: nothing runs again
+    assert sweep(monkeypatch, tmp_path, "replicates=2", "seed=null") == 0
+    assert statuses(tmp_path)[-4:] == ["skipped"] * 4
+
+
+def test_report_refuses_runs_without_a_same_seed_comparator(monkeypatch, tmp_path, capsys):
+    from experiments import report
+
+    assert sweep(monkeypatch, tmp_path, "seed=null") == 0
+    capsys.readouterr()
+    assert report.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "same seed" in err[0]
