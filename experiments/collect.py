@@ -33,8 +33,10 @@ from experiments.outputs import (
     MANIFEST,
     OutputError,
     atomic_path,
+    progress_of,
     read_json,
     read_parquet,
+    read_sweep,
     summary_weeks,
     verify_run,
     write_table,
@@ -84,13 +86,24 @@ def _run_dirs(sweep_dir: Path, marker: str) -> list[Path]:
     return sorted(p.parent for p in (sweep_dir / "runs").glob(f"*/{marker}"))
 
 
-def finished_runs(sweep_dir: Path) -> list[Path]:
-    """The finished runs of a sweep folder: those with a manifest, every file verified.
+def sweep_members(sweep_dir: Path) -> dict[str, str] | None:
+    """{run folder: status} of the latest sweep into ``sweep_dir`` (from ``sweep.json``'s id and
+    ``progress.log``); None for a folder without that record (then every run is taken)."""
+    sweep_id = read_sweep(sweep_dir).get("id")
+    return progress_of(sweep_dir, sweep_id) if sweep_id else None
 
-    Raises :class:`~experiments.outputs.OutputError` naming a file that no longer matches its
-    manifest (rerunning the sweep redoes that run).
+
+def finished_runs(sweep_dir: Path) -> list[Path]:
+    """The finished runs of the latest sweep into a folder: those with a manifest, every file verified.
+
+    Runs left in the folder by earlier sweeps (other seeds, other values) are not taken. Raises
+    :class:`~experiments.outputs.OutputError` naming a file that no longer matches its manifest
+    (rerunning the sweep redoes that run).
     """
     runs = _run_dirs(Path(sweep_dir), MANIFEST)
+    members = sweep_members(Path(sweep_dir))
+    if members is not None:
+        runs = [r for r in runs if members.get(r.name) in ("done", "skipped")]
     for run in runs:
         verify_run(run)
     return runs
@@ -157,6 +170,9 @@ def _collect(sweep_dir: Path) -> Collected:
         write_table(sweep_dir / "summary.csv", summary)
 
     failed = _run_dirs(sweep_dir, "error.json")
+    members = sweep_members(sweep_dir)
+    if members is not None:  # only this sweep's failures, not those of an earlier sweep
+        failed = [r for r in failed if members.get(r.name) == "failed"]
     failures = []
     for run in failed:
         err = read_json(run / "error.json")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
+import enum
 import functools
 import hashlib
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -123,6 +126,7 @@ def compose_config(overrides: list[str] | None = None, config_name: str = "confi
 
 def to_params(cfg: DictConfig) -> ModelParams:
     """The validated model parameters of a composed config (raises sim.ParameterError)."""
+    check_keys(cfg)
     run = OmegaConf.to_object(cfg)
     if run.replicate < 0:
         raise ParameterError("replicate", run.replicate, "must be a whole number >= 0")
@@ -134,6 +138,100 @@ def to_params(cfg: DictConfig) -> ModelParams:
     params = validate(ModelParams(**fields))
     # PSA: the replicate's draws, seeded by (base seed, replicate) and not the strategy (paired)
     return apply_psa(params, run.psa, run.seed, run.replicate)
+
+
+# --- checking keys and values against the schema, before anything runs ----------------------------
+
+
+def _unwrap(t: Any) -> tuple[Any, bool]:
+    """``Optional[X]`` -> (X, True); anything else -> (t, False)."""
+    if typing.get_origin(t) is typing.Union:
+        args = [a for a in typing.get_args(t) if a is not type(None)]
+        return (args[0] if len(args) == 1 else Any), True
+    return t, False
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def schema_type(key: str, value: Any = None) -> tuple[Any, bool]:
+    """The schema type of the dotted config key ``key`` and whether it may be null.
+
+    Raises :class:`ParameterError` (one line, with the closest names) when no such key exists.
+    """
+    t, optional = RunConfig, False
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[:i]) or "the config"
+        if dataclasses.is_dataclass(t):
+            hints = _hints(t)
+            if part not in hints:
+                close = difflib.get_close_matches(part, list(hints), n=3)
+                hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                raise ParameterError(key, value, f"not a parameter of the model: {where} has no {part!r}{hint} "
+                                                 "(every parameter is in sim/params.py)")
+            t, optional = _unwrap(hints[part])
+        elif typing.get_origin(t) is dict:
+            t, optional = _unwrap(typing.get_args(t)[1])
+        elif typing.get_origin(t) is list and part.isdigit():
+            t, optional = _unwrap(typing.get_args(t)[0])
+        else:
+            raise ParameterError(key, value, f"not a parameter of the model: {where} is a single value, "
+                                             f"it has no {part!r}")
+    return t, optional
+
+
+def check_value(key: str, value: Any) -> None:
+    """Check an override's value against the schema type of ``key`` (one line naming both)."""
+    t, optional = schema_type(key, value)
+    if isinstance(value, str) and "${" in value:
+        return  # an interpolation: checked once resolved
+    if value is None:
+        if not optional:
+            raise ParameterError(key, value, "must not be null")
+        return
+    if t is bool:
+        ok, allowed = isinstance(value, bool), "must be true or false"
+    elif t is int:
+        ok, allowed = isinstance(value, int) and not isinstance(value, bool), "must be a whole number"
+    elif t is float:
+        ok, allowed = isinstance(value, (int, float)) and not isinstance(value, bool), "must be a number"
+    elif isinstance(t, type) and issubclass(t, enum.Enum):
+        names = [m.value for m in t]
+        ok, allowed = value in names, f"must be one of {names}"
+    elif t is str:
+        ok, allowed = isinstance(value, (str, int, float)) and not isinstance(value, bool), "must be text"
+    elif typing.get_origin(t) is list:
+        ok, allowed = isinstance(value, list), "must be a list, e.g. [0.2,0.3,0.5]"
+    elif typing.get_origin(t) is dict or dataclasses.is_dataclass(t):
+        ok, allowed = isinstance(value, dict), "must be a mapping, e.g. {key: value}"
+    else:
+        ok, allowed = True, ""
+    if not ok:
+        raise ParameterError(key, value, allowed)
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """Every key of a composed config must be a parameter of the schema (``+foo=1`` adds keys
+    that the typed schema would otherwise let through)."""
+
+    def walk(node: Any, t: Any, prefix: str) -> None:
+        if not isinstance(node, DictConfig) or node._is_none() or node._is_missing():
+            return
+        for k in node.keys():
+            key = f"{prefix}{k}"
+            if dataclasses.is_dataclass(t):
+                sub = node._get_node(k)
+                child = schema_type(key, "{...}" if isinstance(sub, DictConfig) else sub._value())[0]
+            elif typing.get_origin(t) is dict:
+                child = _unwrap(typing.get_args(t)[1])[0]
+            else:
+                continue
+            walk(node._get_node(k), child, key + ".")
+
+    walk(cfg, RunConfig, "")
 
 
 def load_params(overrides: list[str] | None = None) -> ModelParams:

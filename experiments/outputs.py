@@ -176,3 +176,33 @@ def read_json(path: Path) -> dict:
     if not isinstance(data, dict):
         raise OutputError(path, "not a JSON object")
     return data
+
+
+# --- a sweep's record: sweep.json and progress.log ------------------------------------------------
+
+#: One line per run of a sweep: ``sweep id<TAB>status<TAB>seconds<TAB>run folder`` (appended).
+PROGRESS = "progress.log"
+
+
+def read_sweep(sweep_dir: Path) -> dict:
+    """``sweep.json`` of a sweep folder ({} when missing or unreadable)."""
+    try:
+        info = json.loads((Path(sweep_dir) / "sweep.json").read_text())
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def progress_of(sweep_dir: Path, sweep_id: str | None) -> dict[str, str]:
+    """{run folder name: status} of the sweep ``sweep_id`` from ``progress.log`` (its last word
+    on each run). Lines are ``id<TAB>status<TAB>seconds<TAB>run``."""
+    out: dict[str, str] = {}
+    try:
+        lines = (Path(sweep_dir) / PROGRESS).read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[0] == sweep_id:
+            out[parts[3]] = parts[1]
+    return out

@@ -29,9 +29,94 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_RUNS_FAILED, OutputError, verify_run, write_json
+from experiments.outputs import (
+    EXIT_BAD_OUTPUT,
+    EXIT_RUNS_FAILED,
+    PROGRESS,
+    OutputError,
+    progress_of,
+    read_sweep,
+    verify_run,
+    write_json,
+)
 
-PROGRESS = "progress.log"
+
+
+def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -> None:
+    """Validate every sweep point before the first run starts; raise ParameterError (one line).
+
+    Composes once per distinct choice of config groups (``strategy=...``), applies each job's
+    other overrides to a copy (checking each key and value against the schema) and validates the
+    job's parameters as its run would.
+    """
+    import copy
+
+    from omegaconf import OmegaConf, open_dict
+
+    from experiments.config import check_value, to_params
+    from sim.params import ParameterError
+
+    launcher = config.hydra.launcher
+    if "n_jobs" in launcher:
+        n_jobs = launcher.n_jobs
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -64:
+            raise ParameterError("hydra.launcher.n_jobs", n_jobs,
+                                 "must be a whole number: 1 or more workers, or -1 for one per core")
+    replicates = config.get("replicates")
+    if isinstance(replicates, int) and replicates < 1:
+        raise ParameterError("replicates", replicates, "must be a whole number >= 1 (a sweep needs a run)")
+    if not jobs:
+        raise ParameterError("hydra.sweeper.params", None, "the sweep has no runs; give at least one value to sweep")
+
+    parser = OverridesParser.create(config_loader=config_loader)
+    composed: dict[tuple[str, ...], DictConfig] = {}
+    for job in jobs:
+        groups, values = [], []
+        for o in parser.parse_overrides(job):
+            if not o.is_delete() and config_loader.repository.group_exists(o.key_or_group):
+                groups.append(o.input_line)
+            else:
+                values.append(o)
+        key = tuple(groups)
+        if key not in composed:
+            try:
+                composed[key] = config_loader.load_sweep_config(config, list(groups))
+            except Exception as err:  # noqa: BLE001 - Hydra's composition errors, as one line
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise ParameterError(" ".join(groups) or "config", None, first) from None
+        cfg = copy.deepcopy(composed[key])
+        with open_dict(cfg):
+            del cfg["hydra"]
+        for o in values:
+            name = o.key_or_group.lstrip("+~")
+            if o.is_delete():
+                raise ParameterError(name, None, "deleting a parameter (~key) is not allowed in a sweep")
+            value = o.value()
+            check_value(name, value)
+            try:
+                if o.is_add() or o.is_force_add():
+                    with open_dict(cfg):
+                        OmegaConf.update(cfg, name, value, merge=True, force_add=True)
+                else:
+                    OmegaConf.update(cfg, name, value, merge=True)
+            except Exception as err:  # noqa: BLE001 - OmegaConf's validation errors, as one line
+                raise ParameterError(name, value, str(err).strip().splitlines()[0]) from None
+        try:
+            to_params(cfg)
+        except ParameterError as err:
+            raise ParameterError(err.key, err.value, f"{err.allowed} (in the sweep point {' '.join(job)})") from None
+
+
+def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:
+    """Record a sweep's start in ``sweep.json``: its id (each run's line in ``progress.log``
+    carries it, so aggregation takes exactly this sweep's runs), size, time and process."""
+    import uuid
+
+    info = {"id": uuid.uuid4().hex[:12], "runs": runs, "started": time.time(), "pid": os.getpid(),
+            "overrides": overrides}
+    write_json(Path(sweep_dir) / "sweep.json", info)
+    print(f"Sweep of {runs} runs into {sweep_dir}", flush=True)
+    return info
 
 
 def sweep_jobs(config: DictConfig) -> list[list[str]]:
@@ -43,19 +128,7 @@ def sweep_jobs(config: DictConfig) -> list[list[str]]:
 
 
 class SweepCallback(Callback):
-    """Counts the runs before a sweep and aggregates its folder after it."""
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        jobs = sweep_jobs(config)
-        write_json(sweep_dir / "sweep.json", {
-            "runs": len(jobs),
-            "started": time.time(),
-            "overrides": list(config.hydra.overrides.task),
-        })
-        (sweep_dir / PROGRESS).write_text("")
-        print(f"Sweep of {len(jobs)} runs into {sweep_dir}", flush=True)
+    """Aggregates a sweep's folder after it (the sweeper records its start: :func:`start_sweep`)."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from experiments.collect import collect, print_summary
@@ -143,20 +216,16 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
 def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
     """Append this run to the sweep's progress log and print runs done, out of total, and time left."""
     sweep_dir = Path(HydraConfig.get().sweep.dir)
-    try:
-        info = json.loads((sweep_dir / "sweep.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        info = {"runs": None, "started": None}
-    line = f"{status}\t{seconds:.3f}\t{out_dir.name}\n"
+    info = read_sweep(sweep_dir)
+    line = f"{info.get('id', '')}\t{status}\t{seconds:.3f}\t{out_dir.name}\n"
     fd = os.open(sweep_dir / PROGRESS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())  # one small O_APPEND write: atomic between parallel jobs
     finally:
         os.close(fd)
-    lines = (sweep_dir / PROGRESS).read_text().splitlines()
-    done, total = len(lines), info.get("runs")
-    failed = sum(1 for x in lines if x.startswith("failed"))
-    skipped = sum(1 for x in lines if x.startswith("skipped"))
+    mine = list(progress_of(sweep_dir, info.get("id")).values())
+    done, total = len(mine), info.get("runs")
+    failed, skipped = mine.count("failed"), mine.count("skipped")
     left = ""
     if total and info.get("started") and done < total:
         elapsed = time.time() - info["started"]

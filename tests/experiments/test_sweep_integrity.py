@@ -186,3 +186,61 @@ def test_report_refuses_runs_without_a_same_seed_comparator(monkeypatch, tmp_pat
     assert report.main([str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "same seed" in err[0]
+
+
+# --- 4. exit codes; failures of this sweep only; every sweep point checked first -------------------
+
+
+@pytest.fixture
+def peer_group_fails(monkeypatch):
+    """Make every peer_group run fail while it runs (after validation), as a crash would."""
+    import experiments.run as run_module
+
+    real = run_module.model_class
+
+    def model_class(engine):
+        cls = real(engine)
+
+        class Failing(cls):
+            @classmethod
+            def from_params(klass, params):
+                if params.strategy.name == "peer_group" and params.seed == 1:
+                    raise RuntimeError("simulated crash")
+                return cls.from_params(params)
+
+        return Failing
+
+    monkeypatch.setattr(run_module, "model_class", model_class)
+
+
+def test_a_sweep_with_failed_runs_completes_and_exits_3(monkeypatch, tmp_path, peer_group_fails, capsys):
+    assert sweep(monkeypatch, tmp_path) == EXIT_RUNS_FAILED == 3
+    failures = pd.read_csv(tmp_path / "failures.csv")
+    assert len(failures) == 1 and "strategy=peer_group" in failures.loc[0, "overrides"]
+    assert "simulated crash" in failures.loc[0, "error"]
+    assert pd.read_parquet(tmp_path / "results.parquet")["strategy"].unique().tolist() == ["course_only"]
+    assert "1 failed" in capsys.readouterr().out
+
+
+def test_failures_csv_lists_only_this_sweeps_runs(monkeypatch, tmp_path, peer_group_fails):
+    assert sweep(monkeypatch, tmp_path) == 3
+    assert sweep(monkeypatch, tmp_path, "seed=5") == 0  # other seeds into the same folder: no failure
+    assert not (tmp_path / "failures.csv").exists()
+    results = pd.read_parquet(tmp_path / "results.parquet")
+    assert set(results["seed"]) == {5}  # the runs of this sweep, not the earlier one's
+    assert collect_cli.main([str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("args,key", [
+    (["strategy.peer_group.interval_weeks=2,0"], "strategy.peer_group.interval_weeks=0"),
+    (["weeks=6,0"], "weeks=0"),
+    (["replicates=0"], "replicates=0"),
+    (["hydra.launcher.n_jobs=0", "hydra/launcher=joblib"], "hydra.launcher.n_jobs=0"),
+    (["strategy.booster.enabled=true", "strategy.booster.week=4,40"], "strategy.booster.week=40"),
+])
+def test_a_bad_value_in_any_sweep_point_stops_before_anything_runs(monkeypatch, tmp_path, capsys, args, key):
+    out = tmp_path / "sweep"
+    assert sweep(monkeypatch, out, *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {key} is not allowed")
+    assert not out.exists()
