@@ -15,6 +15,8 @@ import enum
 import functools
 import hashlib
 import json
+import os
+import tempfile
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +135,9 @@ def to_params(cfg: DictConfig) -> ModelParams:
     if run.replicates < 1:
         raise ParameterError("replicates", run.replicates, "must be a whole number >= 1")
     fields = {name: getattr(run, name) for name in ModelParams.__dataclass_fields__}
+    seed = fields["seed"]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
+        raise ParameterError("seed", seed, "must be a whole number >= 0 and < 2**63, or null (draw one and record it)")
     if fields["seed"] is not None:
         fields["seed"] = run_seed(fields["seed"], run.replicate)
     params = validate(ModelParams(**fields))
@@ -232,6 +237,101 @@ def check_keys(cfg: DictConfig) -> None:
             walk(node._get_node(k), child, key + ".")
 
     walk(cfg, RunConfig, "")
+
+
+#: Hydra's options that take a value (the value is not an override).
+_HYDRA_OPTIONS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--cfg", "-c",
+                             "--package", "-p", "--experimental-rerun"}
+
+
+def check_command_line(argv: list[str]) -> None:
+    """Check the overrides of a command line before Hydra starts (nothing is written yet): every
+    key is a parameter, every value has the right type, every group choice exists, and the output
+    folder can be created. Raises :class:`ParameterError` (one line). Ranges and cross-field
+    rules are checked once the config is composed (:func:`to_params`)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args, skip, own_configs = [], False, False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _HYDRA_OPTIONS_WITH_VALUE:
+            skip = True
+            own_configs = own_configs or arg in ("--config-dir", "-cd", "--config-path", "-cp")
+        elif arg.startswith("-"):
+            own_configs = own_configs or arg.startswith(("--config-dir=", "--config-path="))
+        else:
+            args.append(arg)
+    if not args:
+        return
+    try:
+        overrides = OverridesParser.create().parse_overrides(args)
+    except Exception:  # noqa: BLE001 - a syntax error: Hydra's own message says where
+        return
+    for o in overrides:
+        key = o.key_or_group
+        if o.is_delete() or key.startswith("hydra/"):
+            continue
+        if o.is_sweep_override():
+            try:
+                values = list(o.sweep_iterator())
+            except Exception:  # noqa: BLE001 - interval sweeps have no list of values
+                continue
+        else:
+            values = [o.value()]
+        if key in ("hydra.run.dir", "hydra.sweep.dir"):
+            for value in values:
+                check_output_dir(key, value)
+            continue
+        if key.startswith("hydra.") or key == "hydra":
+            continue
+        group = check_config_dir() / key
+        if "." not in key and "@" not in key and group.is_dir():
+            if own_configs:
+                continue  # choices may come from the user's own config folder
+            choices = sorted(p.stem for p in group.glob("*.yaml"))
+            for value in values:
+                if not (value is None and key == "experiment") and value not in choices:
+                    raise ParameterError(key, value, f"must be one of {choices}")
+            continue
+        for value in values:
+            check_value(key, value)
+
+
+def check_output_dir(key: str, value: Any) -> None:
+    """The output folder ``value`` (``hydra.run.dir`` or ``hydra.sweep.dir``) can be created and
+    written to. Creates nothing that is not removed again."""
+    text = str(value)
+    if "${" in text:  # e.g. outputs/${now:...}: check the fixed part before it
+        text = os.path.dirname(text[: text.index("${")]) or "."
+    path = Path(text).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(key, value, f"must be a folder; {existing} is a file")
+    created: list[Path] = []
+    try:
+        todo = []
+        p = path
+        while p != existing:
+            todo.append(p)
+            p = p.parent
+        for p in reversed(todo):
+            p.mkdir()
+            created.append(p)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ParameterError(key, value, f"must be a folder that can be created and written to "
+                                         f"({err.strerror or err})") from None
+    finally:
+        for p in reversed(created):
+            try:
+                p.rmdir()
+            except OSError:
+                pass
 
 
 def load_params(overrides: list[str] | None = None) -> ModelParams:

@@ -535,9 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reach-replicates", type=int, default=2,
                         help="replicates per strategy re-run for the 'who is reached' figure (default 2)")
     args = parser.parse_args(argv)
+    if args.reach_replicates < 1:
+        print(f"error: --reach-replicates={args.reach_replicates} is not allowed: must be a whole number >= 1",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not (args.sweep_dir / "runs").is_dir():
         print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     plt.switch_backend("Agg")  # files only, no window
     started = time.perf_counter()
     try:

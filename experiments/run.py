@@ -23,10 +23,10 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments import config as config_module
-from experiments.config import check_config_dir, config_hash, fix_seed, run_identity, to_params
-from experiments.outputs import atomic_path, summarise, write_json, write_manifest, write_table, write_text
+from experiments.config import check_command_line, check_config_dir, config_hash, fix_seed, run_identity, to_params
+from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text
 from experiments.plots import plot_trajectories
-from experiments.sweep import pop_exit_code, run_in_sweep
+from experiments.sweep import pop_exit_code, remove_created, run_in_sweep
 from sim.engines import model_class
 from sim.params import ModelParams, ParameterError
 
@@ -43,13 +43,14 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         params = to_params(cfg)  # raises ParameterError before any simulation
     identity = run_identity(params, cfg.engine)
     out_dir.mkdir(parents=True, exist_ok=True)
+    hydra_record = _save_hydra_record(out_dir, cfg)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
     write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     started = time.perf_counter()
     model = model_class(cfg.engine).from_params(params).run()
     seconds = time.perf_counter() - started
 
-    written = ["config.yaml", "weekly.parquet"]
+    written = [*hydra_record, "config.yaml", "weekly.parquet"]
     weekly = model.weekly_table()
     write_table(out_dir / "weekly.parquet", weekly)
     if cfg.outputs.csv:
@@ -99,6 +100,22 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     print(f"outputs: {out_dir}")
 
 
+def _save_hydra_record(out_dir: Path, cfg: DictConfig) -> list[str]:
+    """Hydra's record of the run (``.hydra/``), written atomically once the run is validated
+    (``hydra.output_subdir`` is null, so Hydra does not write it before the run is checked)."""
+    if not HydraConfig.initialized():
+        return []
+    hydra_cfg = HydraConfig.get()
+    record = {
+        "config.yaml": OmegaConf.to_yaml(cfg),
+        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": OmegaConf.to_container(hydra_cfg)})),
+        "overrides.yaml": OmegaConf.to_yaml(hydra_cfg.overrides.task),
+    }
+    for name, text in record.items():
+        write_text(out_dir / ".hydra" / name, text)
+    return [f".hydra/{name}" for name in record]
+
+
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
@@ -112,12 +129,18 @@ def _hydra_main(cfg: DictConfig) -> None:
         summary = run_one(cfg, out_dir, overrides)
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        remove_created(out_dir)
+        sys.exit(EXIT_BAD_INPUT)
     _print_summary(summary, out_dir)
 
 
 def main() -> None:
-    """The command: Hydra's main, then exit with the code the README documents."""
+    """The command: check the command line, run Hydra's main, exit with the README's exit code."""
+    try:
+        check_command_line(sys.argv[1:])
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     _hydra_main()
     code = pop_exit_code()
     if code:

@@ -127,8 +127,34 @@ def sweep_jobs(config: DictConfig) -> list[list[str]]:
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
+#: Folders that existed before Hydra created a single run's output folder (see :func:`remove_created`).
+_EXISTED: set[Path] = set()
+
+
+def remove_created(out_dir: Path) -> None:
+    """Remove ``out_dir`` and the parents Hydra created for it, if empty (a refused run)."""
+    p = Path(out_dir).absolute()
+    while p != p.parent and p not in _EXISTED:
+        try:
+            p.rmdir()  # only an empty folder
+        except OSError:
+            return
+        p = p.parent
+
+
 class SweepCallback(Callback):
-    """Aggregates a sweep's folder after it (the sweeper records its start: :func:`start_sweep`)."""
+    """Aggregates a sweep's folder after it (the sweeper records its start: :func:`start_sweep`);
+    before a single run, notes which folders of its output path already exist."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _EXISTED.clear()
+        p = Path(str(config.hydra.run.dir)).absolute()
+        while True:
+            if p.exists():
+                _EXISTED.add(p)
+            if p == p.parent:
+                break
+            p = p.parent
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from experiments.collect import collect, print_summary

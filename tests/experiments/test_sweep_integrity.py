@@ -51,7 +51,8 @@ def test_every_run_has_a_manifest_of_its_files(monkeypatch, tmp_path):
     assert sweep(monkeypatch, tmp_path) == 0
     for run in run_dirs(tmp_path):
         manifest = json.loads((run / "manifest.json").read_text())
-        assert set(manifest["files"]) == {"config.yaml", "weekly.parquet", "summary.json"}
+        assert set(manifest["files"]) == {"config.yaml", "weekly.parquet", "summary.json", ".hydra/config.yaml",
+                                          ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
         for name, entry in manifest["files"].items():
             assert (run / name).stat().st_size == entry["bytes"] and len(entry["sha256"]) == 64
 
