@@ -215,6 +215,7 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
     from experiments.config import fix_seed, run_identity, to_params
 
     started = time.perf_counter()
+    _watch_parent(read_sweep(Path(HydraConfig.get().sweep.dir)).get("pid"))
     digest = None
     try:
         fix_seed(cfg, out_dir)  # seed=null: the seed an earlier attempt recorded, or a fresh one
@@ -237,6 +238,34 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
         status = "failed"
     _report_progress(out_dir, status, time.perf_counter() - started)
     return status
+
+
+_WATCHING: dict[str, bool] = {}
+
+
+def _watch_parent(sweep_pid: int | None) -> None:
+    """In a worker process of a parallel sweep, end this worker when the sweep's process dies.
+
+    joblib's workers outlive a killed parent for minutes; a daemon thread here polls the parent
+    process and, once it is gone, interrupts the run (so half-written temporaries are removed)
+    and exits. Not started in the sweep's own process (the default launcher).
+    """
+    if not sweep_pid or os.getpid() == sweep_pid or _WATCHING.get("on"):
+        return
+    import _thread
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _thread.interrupt_main()  # KeyboardInterrupt in the run: atomic writes clean up
+        time.sleep(5.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
+    _WATCHING["on"] = True
 
 
 def _report_progress(out_dir: Path, status: str, seconds: float) -> None:

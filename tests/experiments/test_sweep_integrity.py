@@ -245,3 +245,76 @@ def test_a_bad_value_in_any_sweep_point_stops_before_anything_runs(monkeypatch, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {key} is not allowed")
     assert not out.exists()
+
+
+# --- 6. interrupting a parallel sweep ends its workers ----------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_killing_a_parallel_sweep_ends_its_workers_and_resuming_completes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    args = [sys.executable, "-m", "experiments.run", "-m", "experiment=compare_strategies", "replicates=3",
+            "n_graduates=20000", "weeks=104", TWO, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+            f"hydra.sweep.dir={tmp_path}"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "progress.log"
+    workers: set[int] = set()
+    for _ in range(1200):  # until a run has finished in a worker
+        if log.exists() and log.read_text().strip():
+            workers = {c for c in _children(proc.pid) if _alive(c)}
+            break
+        time.sleep(0.1)
+    assert workers, "the sweep never finished a run"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for _ in range(300):  # the workers notice within a second or so; allow plenty
+        if not any(_alive(w) for w in workers):
+            break
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers), "workers outlived the killed sweep"
+    assert not list(tmp_path.glob("runs/*/.*.tmp")), "a half-written temporary was left behind"
+    # resuming finishes the sweep; the log keeps both sweeps' lines
+    lines_before = log.read_text().splitlines()
+    done = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert log.read_text().splitlines()[: len(lines_before)] == lines_before
+    assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 6
+
+
+def test_no_empty_or_stray_files_and_progress_log_appends(monkeypatch, tmp_path):
+    assert sweep(monkeypatch, tmp_path) == 0
+    first = (tmp_path / "progress.log").read_text().splitlines()
+    assert sweep(monkeypatch, tmp_path) == 0
+    lines = (tmp_path / "progress.log").read_text().splitlines()
+    assert lines[:2] == first and len(lines) == 4  # appended, not emptied
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.stat().st_size == 0], "empty files"
+    assert not [p for p in files if p.name == "run.log" or p.name.endswith(".tmp")]
+    for run in run_dirs(tmp_path):  # every file of a run is in its manifest
+        listed = set(json.loads((run / "manifest.json").read_text())["files"]) | {"manifest.json"}
+        assert {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()} == listed
