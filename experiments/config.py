@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
-
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -73,12 +71,16 @@ def run_seed(seed: int, replicate: int) -> int:
     """
     if replicate == 0:
         return int(seed)
+    import numpy as np
+
     state = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate),)).generate_state(2, np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
 
 
 def draw_seed() -> int:
     """A fresh base seed from the operating system's entropy (for ``seed=null``)."""
+    import numpy as np
+
     return int(np.random.SeedSequence().entropy % (2**63))
 
 

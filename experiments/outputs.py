@@ -12,8 +12,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -161,6 +163,8 @@ def verify_run(out_dir: Path) -> dict | None:
 
 def read_parquet(path: Path):
     """A parquet file as a DataFrame; :class:`OutputError` naming the file when it cannot be read."""
+    import pandas as pd
+
     try:
         return pd.read_parquet(path)
     except Exception as err:  # noqa: BLE001 - pyarrow raises many types; all mean "unreadable"

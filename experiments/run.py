@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import hydra
-import matplotlib.pyplot as plt
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
@@ -25,7 +24,6 @@ import sim
 from experiments import config as config_module
 from experiments.config import check_command_line, check_config_dir, config_hash, fix_seed, run_identity, to_params
 from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text
-from experiments.plots import plot_trajectories
 from experiments.sweep import pop_exit_code, remove_created, run_in_sweep
 from sim.engines import model_class
 from sim.params import ModelParams, ParameterError
@@ -46,8 +44,9 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
     hydra_record = _save_hydra_record(out_dir, cfg)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
     write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    engine = model_class(cfg.engine)  # imports the model (and Mesa): not part of its run time
     started = time.perf_counter()
-    model = model_class(cfg.engine).from_params(params).run()
+    model = engine.from_params(params).run()
     seconds = time.perf_counter() - started
 
     written = [*hydra_record, "config.yaml", "weekly.parquet"]
@@ -60,12 +59,13 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         write_table(out_dir / "graduates.parquet", model.graduate_table())
         written.append("graduates.parquet")
     if cfg.outputs.plot:
+        from experiments.plots import plot_trajectories  # lazy: matplotlib only when plotting
+
         written.append("trajectories.png")
         title = f"{params.strategy.label} - {params.population.label} ({params.n_graduates:,} graduates)"
         fig = plot_trajectories(weekly, title, params.dynamics.retention.self_managing_threshold_sd)
         with atomic_path(out_dir / "trajectories.png") as tmp:
             fig.savefig(tmp, dpi=110, format="png")
-        plt.close(fig)
     summary = {
         "strategy": params.strategy.name,
         "population": params.population.name,
@@ -134,8 +134,37 @@ def _hydra_main(cfg: DictConfig) -> None:
     _print_summary(summary, out_dir)
 
 
+def print_help() -> None:
+    """``--help``, written from ``configs/`` directly: Hydra's own help composes every config
+    group's options (several seconds with this schema); this takes milliseconds."""
+    import yaml
+
+    config_dir = check_config_dir()
+    main_cfg = yaml.safe_load((config_dir / "config.yaml").read_text(encoding="utf-8"))
+    help_cfg = main_cfg["hydra"]["help"]
+    defaults = {k: v for d in main_cfg["defaults"] if isinstance(d, dict) for k, v in d.items()}
+    lines = [help_cfg["header"].rstrip(), "", "== Configuration groups ==",
+             "Choose one option of each group (group=option); * marks the default.", ""]
+    for group in sorted(p for p in config_dir.iterdir() if p.is_dir() and p.name != "hydra"):
+        options = sorted(f.stem for f in group.glob("*.yaml"))
+        lines.append(f"{group.name}: " + ", ".join(o + ("*" if defaults.get(group.name) == o else "") for o in options))
+    launchers = sorted(f.stem for f in (config_dir / "hydra" / "launcher").glob("*.yaml"))
+    lines.append(f"hydra/launcher: {', '.join(launchers)}, joblib, submitit_local, submitit_slurm "
+                 "(default: one run after another)")
+    lines += ["", "== Parameters ==",
+              "Set any parameter by its dotted key, e.g. strategy.peer_group.interval_weeks=4 weeks=52. Top level:", ""]
+    for key in ("n_graduates", "weeks", "seed", "replicate", "replicates", "engine"):
+        lines.append(f"  {key}: {main_cfg.get(key)}")
+    lines += ["", "Exit codes: 0 ok; 2 bad input (nothing written); 3 some runs of a sweep failed;"
+              " 4 an output file is unreadable.", "", help_cfg["footer"].rstrip()]
+    print("\n".join(lines))
+
+
 def main() -> None:
     """The command: check the command line, run Hydra's main, exit with the README's exit code."""
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        print_help()
+        return
     try:
         check_command_line(sys.argv[1:])
     except ParameterError as err:

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model import SelfManagementModel
+from typing import TYPE_CHECKING
+
 from sim.params import ModelParams
-from sim.support import Engagement
+
+if TYPE_CHECKING:
+    from sim.model import SelfManagementModel
 
 
 @dataclass
@@ -71,6 +74,8 @@ def _ever_posted(model: SelfManagementModel, weekly: dict) -> float:
 def _online_retention_12_weeks(model: SelfManagementModel, weekly: dict) -> float:
     """Members still enrolled 12 weeks after the forum opened, as a share of all who joined."""
     forum = model.channels["online"]
+    from sim.support import Engagement
+
     joined = np.count_nonzero(forum.status >= Engagement.ENROLLED)
     still = weekly["online_enrolled_share"][forum.first_week + 11] * model.graduates.n
     return float(still / joined) if joined else float("nan")
@@ -102,6 +107,8 @@ def measure_all(
         wanted = [m for m in measures if MEASURES[m].strategy == strategy]
         weeks = max(MEASURES[m].weeks for m in wanted)
         p = params_by_strategy[strategy]
+        from sim.model import SelfManagementModel  # lazy: Mesa takes most of a second to import
+
         for i, seed in enumerate(seeds):
             model = SelfManagementModel(
                 p.n_graduates, weeks, strategy=p.strategy, population=p.population,
