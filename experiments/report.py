@@ -494,7 +494,7 @@ def _interval_words(data: rd.SweepData) -> str:
         return (f"Figures are means over {len(data.psa_draws)} parameter draws; in brackets, the 2.5th to 97.5th "
                 "percentiles over the draws (95% uncertainty intervals)")
     return ("Figures in brackets are 95% confidence intervals of the mean over replicate runs (chance variation "
-            "only; parameters at their base values)")
+            "only; parameters at their base values; intervals of percentages are clipped to 0-100%)")
 
 
 def _frontier_html(data: rd.SweepData, frontier: pd.DataFrame) -> str:

@@ -279,14 +279,20 @@ def _increment_columns(runs: pd.DataFrame) -> list[str]:
 # --- summaries ---------------------------------------------------------------------------------
 
 
-def _ci(x, percentile: bool = False) -> tuple[float, float, float]:
-    """Mean and 95% interval: of the mean over replicates (t), or, for a PSA, of the outcome itself
-    over parameter draws (2.5th and 97.5th percentiles: the uncertainty a decision faces)."""
+def _ci(x, percentile: bool = False, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and 95% interval: of the mean over replicates (t, clipped to ``bounds``: a share's
+    interval stays within 0-100%), or, for a PSA, of the outcome itself over parameter draws (2.5th
+    and 97.5th percentiles: the uncertainty a decision faces)."""
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x)]
     if percentile and x.size:
         return float(x.mean()), float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5))
-    return mean_ci(x)
+    return mean_ci(x, bounds=bounds)
+
+
+#: Bounds of a share (0 to 1) and of a difference of shares per 100 graduates (-100 to 100).
+SHARE = (0.0, 1.0)
+PER_100 = (-100.0, 100.0)
 
 
 def _ratio_ci(num, den, seed: int = 12345) -> tuple[float, float]:
@@ -319,17 +325,17 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
         row: dict[str, Any] = {"arm": arm.key, "label": arm.label, "strategy": arm.strategy,
                                "population": arm.population, "n_runs": len(r), "n_paired": len(paired)}
 
-        def put(name, values):
-            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = _ci(values, data.is_psa)
+        def put(name, values, bounds=None):
+            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = _ci(values, data.is_psa, bounds)
 
-        put("share_h", r[f"share_self_managing_w{h}"])
-        put("extra_per_100_h", 100 * paired[f"delta_share_self_managing_w{h}"])
+        put("share_h", r[f"share_self_managing_w{h}"], SHARE)
+        put("extra_per_100_h", 100 * paired[f"delta_share_self_managing_w{h}"], PER_100)
         for w in data.timepoints:
             put(f"gain_w{w}", r[f"mean_gain_sd_w{w}"])
             put(f"dgain_w{w}", paired[f"delta_mean_gain_sd_w{w}"])
         for key, _, col in SUBGROUPS[1:]:
-            put(f"share_{key}_h", r[f"{col}_w{h}"])
-            put(f"extra_{key}_per_100_h", 100 * paired[f"delta_{col}_w{h}"])
+            put(f"share_{key}_h", r[f"{col}_w{h}"], SHARE)
+            put(f"extra_{key}_per_100_h", 100 * paired[f"delta_{col}_w{h}"], PER_100)
         put("cost_total", r["cost_total_gbp"])
         put("cost_support", r["cost_support_gbp"])
         put("cost_support_h", r["cost_support_gbp_headline"])
@@ -369,7 +375,8 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
 
 def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFrame:
     """Per arm and week: mean of ``column`` x ``scale`` over replicates with its 95% interval (of the
-    mean; for a PSA, the 2.5th to 97.5th percentiles over draws)."""
+    mean; for a PSA, the 2.5th to 97.5th percentiles over draws). The interval of a share
+    (``share_*``, ``*_share``: 0-1; ``*_pct``: 0-100) is clipped to its range."""
     w = data.weekly[["arm", "run_id", "week", column]].drop_duplicates(["arm", "run_id", "week"])
     g = w.groupby(["arm", "week"])[column]
     if data.is_psa:
@@ -383,6 +390,11 @@ def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFra
     out["mean"] *= scale
     out["lo"] = out["mean"] - half * scale
     out["hi"] = out["mean"] + half * scale
+    top = 100.0 if column.endswith("_pct") else scale if (column.startswith("share_") or column.endswith("_share")) \
+        else None
+    if top is not None:
+        out["lo"] = out["lo"].clip(lower=0.0)
+        out["hi"] = out["hi"].clip(upper=top)
     return out
 
 
