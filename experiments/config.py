@@ -336,6 +336,27 @@ def check_output_dir(key: str, value: Any) -> None:
                 pass
 
 
+def save_hydra_record(out_dir: Path, cfg: DictConfig) -> list[str]:
+    """Hydra's record of the run (``.hydra/``), written atomically once the run is validated
+    (``hydra.output_subdir`` is null, so Hydra does not write it before the run is checked).
+    Returns the files written (relative to ``out_dir``); none outside a Hydra app."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from experiments.outputs import write_text
+
+    if not HydraConfig.initialized():
+        return []
+    hydra_cfg = HydraConfig.get()
+    record = {
+        "config.yaml": OmegaConf.to_yaml(cfg),
+        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": OmegaConf.to_container(hydra_cfg)})),
+        "overrides.yaml": OmegaConf.to_yaml(hydra_cfg.overrides.task),
+    }
+    for name, text in record.items():
+        write_text(out_dir / ".hydra" / name, text)
+    return [f".hydra/{name}" for name in record]
+
+
 def load_params(overrides: list[str] | None = None) -> ModelParams:
     """Compose and validate in one go: ``load_params(["strategy=peer_group", "n_graduates=500"])``."""
     return to_params(compose_config(overrides))

@@ -22,7 +22,15 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments import config as config_module
-from experiments.config import check_command_line, check_config_dir, config_hash, fix_seed, run_identity, to_params
+from experiments.config import (
+    check_command_line,
+    check_config_dir,
+    config_hash,
+    fix_seed,
+    run_identity,
+    save_hydra_record,
+    to_params,
+)
 from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text
 from experiments.sweep import pop_exit_code, remove_created, run_in_sweep
 from sim.engines import model_class
@@ -41,7 +49,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         params = to_params(cfg)  # raises ParameterError before any simulation
     identity = run_identity(params, cfg.engine)
     out_dir.mkdir(parents=True, exist_ok=True)
-    hydra_record = _save_hydra_record(out_dir, cfg)
+    hydra_record = save_hydra_record(out_dir, cfg)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
     write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     engine = model_class(cfg.engine)  # imports the model (and Mesa): not part of its run time
@@ -98,22 +106,6 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
           f"{sum(costs[c] for c in ('peer_group', 'telephone', 'online', 'booster', 'newsletter')):.0f}), "
           f"QALYs gained per graduate {summary['qalys_gained_per_graduate']:.4f}")
     print(f"outputs: {out_dir}")
-
-
-def _save_hydra_record(out_dir: Path, cfg: DictConfig) -> list[str]:
-    """Hydra's record of the run (``.hydra/``), written atomically once the run is validated
-    (``hydra.output_subdir`` is null, so Hydra does not write it before the run is checked)."""
-    if not HydraConfig.initialized():
-        return []
-    hydra_cfg = HydraConfig.get()
-    record = {
-        "config.yaml": OmegaConf.to_yaml(cfg),
-        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": OmegaConf.to_container(hydra_cfg)})),
-        "overrides.yaml": OmegaConf.to_yaml(hydra_cfg.overrides.task),
-    }
-    for name, text in record.items():
-        write_text(out_dir / ".hydra" / name, text)
-    return [f".hydra/{name}" for name in record]
 
 
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")

@@ -59,7 +59,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
     launcher = config.hydra.launcher
     if "n_jobs" in launcher:
         n_jobs = launcher.n_jobs
-        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -64:
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
             raise ParameterError("hydra.launcher.n_jobs", n_jobs,
                                  "must be a whole number: 1 or more workers, or -1 for one per core")
     replicates = config.get("replicates")

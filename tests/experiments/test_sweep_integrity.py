@@ -318,3 +318,28 @@ def test_no_empty_or_stray_files_and_progress_log_appends(monkeypatch, tmp_path)
     for run in run_dirs(tmp_path):  # every file of a run is in its manifest
         listed = set(json.loads((run / "manifest.json").read_text())["files"]) | {"manifest.json"}
         assert {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()} == listed
+
+
+def test_report_on_a_sweep_without_course_only_says_so_in_one_line(monkeypatch, tmp_path, capsys):
+    from experiments import report
+
+    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY,
+               "hydra.sweeper.params.strategy='peer_group,telephone'", f"hydra.sweep.dir={tmp_path}") == 0
+    capsys.readouterr()
+    assert report.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "strategy='course_only' is not in the sweep" in err[0]
+    assert not (tmp_path / "report").exists()
+
+
+def test_report_on_a_truncated_summary_names_the_file(monkeypatch, tmp_path, capsys):
+    from experiments import report
+
+    assert sweep(monkeypatch, tmp_path) == 0
+    broken = run_dirs(tmp_path)[0] / "summary.json"
+    broken.write_text(broken.read_text()[:25])
+    (tmp_path / "results.parquet").unlink()  # as if never aggregated: report collects first
+    capsys.readouterr()
+    assert report.main([str(tmp_path)]) == EXIT_BAD_OUTPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(broken) in err[0]
