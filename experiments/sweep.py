@@ -70,6 +70,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
 
     parser = OverridesParser.create(config_loader=config_loader)
     composed: dict[tuple[str, ...], DictConfig] = {}
+    validated: dict[tuple, bool] = {}
     for job in jobs:
         groups, values = [], []
         for o in parser.parse_overrides(job):
@@ -80,13 +81,24 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
         key = tuple(groups)
         if key not in composed:
             try:
-                composed[key] = config_loader.load_sweep_config(config, list(groups))
+                full = config_loader.load_sweep_config(config, list(groups))
             except Exception as err:  # noqa: BLE001 - Hydra's composition errors, as one line
                 first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise ParameterError(" ".join(groups) or "config", None, first) from None
+            with open_dict(full):
+                del full["hydra"]  # not needed to validate, and most of what a copy would copy
+            composed[key] = full
+        # jobs that differ only by replicate have the same parameters but the seed (which is
+        # always valid): validate one of them fully, unless PSA draws differ by replicate
+        replicate = [o for o in values if o.key_or_group == "replicate"]
+        sig = (key, tuple(o.input_line for o in values if o.key_or_group != "replicate"))
+        if len(replicate) == 1 and validated.get(sig) is False:
+            value = replicate[0].value()
+            check_value("replicate", value)
+            if value < 0:
+                raise ParameterError("replicate", value, "must be a whole number >= 0")
+            continue
         cfg = copy.deepcopy(composed[key])
-        with open_dict(cfg):
-            del cfg["hydra"]
         for o in values:
             name = o.key_or_group.lstrip("+~")
             if o.is_delete():
@@ -105,6 +117,8 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
             to_params(cfg)
         except ParameterError as err:
             raise ParameterError(err.key, err.value, f"{err.allowed} (in the sweep point {' '.join(job)})") from None
+        psa = cfg.get("psa")
+        validated[sig] = bool(psa is not None and psa.get("enabled"))  # True: check every replicate
 
 
 def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:

@@ -94,6 +94,7 @@ RUN_CASES = [
     (["-m", "strategy.peer_group.interval_weeks=2,0"], "strategy.peer_group.interval_weeks=0 is not allowed",
      ">= 1"),
     (["-m", "seed=1,-1"], "seed=-1 is not allowed", ">= 0"),
+    (["-m", "replicate=0,-1"], "replicate=-1 is not allowed", ">= 0"),
     (["-m", "+foo=1,2"], "foo=1 is not allowed", "not a parameter"),
     (["-m", "strategy=course_only,peer_grp"], "strategy='peer_grp' is not allowed", "peer_group"),
     (["-m", "hydra.sweep.dir=/proc/x/y"], "hydra.sweep.dir='/proc/x/y' is not allowed", "created and written"),
