@@ -1,13 +1,17 @@
-"""Sweeps: the Hydra callback around a multirun, and what each run of a sweep does.
+"""Sweeps: checking every sweep point, what each run of a sweep does, and the callback around it.
 
 A sweep is ``python -m experiments.run -m experiment=NAME [overrides]``. Around it:
 
-* at the start, :class:`SweepCallback` counts the runs and records them in ``sweep.json``;
-* each run (:func:`run_in_sweep`) is skipped when its folder already holds a finished run of the
-  same resolved config (so rerunning an interrupted sweep redoes only what is missing), records
-  a failure in ``error.json`` instead of stopping the sweep, and reports progress with an
-  estimate of the time left;
-* at the end, the callback aggregates the folder (:mod:`experiments.collect`).
+* before anything is written, the project's sweeper (``hydra_plugins/after_the_course``) checks
+  every sweep point (:func:`check_sweep`; a bad one stops the sweep, exit code 2), then records
+  the sweep in ``sweep.json`` with an id (:func:`start_sweep`);
+* each run (:func:`run_in_sweep`) is skipped when its folder holds a finished run (every file
+  matching its ``manifest.json``) of the same identity (model parameters, engine, model code), so
+  rerunning an interrupted sweep redoes only what is missing; it records a failure in
+  ``error.json`` instead of stopping the sweep, and appends its line (sweep id, status, seconds,
+  run) to ``progress.log`` with an estimate of the time left;
+* at the end, :class:`SweepCallback` aggregates this sweep's runs (:mod:`experiments.collect`)
+  and sets the exit code (3 when runs failed, 4 when an output cannot be read).
 
 Run folders are ``SWEEP_DIR/runs/<overrides>``: named by the run's own overrides, so the same
 command finds the same folders again whatever the launcher and the order of the jobs.

@@ -13,7 +13,6 @@ line and exit code 2 before anything is written. Hydra only loads sweepers from 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +47,9 @@ class FirstJobCheckedSweeper(BasicSweeper):
         returns, initial_job_idx = [], 0
         while not self.is_done():
             batch = self.get_job_batch()
-            tic = time.perf_counter()
             results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
             for r in results:
                 _ = r.return_value  # raises if the job itself raised
             initial_job_idx += len(batch)
             returns.append(results)
-            del tic
         return returns
