@@ -17,7 +17,6 @@ Writes into SWEEP_DIR:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path

@@ -27,7 +27,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
@@ -135,14 +134,6 @@ def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:
     write_json(Path(sweep_dir) / "sweep.json", info)
     print(f"Sweep of {runs} runs into {sweep_dir}", flush=True)
     return info
-
-
-def sweep_jobs(config: DictConfig) -> list[list[str]]:
-    """The override lists of every job of the multirun ``config`` describes (as BasicSweeper does)."""
-    params = config.hydra.sweeper.get("params") or {}
-    overrides = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
 #: Folders that existed before Hydra created a single run's output folder (see :func:`remove_created`).
