@@ -131,20 +131,29 @@ def compose_config(overrides: list[str] | None = None, config_name: str = "confi
 def to_params(cfg: DictConfig) -> ModelParams:
     """The validated model parameters of a composed config (raises sim.ParameterError)."""
     check_keys(cfg)
-    run = OmegaConf.to_object(cfg)
-    if run.replicate < 0:
-        raise ParameterError("replicate", run.replicate, "must be a whole number >= 0")
+    return params_of(OmegaConf.to_object(cfg))
+
+
+def params_of(run: RunConfig, replicate: int | None = None) -> ModelParams:
+    """The validated model parameters of a run config object, for its own replicate or ``replicate``.
+
+    (Converting a config to an object is the slow part of :func:`to_params`; a sweep's check
+    converts once and calls this for every replicate.)
+    """
+    replicate = run.replicate if replicate is None else replicate
+    if isinstance(replicate, bool) or not isinstance(replicate, int) or replicate < 0:
+        raise ParameterError("replicate", replicate, "must be a whole number >= 0")
     if run.replicates < 1:
         raise ParameterError("replicates", run.replicates, "must be a whole number >= 1")
     fields = {name: getattr(run, name) for name in ModelParams.__dataclass_fields__}
     seed = fields["seed"]
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
         raise ParameterError("seed", seed, "must be a whole number >= 0 and < 2**63, or null (draw one and record it)")
-    if fields["seed"] is not None:
-        fields["seed"] = run_seed(fields["seed"], run.replicate)
+    if seed is not None:
+        fields["seed"] = run_seed(seed, replicate)
     params = validate(ModelParams(**fields))
     # PSA: the replicate's draws, seeded by (base seed, replicate) and not the strategy (paired)
-    return apply_psa(params, run.psa, run.seed, run.replicate)
+    return apply_psa(params, run.psa, run.seed, replicate)
 
 
 # --- checking keys and values against the schema, before anything runs ----------------------------

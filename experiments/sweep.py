@@ -56,7 +56,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
 
     from omegaconf import OmegaConf, open_dict
 
-    from experiments.config import check_value, to_params
+    from experiments.config import check_keys, check_value, params_of
     from sim.params import ParameterError
 
     launcher = config.hydra.launcher
@@ -73,7 +73,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
 
     parser = OverridesParser.create(config_loader=config_loader)
     composed: dict[tuple[str, ...], DictConfig] = {}
-    validated: dict[tuple, bool] = {}
+    validated: dict[tuple, Any] = {}
     for job in jobs:
         groups, values = [], []
         for o in parser.parse_overrides(job):
@@ -93,13 +93,18 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
             composed[key] = full
         # jobs that differ only by replicate have the same parameters but the seed (which is
         # always valid): validate one of them fully, unless PSA draws differ by replicate
+        # jobs that differ only by replicate share their config: convert it once, then check each
+        # replicate's parameters (the seed, and a PSA's draws, depend on the replicate)
         replicate = [o for o in values if o.key_or_group == "replicate"]
         sig = (key, tuple(o.input_line for o in values if o.key_or_group != "replicate"))
-        if len(replicate) == 1 and validated.get(sig) is False:
+        if len(replicate) == 1 and sig in validated:
             value = replicate[0].value()
             check_value("replicate", value)
-            if value < 0:
-                raise ParameterError("replicate", value, "must be a whole number >= 0")
+            try:
+                params_of(validated[sig], value)
+            except ParameterError as err:
+                raise ParameterError(err.key, err.value,
+                                     f"{err.allowed} (in the sweep point {' '.join(job)})") from None
             continue
         cfg = copy.deepcopy(composed[key])
         for o in values:
@@ -117,11 +122,12 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
             except Exception as err:  # noqa: BLE001 - OmegaConf's validation errors, as one line
                 raise ParameterError(name, value, str(err).strip().splitlines()[0]) from None
         try:
-            to_params(cfg)
+            check_keys(cfg)
+            run = OmegaConf.to_object(cfg)
+            params_of(run)
         except ParameterError as err:
             raise ParameterError(err.key, err.value, f"{err.allowed} (in the sweep point {' '.join(job)})") from None
-        psa = cfg.get("psa")
-        validated[sig] = bool(psa is not None and psa.get("enabled"))  # True: check every replicate
+        validated[sig] = run
 
 
 def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:
