@@ -38,7 +38,8 @@ from joblib import Parallel, delayed  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 import sim  # noqa: E402
-from experiments.config import check_config_dir, run_seed, to_params, with_values  # noqa: E402
+from experiments.config import check_config_dir, run_seed, save_hydra_record, to_params, with_values  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, FreeParameter  # noqa: E402
 from experiments.stats import mean_ci  # noqa: E402
@@ -289,6 +290,7 @@ def main(cfg: DictConfig) -> None:
         print("error: no calibration block in the config; run with experiment=calibrate "
               "(configs/experiment/calibrate.yaml)", file=sys.stderr)
         sys.exit(2)
+    save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
     try:
         calibrate(cfg)
     except ParameterError as err:

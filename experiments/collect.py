@@ -17,7 +17,6 @@ Writes into SWEEP_DIR:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from experiments.outputs import atomic_path, summary_weeks, write_table
-from experiments.stats import mean_ci, paired_diff_ci
+from experiments.outputs import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_OUTPUT,
+    MANIFEST,
+    OutputError,
+    atomic_path,
+    progress_of,
+    read_json,
+    read_parquet,
+    read_sweep,
+    summary_weeks,
+    verify_run,
+    write_table,
+)
+from experiments.stats import SHARE_BOUNDS, mean_ci, paired_diff_ci, unpaired_diff_ci
 
 #: Outcomes summarised per strategy (columns of the weekly table).
 SUMMARY_METRICS = (
@@ -73,13 +85,49 @@ def _run_dirs(sweep_dir: Path, marker: str) -> list[Path]:
     return sorted(p.parent for p in (sweep_dir / "runs").glob(f"*/{marker}"))
 
 
+def sweep_members(sweep_dir: Path) -> dict[str, str] | None:
+    """{run folder: status} of the latest sweep into ``sweep_dir`` (from ``sweep.json``'s id and
+    ``progress.log``); None for a folder without that record (then every run is taken)."""
+    sweep_id = read_sweep(sweep_dir).get("id")
+    return progress_of(sweep_dir, sweep_id) if sweep_id else None
+
+
+def finished_runs(sweep_dir: Path) -> list[Path]:
+    """The finished runs of the latest sweep into a folder: those with a manifest, every file verified.
+
+    Runs left in the folder by earlier sweeps (other seeds, other values) are not taken. Raises
+    :class:`~experiments.outputs.OutputError` naming a file that no longer matches its manifest
+    (rerunning the sweep redoes that run).
+    """
+    runs = _run_dirs(Path(sweep_dir), MANIFEST)
+    members = sweep_members(Path(sweep_dir))
+    if members is not None:
+        runs = [r for r in runs if members.get(r.name) in ("done", "skipped")]
+    for run in runs:
+        verify_run(run)
+    return runs
+
+
 def collect(sweep_dir: Path | str) -> Collected:
-    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``."""
+    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``.
+
+    Raises :class:`~experiments.outputs.OutputError` naming the file when an output is unreadable.
+    """
     sweep_dir = Path(sweep_dir)
-    runs = _run_dirs(sweep_dir, "summary.json")
+    try:
+        return _collect(sweep_dir)
+    except OutputError:
+        # no table may be left that does not match the runs: remove the previous aggregation
+        for name in ("results.parquet", "summary.csv", "failures.csv"):
+            (sweep_dir / name).unlink(missing_ok=True)
+        raise
+
+
+def _collect(sweep_dir: Path) -> Collected:
+    runs = finished_runs(sweep_dir)
     meta = []
     for run in runs:
-        s = json.loads((run / "summary.json").read_text())
+        s = read_json(run / "summary.json")
         meta.append({
             "run_id": run.name,
             "seed": s["seed"],
@@ -98,7 +146,7 @@ def collect(sweep_dir: Path | str) -> Collected:
         with atomic_path(sweep_dir / "results.parquet") as tmp:
             writer, schema, buffer, buffered = None, None, [], 0
             for i, run in enumerate(runs):
-                weekly = pd.read_parquet(run / "weekly.parquet")
+                weekly = read_parquet(run / "weekly.parquet")
                 ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
                 table = pa.Table.from_pandas(pd.concat([ident, weekly], axis=1), preserve_index=False)
                 if writer is None:
@@ -121,9 +169,12 @@ def collect(sweep_dir: Path | str) -> Collected:
         write_table(sweep_dir / "summary.csv", summary)
 
     failed = _run_dirs(sweep_dir, "error.json")
+    members = sweep_members(sweep_dir)
+    if members is not None:  # only this sweep's failures, not those of an earlier sweep
+        failed = [r for r in failed if members.get(r.name) == "failed"]
     failures = []
     for run in failed:
-        err = json.loads((run / "error.json").read_text())
+        err = read_json(run / "error.json")
         failures.append({"run_id": run.name, "overrides": " ".join(err["overrides"]), "error": err["error"]})
     if failures:
         write_table(sweep_dir / "failures.csv", pd.DataFrame(failures))
@@ -133,29 +184,45 @@ def collect(sweep_dir: Path | str) -> Collected:
 
 
 def summarise_runs(rows: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
-    """Mean and 95% interval per group, and the paired difference against the comparator.
+    """Mean and 95% interval per group, and the difference against the comparator.
 
-    ``rows``: one row per run x summary week, with the id columns and the metric columns.
+    ``rows``: one row per run x summary week, with the id columns and the metric columns. The
+    difference is *paired* when every run of the group has a comparator run with the same seed
+    (the seed actually used), the same population and the same non-strategy parameters; otherwise
+    (e.g. ``seed=null``: every run drew its own seed) it is the *unpaired* (Welch) difference of
+    the two means, and ``diff_method`` says which.
     """
     keys = ["strategy", "population", *parameters]
-    long = rows.melt(id_vars=[*keys, "replicate", "week"], value_vars=list(SUMMARY_METRICS),
+    long = rows.melt(id_vars=[*keys, "replicate", "seed", "week"], value_vars=list(SUMMARY_METRICS),
                      var_name="metric", value_name="value")
-    # the comparator run of each run: same population, replicate and non-strategy parameters
-    match = ["population", *[p for p in parameters if not p.startswith("strategy")], "replicate", "week", "metric"]
-    control = (long[long["strategy"] == COMPARATOR]
-               .drop_duplicates(subset=match)[[*match, "value"]]
+    context = ["population", *[p for p in parameters if not p.startswith("strategy")], "week", "metric"]
+    match = [*context, "seed"]
+    controls = long[long["strategy"] == COMPARATOR]
+    control = (controls.drop_duplicates(subset=match)[[*match, "value"]]
                .rename(columns={"value": "control"}))
     long = long.merge(control, on=match, how="left")
+    by_context = {k: df["value"].to_numpy() for k, df in
+                  controls.groupby(context, dropna=False, sort=False)} if len(controls) else {}
 
     out = []
     for group, df in long.groupby([*keys, "week", "metric"], dropna=False, sort=True):
-        mean, low, high = mean_ci(df["value"])
-        paired = df.dropna(subset=["control"])
-        d_mean, d_low, d_high = (paired_diff_ci(paired["value"], paired["control"])
-                                 if len(paired) else (float("nan"),) * 3)
-        out.append((*group, len(df), mean, low, high, d_mean, d_low, d_high))
+        bounds = SHARE_BOUNDS if group[-1].startswith("share_") else None
+        mean, low, high = mean_ci(df["value"], bounds=bounds)
+        diff_bounds = (-SHARE_BOUNDS[1], SHARE_BOUNDS[1]) if bounds else None
+        method = ""
+        d_mean = d_low = d_high = float("nan")
+        if df["control"].notna().all():
+            d_mean, d_low, d_high = paired_diff_ci(df["value"], df["control"], bounds=diff_bounds)
+            method = "paired"
+        else:
+            ctx = tuple(df.iloc[0][c] for c in context)
+            comparator = by_context.get(ctx)
+            if comparator is not None and len(comparator):
+                d_mean, d_low, d_high = unpaired_diff_ci(df["value"], comparator, bounds=diff_bounds)
+                method = "unpaired"
+        out.append((*group, len(df), mean, low, high, d_mean, d_low, d_high, method))
     columns = [*keys, "week", "metric", "n_runs", "mean", "ci_low", "ci_high",
-               "diff_vs_course_only", "diff_ci_low", "diff_ci_high"]
+               "diff_vs_course_only", "diff_ci_low", "diff_ci_high", "diff_method"]
     return pd.DataFrame(out, columns=columns)
 
 
@@ -180,6 +247,8 @@ def summary_table(
         if r["strategy"] != COMPARATOR and pd.notna(r["diff_vs_course_only"]):
             text += (f"; {scale * r['diff_vs_course_only']:+.{d}f} "
                      f"({scale * r['diff_ci_low']:+.{d}f} to {scale * r['diff_ci_high']:+.{d}f})")
+            if r.get("diff_method") == "unpaired":
+                text += " unpaired"
         return text
 
     s = s.assign(cell=s.apply(fmt, axis=1), week=s["week"].map(lambda w: f"week {w}"))
@@ -198,7 +267,8 @@ def print_summary(result: Collected) -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
         for metric, scale, digits, title in (("share_self_managing", 100.0, 1, "% still self-managing"),
                                              ("mean_gain_sd", 1.0, 3, "mean gain over baseline (SD)")):
-            print(f"\n{title}: mean (95% interval); difference from course only (95% interval, paired)")
+            print(f"\n{title}: mean (95% interval); difference from course only (95% interval; paired by "
+                  "seed unless marked unpaired)")
             print(summary_table(result, metric, scale, digits).to_string())
     print(f"\nresults: {result.sweep_dir / 'results.parquet'}\nsummary: {result.sweep_dir / 'summary.csv'}")
 
@@ -212,8 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.sweep_dir / "runs").is_dir():
         print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
-        return 2
-    print_summary(collect(args.sweep_dir))
+        return EXIT_BAD_INPUT
+    try:
+        print_summary(collect(args.sweep_dir))
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
     return 0
 
 

@@ -9,13 +9,18 @@ file or an override with an unknown key or a wrong type fails while composing, b
 from __future__ import annotations
 
 import copy
+import dataclasses
+import difflib
+import enum
+import functools
 import hashlib
 import json
+import os
+import tempfile
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
-
-import numpy as np
+from typing import Any, Optional
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -66,8 +71,39 @@ def run_seed(seed: int, replicate: int) -> int:
     """
     if replicate == 0:
         return int(seed)
+    import numpy as np
+
     state = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate),)).generate_state(2, np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
+
+
+def draw_seed() -> int:
+    """A fresh base seed from the operating system's entropy (for ``seed=null``)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence().entropy % (2**63))
+
+
+def fix_seed(cfg: DictConfig, out_dir: Path | None = None) -> int:
+    """Make ``cfg.seed`` concrete: ``seed=null`` takes the seed recorded in ``out_dir/config.yaml``
+    by an earlier attempt of the same run (so resuming repeats it), else draws one. Returns it.
+
+    The caller records it (``config.yaml`` is written before the model runs), so every run can be
+    repeated exactly, whatever seed it drew.
+    """
+    if cfg.seed is not None:
+        return int(cfg.seed)
+    seed = None
+    recorded = Path(out_dir) / "config.yaml" if out_dir is not None else None
+    if recorded is not None and recorded.is_file():
+        try:
+            seed = (OmegaConf.load(recorded) or {}).get("seed")
+        except Exception:  # noqa: BLE001 - an unreadable record: draw afresh
+            seed = None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        seed = draw_seed()
+    cfg.seed = seed
+    return seed
 
 
 def register_schema() -> None:
@@ -94,17 +130,240 @@ def compose_config(overrides: list[str] | None = None, config_name: str = "confi
 
 def to_params(cfg: DictConfig) -> ModelParams:
     """The validated model parameters of a composed config (raises sim.ParameterError)."""
-    run = OmegaConf.to_object(cfg)
-    if run.replicate < 0:
-        raise ParameterError("replicate", run.replicate, "must be a whole number >= 0")
+    check_keys(cfg)
+    return params_of(OmegaConf.to_object(cfg))
+
+
+def params_of(run: RunConfig, replicate: int | None = None) -> ModelParams:
+    """The validated model parameters of a run config object, for its own replicate or ``replicate``.
+
+    (Converting a config to an object is the slow part of :func:`to_params`; a sweep's check
+    converts once and calls this for every replicate.)
+    """
+    replicate = run.replicate if replicate is None else replicate
+    if isinstance(replicate, bool) or not isinstance(replicate, int) or replicate < 0:
+        raise ParameterError("replicate", replicate, "must be a whole number >= 0")
     if run.replicates < 1:
         raise ParameterError("replicates", run.replicates, "must be a whole number >= 1")
     fields = {name: getattr(run, name) for name in ModelParams.__dataclass_fields__}
-    if fields["seed"] is not None:
-        fields["seed"] = run_seed(fields["seed"], run.replicate)
+    seed = fields["seed"]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
+        raise ParameterError("seed", seed, "must be a whole number >= 0 and < 2**63, or null (draw one and record it)")
+    if seed is not None:
+        fields["seed"] = run_seed(seed, replicate)
     params = validate(ModelParams(**fields))
     # PSA: the replicate's draws, seeded by (base seed, replicate) and not the strategy (paired)
-    return apply_psa(params, run.psa, run.seed, run.replicate)
+    return apply_psa(params, run.psa, run.seed, replicate)
+
+
+# --- checking keys and values against the schema, before anything runs ----------------------------
+
+
+def _unwrap(t: Any) -> tuple[Any, bool]:
+    """``Optional[X]`` -> (X, True); anything else -> (t, False)."""
+    if typing.get_origin(t) is typing.Union:
+        args = [a for a in typing.get_args(t) if a is not type(None)]
+        return (args[0] if len(args) == 1 else Any), True
+    return t, False
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def schema_type(key: str, value: Any = None) -> tuple[Any, bool]:
+    """The schema type of the dotted config key ``key`` and whether it may be null.
+
+    Raises :class:`ParameterError` (one line, with the closest names) when no such key exists.
+    """
+    t, optional = RunConfig, False
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[:i]) or "the config"
+        if dataclasses.is_dataclass(t):
+            hints = _hints(t)
+            if part not in hints:
+                close = difflib.get_close_matches(part, list(hints), n=3)
+                hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                raise ParameterError(key, value, f"not a parameter of the model: {where} has no {part!r}{hint} "
+                                                 "(every parameter is in sim/params.py)")
+            t, optional = _unwrap(hints[part])
+        elif typing.get_origin(t) is dict:
+            t, optional = _unwrap(typing.get_args(t)[1])
+        elif typing.get_origin(t) is list and part.isdigit():
+            t, optional = _unwrap(typing.get_args(t)[0])
+        else:
+            raise ParameterError(key, value, f"not a parameter of the model: {where} is a single value, "
+                                             f"it has no {part!r}")
+    return t, optional
+
+
+def check_value(key: str, value: Any) -> None:
+    """Check an override's value against the schema type of ``key`` (one line naming both)."""
+    t, optional = schema_type(key, value)
+    if isinstance(value, str) and "${" in value:
+        return  # an interpolation: checked once resolved
+    if value is None:
+        if not optional:
+            raise ParameterError(key, value, "must not be null")
+        return
+    if t is bool:
+        ok, allowed = isinstance(value, bool), "must be true or false"
+    elif t is int:
+        ok, allowed = isinstance(value, int) and not isinstance(value, bool), "must be a whole number"
+    elif t is float:
+        ok, allowed = isinstance(value, (int, float)) and not isinstance(value, bool), "must be a number"
+    elif isinstance(t, type) and issubclass(t, enum.Enum):
+        names = [m.value for m in t]
+        ok, allowed = value in names, f"must be one of {names}"
+    elif t is str:
+        ok, allowed = isinstance(value, (str, int, float)) and not isinstance(value, bool), "must be text"
+    elif typing.get_origin(t) is list:
+        ok, allowed = isinstance(value, list), "must be a list, e.g. [0.2,0.3,0.5]"
+    elif typing.get_origin(t) is dict or dataclasses.is_dataclass(t):
+        ok, allowed = isinstance(value, dict), "must be a mapping, e.g. {key: value}"
+    else:
+        ok, allowed = True, ""
+    if not ok:
+        raise ParameterError(key, value, allowed)
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """Every key of a composed config must be a parameter of the schema (``+foo=1`` adds keys
+    that the typed schema would otherwise let through)."""
+
+    def walk(node: Any, t: Any, prefix: str) -> None:
+        if not isinstance(node, DictConfig) or node._is_none() or node._is_missing():
+            return
+        for k in node.keys():
+            key = f"{prefix}{k}"
+            if dataclasses.is_dataclass(t):
+                sub = node._get_node(k)
+                child = schema_type(key, "{...}" if isinstance(sub, DictConfig) else sub._value())[0]
+            elif typing.get_origin(t) is dict:
+                child = _unwrap(typing.get_args(t)[1])[0]
+            else:
+                continue
+            walk(node._get_node(k), child, key + ".")
+
+    walk(cfg, RunConfig, "")
+
+
+#: Hydra's options that take a value (the value is not an override).
+_HYDRA_OPTIONS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--cfg", "-c",
+                             "--package", "-p", "--experimental-rerun"}
+
+
+def check_command_line(argv: list[str]) -> None:
+    """Check the overrides of a command line before Hydra starts (nothing is written yet): every
+    key is a parameter, every value has the right type, every group choice exists, and the output
+    folder can be created. Raises :class:`ParameterError` (one line). Ranges and cross-field
+    rules are checked once the config is composed (:func:`to_params`)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args, skip, own_configs = [], False, False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _HYDRA_OPTIONS_WITH_VALUE:
+            skip = True
+            own_configs = own_configs or arg in ("--config-dir", "-cd", "--config-path", "-cp")
+        elif arg.startswith("-"):
+            own_configs = own_configs or arg.startswith(("--config-dir=", "--config-path="))
+        else:
+            args.append(arg)
+    if not args:
+        return
+    try:
+        overrides = OverridesParser.create().parse_overrides(args)
+    except Exception:  # noqa: BLE001 - a syntax error: Hydra's own message says where
+        return
+    for o in overrides:
+        key = o.key_or_group
+        if o.is_delete() or key.startswith("hydra/"):
+            continue
+        if o.is_sweep_override():
+            try:
+                values = list(o.sweep_iterator())
+            except Exception:  # noqa: BLE001 - interval sweeps have no list of values
+                continue
+        else:
+            values = [o.value()]
+        if key in ("hydra.run.dir", "hydra.sweep.dir"):
+            for value in values:
+                check_output_dir(key, value)
+            continue
+        if key.startswith("hydra.") or key == "hydra":
+            continue
+        group = check_config_dir() / key
+        if "." not in key and "@" not in key and group.is_dir():
+            if own_configs:
+                continue  # choices may come from the user's own config folder
+            choices = sorted(p.stem for p in group.glob("*.yaml"))
+            for value in values:
+                if not (value is None and key == "experiment") and value not in choices:
+                    raise ParameterError(key, value, f"must be one of {choices}")
+            continue
+        for value in values:
+            check_value(key, value)
+
+
+def check_output_dir(key: str, value: Any) -> None:
+    """The output folder ``value`` (``hydra.run.dir`` or ``hydra.sweep.dir``) can be created and
+    written to. Creates nothing that is not removed again."""
+    text = str(value)
+    if "${" in text:  # e.g. outputs/${now:...}: check the fixed part before it
+        text = os.path.dirname(text[: text.index("${")]) or "."
+    path = Path(text).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(key, value, f"must be a folder; {existing} is a file")
+    created: list[Path] = []
+    try:
+        todo = []
+        p = path
+        while p != existing:
+            todo.append(p)
+            p = p.parent
+        for p in reversed(todo):
+            p.mkdir()
+            created.append(p)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ParameterError(key, value, f"must be a folder that can be created and written to "
+                                         f"({err.strerror or err})") from None
+    finally:
+        for p in reversed(created):
+            try:
+                p.rmdir()
+            except OSError:
+                pass
+
+
+def save_hydra_record(out_dir: Path, cfg: DictConfig) -> list[str]:
+    """Hydra's record of the run (``.hydra/``), written atomically once the run is validated
+    (``hydra.output_subdir`` is null, so Hydra does not write it before the run is checked).
+    Returns the files written (relative to ``out_dir``); none outside a Hydra app."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from experiments.outputs import write_text
+
+    if not HydraConfig.initialized():
+        return []
+    hydra_cfg = HydraConfig.get()
+    record = {
+        "config.yaml": OmegaConf.to_yaml(cfg),
+        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": OmegaConf.to_container(hydra_cfg)})),
+        "overrides.yaml": OmegaConf.to_yaml(hydra_cfg.overrides.task),
+    }
+    for name, text in record.items():
+        write_text(out_dir / ".hydra" / name, text)
+    return [f".hydra/{name}" for name in record]
 
 
 def load_params(overrides: list[str] | None = None) -> ModelParams:
@@ -167,6 +426,43 @@ def model_config(cfg: DictConfig) -> dict:
     data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     data.pop("hydra", None)
     return data
+
+
+#: The model's code: its hash is part of every run's identity, so a code change reruns.
+MODEL_CODE_DIR = Path(sim.__file__).resolve().parent
+
+
+def code_hash(package_dir: Path | None = None) -> str:
+    """A short hash of the model's source code (every ``*.py`` under ``package_dir``, by path;
+    default the ``sim`` package, hashed once per process)."""
+    return _hash_sources(Path(package_dir)) if package_dir is not None else _model_code_hash()
+
+
+@functools.cache
+def _model_code_hash() -> str:
+    return _hash_sources(MODEL_CODE_DIR)
+
+
+def _hash_sources(package_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_identity(params: ModelParams, engine: str = "vectorized") -> str:
+    """What a run *is*, for resuming: the resolved model parameters (the seed actually used, PSA
+    draws applied), the engine and the hash of the model's code. Bookkeeping (``replicates``,
+    ``outputs.*``, the launcher, ``hydra.*``) is not part of it: raising ``replicates`` keeps the
+    finished replicates, a code change reruns them."""
+    data = {
+        "params": dataclasses.asdict(params),
+        "engine": getattr(engine, "value", str(engine)),
+        "code": code_hash(),
+    }
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def config_hash(cfg: DictConfig) -> str:

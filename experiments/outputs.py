@@ -12,11 +12,19 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+#: Exit codes of every command (documented in the README).
+EXIT_OK = 0  # every run succeeded
+EXIT_BAD_INPUT = 2  # a bad parameter, override or argument: nothing ran, nothing was written
+EXIT_RUNS_FAILED = 3  # some runs of a sweep failed (failures.csv); the others were aggregated
+EXIT_BAD_OUTPUT = 4  # an output file is missing, truncated or unreadable (the message names it)
 
 #: Weeks at which summaries report outcomes: 6, 12 and 24 months after the course.
 SUMMARY_WEEKS = (26, 52, 104)
@@ -82,3 +90,123 @@ def summarise(weekly: pd.DataFrame, weeks: int) -> dict:
         "cost_per_graduate_gbp": costs,
         "qalys_gained_per_graduate": float(last["qalys_gained"]),
     }
+
+
+# --- the manifest: what makes a run finished ------------------------------------------------------
+
+#: Written last into a run's folder: every output file with its size and SHA-256. A run is finished
+#: when its manifest is there and every file it lists still has that size and checksum.
+MANIFEST = "manifest.json"
+
+
+class OutputError(Exception):
+    """An output file is missing, truncated or unreadable; names the file."""
+
+    def __init__(self, path: Path, problem: str):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{path}: {problem}")
+
+
+def sha256_file(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(out_dir: Path, names: list[str], identity: str) -> None:
+    """Record size and checksum of each of ``names`` (files in ``out_dir``), atomically, last."""
+    files = {}
+    for name in names:
+        path = out_dir / name
+        files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    write_json(out_dir / MANIFEST, {"identity": identity, "files": files})
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    """The run's manifest, or None when there is none (the run never finished)."""
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data.get("files"), dict):
+            raise ValueError("no files listed")
+        return data
+    except (OSError, ValueError, AttributeError) as err:
+        raise OutputError(path, f"unreadable manifest ({err})") from None
+
+
+def verify_run(out_dir: Path) -> dict | None:
+    """The manifest of a finished run whose files all verify; None when the run has no manifest.
+
+    Raises :class:`OutputError` naming the first file that is missing or changed.
+    """
+    out_dir = Path(out_dir)
+    manifest = read_manifest(out_dir)
+    if manifest is None:
+        return None
+    for name, want in manifest["files"].items():
+        path = out_dir / name
+        if not path.is_file():
+            raise OutputError(path, "missing (listed in manifest.json)")
+        size = path.stat().st_size
+        if size != want.get("bytes"):
+            raise OutputError(path, f"{size} bytes, manifest.json says {want.get('bytes')} (truncated or changed)")
+        if sha256_file(path) != want.get("sha256"):
+            raise OutputError(path, "checksum differs from manifest.json (changed after the run)")
+    return manifest
+
+
+def read_parquet(path: Path):
+    """A parquet file as a DataFrame; :class:`OutputError` naming the file when it cannot be read."""
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many types; all mean "unreadable"
+        raise OutputError(path, f"not a readable parquet file ({type(err).__name__}: {err})") from None
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file as a dict; :class:`OutputError` naming the file when it is not readable JSON."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise OutputError(path, f"not readable JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise OutputError(path, "not a JSON object")
+    return data
+
+
+# --- a sweep's record: sweep.json and progress.log ------------------------------------------------
+
+#: One line per run of a sweep: ``sweep id<TAB>status<TAB>seconds<TAB>run folder`` (appended).
+PROGRESS = "progress.log"
+
+
+def read_sweep(sweep_dir: Path) -> dict:
+    """``sweep.json`` of a sweep folder ({} when missing or unreadable)."""
+    try:
+        info = json.loads((Path(sweep_dir) / "sweep.json").read_text())
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def progress_of(sweep_dir: Path, sweep_id: str | None) -> dict[str, str]:
+    """{run folder name: status} of the sweep ``sweep_id`` from ``progress.log`` (its last word
+    on each run). Lines are ``id<TAB>status<TAB>seconds<TAB>run``."""
+    out: dict[str, str] = {}
+    try:
+        lines = (Path(sweep_dir) / PROGRESS).read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[0] == sweep_id:
+            out[parts[3]] = parts[1]
+    return out

@@ -3,10 +3,13 @@ a colour-blind-safe palette (Okabe-Ito)."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.costs import CATEGORIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
@@ -31,10 +34,13 @@ COST_LABELS = {
 }
 
 
-def plot_trajectories(weekly: pd.DataFrame, title: str, threshold_sd: float) -> plt.Figure:
+def plot_trajectories(weekly: pd.DataFrame, title: str, threshold_sd: float) -> Figure:
     """Four panels: who is self-managing (overall and groups at risk), the mean gain, who takes
     part in each channel, and the cumulative cost per graduate."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    from matplotlib.figure import Figure  # lazy, and no pyplot: a figure for a file, not a window
+
+    fig = Figure(figsize=(12, 8), layout="constrained")
+    axes = fig.subplots(2, 2)
     weeks = weekly["week"]
 
     ax = axes[0, 0]

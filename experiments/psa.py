@@ -56,7 +56,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-from scipy import stats
 
 from sim.params import ParameterError
 
@@ -114,6 +113,8 @@ class Uncertain:
 
     def frozen(self) -> Any:
         """The scipy distribution (frozen), checked; call :meth:`around` first to fill the centre."""
+        from scipy import stats  # lazy: about 0.3 s to import, needed only for a PSA
+
         d, m, s = self.distribution, self.mean, self.sd
         where = f"psa.parameters.{self.key}"
         if d in ("beta", "gamma", "lognormal", "normal") and m is None:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from experiments import report_data as rd
 from experiments import report_figures as rf
-from experiments.outputs import write_table, write_text
+from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
 from experiments.report_assumptions import calibrated_keys, cost_rows, parameter_rows
 from experiments.psa import resolve
 from experiments.report_labels import gbp, interval, months, num, q, strategy_gist
@@ -425,8 +425,8 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
     sweep_dir = Path(sweep_dir)
     out_dir = Path(out_dir) if out_dir else sweep_dir / "report"
     figures_dir = out_dir / "figures"
+    data = rd.load(sweep_dir)  # first: a sweep that cannot be read leaves no report folder behind
     figures_dir.mkdir(parents=True, exist_ok=True)
-    data = rd.load(sweep_dir)
     summary = rd.arm_summary(data)
     reach = rd.reach_by_subgroup(data, reach_replicates)
     pops = data.populations()
@@ -543,7 +543,7 @@ def _interval_words(data: rd.SweepData) -> str:
         return (f"Figures are means over {len(data.psa_draws)} parameter draws; in brackets, the 2.5th to 97.5th "
                 "percentiles over the draws (95% uncertainty intervals)")
     return ("Figures in brackets are 95% confidence intervals of the mean over replicate runs (chance variation "
-            "only; parameters at their base values)")
+            "only; parameters at their base values; intervals of percentages are clipped to 0-100%)")
 
 
 def _frontier_html(data: rd.SweepData, frontier: pd.DataFrame) -> str:
@@ -584,16 +584,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reach-replicates", type=int, default=2,
                         help="replicates per strategy re-run for the 'who is reached' figure (default 2)")
     args = parser.parse_args(argv)
+    if args.reach_replicates < 1:
+        print(f"error: --reach-replicates={args.reach_replicates} is not allowed: must be a whole number >= 1",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not (args.sweep_dir / "runs").is_dir():
         print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     plt.switch_backend("Agg")  # files only, no window
     started = time.perf_counter()
     try:
         index = build(args.sweep_dir, args.out, args.reach_replicates)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
+    except rd.SweepError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(f"report ({time.perf_counter() - started:.0f} s): {index.resolve()}")
     return 0
 

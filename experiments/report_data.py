@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, varied_parameters
+from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
+from experiments.outputs import read_json
 from experiments.psa import run_draws, uncertain_parameters
 from experiments.report_labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
 from experiments.stats import mean_ci
@@ -117,7 +118,7 @@ def _fresh(sweep_dir: Path) -> bool:
     results = sweep_dir / "results.parquet"
     if not results.is_file():
         return False
-    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/summary.json")), default=0.0)
+    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
     return results.stat().st_mtime >= newest
 
 
@@ -131,12 +132,12 @@ def load(sweep_dir: Path | str) -> SweepData:
     sweep_dir = Path(sweep_dir)
     if not _fresh(sweep_dir):
         collect(sweep_dir)
-    run_dirs = sorted(p.parent for p in (sweep_dir / "runs").glob("*/summary.json"))
+    run_dirs = finished_runs(sweep_dir)  # every file checked against its manifest
     if not run_dirs:
-        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/summary.json)")
+        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/manifest.json)")
     meta = []
     for run in run_dirs:
-        s = json.loads((run / "summary.json").read_text())
+        s = read_json(run / "summary.json")
         meta.append({
             "run_id": run.name, "strategy": s["strategy"], "population": s["population"],
             "replicate": s.get("replicate", 0), "seed": s["seed"], "base_seed": s.get("base_seed"),
@@ -149,7 +150,9 @@ def load(sweep_dir: Path | str) -> SweepData:
              "package_version", "n_graduates", "weeks"}
     parameters = [c for c in ids.columns if c not in fixed and c not in NOT_PARAMETERS
                   and ids[c].astype(str).nunique() > 1]
-    pair_on = ["population", *[p for p in parameters if not p.startswith("strategy.")], "replicate"]
+    # a run's comparator ran with the same seed (the seed actually used, not the replicate number)
+    pair_on = ["population", *[p for p in parameters if not p.startswith("strategy.")], "seed"]
+    _check_pairs(ids, pair_on)
 
     # arms: strategy x population x varied parameters; course-only arms ignore strategy settings
     def arm_key(row) -> tuple:
@@ -205,6 +208,24 @@ def load(sweep_dir: Path | str) -> SweepData:
         choice = ((_yaml(hydra_yaml).get("hydra") or {}).get("runtime", {}).get("choices", {}) or {}).get("dynamics", "")
     return SweepData(sweep_dir, runs, weekly, arms, parameters, pair_on, weeks, int(ids["n_graduates"].max()),
                      timepoints, headline, is_psa, psa_parameters, draws, base, choice or "")
+
+
+class SweepError(ValueError):
+    """A sweep the report cannot answer from (no comparator, or runs without a same-seed comparator)."""
+
+
+def _check_pairs(ids: pd.DataFrame, pair_on: list[str]) -> None:
+    """Every run needs a course-only run with the same seed (and population, parameters): the
+    report's increments are paired."""
+    if not (ids["strategy"] == COMPARATOR).any():
+        raise SweepError(f"strategy={COMPARATOR!r} is not in the sweep: the report compares every strategy "
+                         f"with {COMPARATOR}; add it (e.g. hydra.sweeper.params.strategy='{COMPARATOR},...')")
+    control = ids[ids["strategy"] == COMPARATOR][pair_on].astype(str).drop_duplicates()
+    keyed = ids[pair_on].astype(str).merge(control, on=pair_on, how="left", indicator=True)
+    unpaired = ids.loc[(keyed["_merge"] == "left_only").to_numpy(), "run_id"]
+    if len(unpaired):
+        raise SweepError(f"run {unpaired.iloc[0]!r} has no {COMPARATOR} run with the same seed "
+                         f"({len(unpaired)} such runs): the report needs paired runs; sweep with a fixed seed, not seed=null")
 
 
 def _distinct_labels(arms: list[Arm], parameters: list[str]) -> None:
@@ -270,14 +291,20 @@ def _increment_columns(runs: pd.DataFrame) -> list[str]:
 # --- summaries ---------------------------------------------------------------------------------
 
 
-def _ci(x, percentile: bool = False) -> tuple[float, float, float]:
-    """Mean and 95% interval: of the mean over replicates (t), or, for a PSA, of the outcome itself
-    over parameter draws (2.5th and 97.5th percentiles: the uncertainty a decision faces)."""
+def _ci(x, percentile: bool = False, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and 95% interval: of the mean over replicates (t, clipped to ``bounds``: a share's
+    interval stays within 0-100%), or, for a PSA, of the outcome itself over parameter draws (2.5th
+    and 97.5th percentiles: the uncertainty a decision faces)."""
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x)]
     if percentile and x.size:
         return float(x.mean()), float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5))
-    return mean_ci(x)
+    return mean_ci(x, bounds=bounds)
+
+
+#: Bounds of a share (0 to 1) and of a difference of shares per 100 graduates (-100 to 100).
+SHARE = (0.0, 1.0)
+PER_100 = (-100.0, 100.0)
 
 
 def _ratio_ci(num, den, seed: int = 12345) -> tuple[float, float]:
@@ -310,17 +337,17 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
         row: dict[str, Any] = {"arm": arm.key, "label": arm.label, "strategy": arm.strategy,
                                "population": arm.population, "n_runs": len(r), "n_paired": len(paired)}
 
-        def put(name, values):
-            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = _ci(values, data.is_psa)
+        def put(name, values, bounds=None):
+            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = _ci(values, data.is_psa, bounds)
 
-        put("share_h", r[f"share_self_managing_w{h}"])
-        put("extra_per_100_h", 100 * paired[f"delta_share_self_managing_w{h}"])
+        put("share_h", r[f"share_self_managing_w{h}"], SHARE)
+        put("extra_per_100_h", 100 * paired[f"delta_share_self_managing_w{h}"], PER_100)
         for w in data.timepoints:
             put(f"gain_w{w}", r[f"mean_gain_sd_w{w}"])
             put(f"dgain_w{w}", paired[f"delta_mean_gain_sd_w{w}"])
         for key, _, col in SUBGROUPS[1:]:
-            put(f"share_{key}_h", r[f"{col}_w{h}"])
-            put(f"extra_{key}_per_100_h", 100 * paired[f"delta_{col}_w{h}"])
+            put(f"share_{key}_h", r[f"{col}_w{h}"], SHARE)
+            put(f"extra_{key}_per_100_h", 100 * paired[f"delta_{col}_w{h}"], PER_100)
         put("cost_total", r["cost_total_gbp"])
         put("cost_support", r["cost_support_gbp"])
         put("cost_support_h", r["cost_support_gbp_headline"])
@@ -360,8 +387,9 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
 
 def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFrame:
     """Per arm and week: mean of ``column`` x ``scale`` over replicates with its 95% interval (of the
-    mean; for a PSA, the 2.5th to 97.5th percentiles over draws)."""
-    w = data.weekly[["arm", "replicate", "week", column]].drop_duplicates(["arm", "replicate", "week"])
+    mean; for a PSA, the 2.5th to 97.5th percentiles over draws). The interval of a share
+    (``share_*``, ``*_share``: 0-1; ``*_pct``: 0-100) is clipped to its range."""
+    w = data.weekly[["arm", "run_id", "week", column]].drop_duplicates(["arm", "run_id", "week"])
     g = w.groupby(["arm", "week"])[column]
     if data.is_psa:
         out = g.agg(mean="mean", lo=lambda v: _percentile(v, 2.5), hi=lambda v: _percentile(v, 97.5))
@@ -374,6 +402,11 @@ def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFra
     out["mean"] *= scale
     out["lo"] = out["mean"] - half * scale
     out["hi"] = out["mean"] + half * scale
+    top = 100.0 if column.endswith("_pct") else scale if (column.startswith("share_") or column.endswith("_share")) \
+        else None
+    if top is not None:
+        out["lo"] = out["lo"].clip(lower=0.0)
+        out["hi"] = out["hi"].clip(upper=top)
     return out
 
 

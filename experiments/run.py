@@ -16,44 +16,64 @@ import time
 from pathlib import Path
 
 import hydra
-import matplotlib.pyplot as plt
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments.config import check_config_dir, config_hash, to_params
-from experiments.outputs import atomic_path, summarise, write_json, write_table, write_text
-from experiments.plots import plot_trajectories
-from experiments.sweep import run_in_sweep
+from experiments import config as config_module
+from experiments.config import (
+    check_command_line,
+    check_config_dir,
+    config_hash,
+    fix_seed,
+    run_identity,
+    save_hydra_record,
+    to_params,
+)
+from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text
+from experiments.sweep import pop_exit_code, remove_created, run_in_sweep
 from sim.engines import model_class
-from sim.params import ParameterError
+from sim.params import ModelParams, ParameterError
 
 
-def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> dict:
+def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
+            params: ModelParams | None = None) -> dict:
     """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
 
-    ``summary.json`` is written last: its presence marks a finished run.
+    ``manifest.json`` (every file's size and SHA-256) is written last: a run is finished when its
+    manifest is there and every file still matches it.
     """
-    params = to_params(cfg)  # raises ParameterError before any simulation
+    if params is None:
+        fix_seed(cfg, out_dir)  # seed=null: a concrete seed, recorded in config.yaml below
+        params = to_params(cfg)  # raises ParameterError before any simulation
+    identity = run_identity(params, cfg.engine)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    hydra_record = save_hydra_record(out_dir, cfg)
+    # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
+    write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    engine = model_class(cfg.engine)  # imports the model (and Mesa): not part of its run time
     started = time.perf_counter()
-    model = model_class(cfg.engine).from_params(params).run()
+    model = engine.from_params(params).run()
     seconds = time.perf_counter() - started
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    written = [*hydra_record, "config.yaml", "weekly.parquet"]
     weekly = model.weekly_table()
     write_table(out_dir / "weekly.parquet", weekly)
     if cfg.outputs.csv:
         write_table(out_dir / "weekly.csv", weekly)
+        written.append("weekly.csv")
     if cfg.outputs.graduates:
         write_table(out_dir / "graduates.parquet", model.graduate_table())
+        written.append("graduates.parquet")
     if cfg.outputs.plot:
+        from experiments.plots import plot_trajectories  # lazy: matplotlib only when plotting
+
+        written.append("trajectories.png")
         title = f"{params.strategy.label} - {params.population.label} ({params.n_graduates:,} graduates)"
         fig = plot_trajectories(weekly, title, params.dynamics.retention.self_managing_threshold_sd)
         with atomic_path(out_dir / "trajectories.png") as tmp:
             fig.savefig(tmp, dpi=110, format="png")
-        plt.close(fig)
     summary = {
         "strategy": params.strategy.name,
         "population": params.population.name,
@@ -66,9 +86,12 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) 
         "overrides": list(overrides or []),
         "package_version": sim.__version__,
         "config_hash": config_hash(cfg),
+        "identity": identity,
+        "code_hash": config_module.code_hash(),
         "model_seconds": round(seconds, 3),
     }
     write_json(out_dir / "summary.json", summary)
+    write_manifest(out_dir, [*written, "summary.json"], identity)  # last: marks the run finished
     return summary
 
 
@@ -86,20 +109,63 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
+def _hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        run_in_sweep(cfg, out_dir, lambda c, d: run_one(c, d, overrides))
+        run_in_sweep(cfg, out_dir, lambda c, d, p: run_one(c, d, overrides, p))
         return
     try:
         summary = run_one(cfg, out_dir, overrides)
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        remove_created(out_dir)
+        sys.exit(EXIT_BAD_INPUT)
     _print_summary(summary, out_dir)
+
+
+def print_help() -> None:
+    """``--help``, written from ``configs/`` directly: Hydra's own help composes every config
+    group's options (several seconds with this schema); this takes milliseconds."""
+    import yaml
+
+    config_dir = check_config_dir()
+    main_cfg = yaml.safe_load((config_dir / "config.yaml").read_text(encoding="utf-8"))
+    help_cfg = main_cfg["hydra"]["help"]
+    defaults = {k: v for d in main_cfg["defaults"] if isinstance(d, dict) for k, v in d.items()}
+    lines = [help_cfg["header"].rstrip(), "", "== Configuration groups ==",
+             "Choose one option of each group (group=option); * marks the default.", ""]
+    for group in sorted(p for p in config_dir.iterdir() if p.is_dir() and p.name != "hydra"):
+        options = sorted(f.stem for f in group.glob("*.yaml"))
+        lines.append(f"{group.name}: " + ", ".join(o + ("*" if defaults.get(group.name) == o else "") for o in options))
+    launchers = sorted(f.stem for f in (config_dir / "hydra" / "launcher").glob("*.yaml"))
+    lines.append(f"hydra/launcher: {', '.join(launchers)}, joblib, submitit_local, submitit_slurm "
+                 "(default: one run after another)")
+    lines += ["", "== Parameters ==",
+              "Set any parameter by its dotted key, e.g. strategy.peer_group.interval_weeks=4 weeks=52. Top level:", ""]
+    for key in ("n_graduates", "weeks", "seed", "replicate", "replicates", "engine"):
+        lines.append(f"  {key}: {main_cfg.get(key)}")
+    lines += ["", "Exit codes: 0 ok; 2 bad input (nothing written); 3 some runs of a sweep failed;"
+              " 4 an output file is unreadable.", "", help_cfg["footer"].rstrip()]
+    print("\n".join(lines))
+
+
+def main() -> None:
+    """The command: check the command line, run Hydra's main, exit with the README's exit code."""
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        print_help()
+        return
+    try:
+        check_command_line(sys.argv[1:])
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    _hydra_main()
+    code = pop_exit_code()
+    if code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

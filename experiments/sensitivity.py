@@ -35,7 +35,7 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.config import check_config_dir, load_strategy, to_params, with_values  # noqa: E402
+from experiments.config import check_config_dir, load_strategy, save_hydra_record, to_params, with_values  # noqa: E402
 from experiments.outputs import atomic_path, write_table  # noqa: E402
 from experiments.plots import OKABE_ITO  # noqa: E402
 from experiments.schemas import SensitivityConfig  # noqa: E402
@@ -175,6 +175,7 @@ def main(cfg: DictConfig) -> None:
               "experiment=sensitivity_sobol (configs/experiment/)", file=sys.stderr)
         sys.exit(2)
     out = Path(cfg.sensitivity.output_dir or HydraConfig.get().runtime.output_dir)
+    save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
     try:
         indices = sensitivity(cfg, out)
     except ParameterError as err:

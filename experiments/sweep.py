@@ -1,13 +1,17 @@
-"""Sweeps: the Hydra callback around a multirun, and what each run of a sweep does.
+"""Sweeps: checking every sweep point, what each run of a sweep does, and the callback around it.
 
 A sweep is ``python -m experiments.run -m experiment=NAME [overrides]``. Around it:
 
-* at the start, :class:`SweepCallback` counts the runs and records them in ``sweep.json``;
-* each run (:func:`run_in_sweep`) is skipped when its folder already holds a finished run of the
-  same resolved config (so rerunning an interrupted sweep redoes only what is missing), records
-  a failure in ``error.json`` instead of stopping the sweep, and reports progress with an
-  estimate of the time left;
-* at the end, the callback aggregates the folder (:mod:`experiments.collect`).
+* before anything is written, the project's sweeper (``hydra_plugins/after_the_course``) checks
+  every sweep point (:func:`check_sweep`; a bad one stops the sweep, exit code 2), then records
+  the sweep in ``sweep.json`` with an id (:func:`start_sweep`);
+* each run (:func:`run_in_sweep`) is skipped when its folder holds a finished run (every file
+  matching its ``manifest.json``) of the same identity (model parameters, engine, model code), so
+  rerunning an interrupted sweep redoes only what is missing; it records a failure in
+  ``error.json`` instead of stopping the sweep, and appends its line (sweep id, status, seconds,
+  run) to ``progress.log`` with an estimate of the time left;
+* at the end, :class:`SweepCallback` aggregates this sweep's runs (:mod:`experiments.collect`)
+  and sets the exit code (3 when runs failed, 4 when an output cannot be read).
 
 Run folders are ``SWEEP_DIR/runs/<overrides>``: named by the run's own overrides, so the same
 command finds the same folders again whatever the launcher and the order of the jobs.
@@ -17,108 +21,281 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from experiments.config import config_hash
-from experiments.outputs import write_json
+from experiments.outputs import (
+    EXIT_BAD_OUTPUT,
+    EXIT_RUNS_FAILED,
+    PROGRESS,
+    OutputError,
+    progress_of,
+    read_sweep,
+    verify_run,
+    write_json,
+)
 
-PROGRESS = "progress.log"
 
 
-def sweep_jobs(config: DictConfig) -> list[list[str]]:
-    """The override lists of every job of the multirun ``config`` describes (as BasicSweeper does)."""
-    params = config.hydra.sweeper.get("params") or {}
-    overrides = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -> None:
+    """Validate every sweep point before the first run starts; raise ParameterError (one line).
+
+    Composes once per distinct choice of config groups (``strategy=...``), applies each job's
+    other overrides to a copy (checking each key and value against the schema) and validates the
+    job's parameters as its run would.
+    """
+    import copy
+
+    from omegaconf import OmegaConf, open_dict
+
+    from experiments.config import check_keys, check_value, params_of
+    from sim.params import ParameterError
+
+    launcher = config.hydra.launcher
+    if "n_jobs" in launcher:
+        n_jobs = launcher.n_jobs
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+            raise ParameterError("hydra.launcher.n_jobs", n_jobs,
+                                 "must be a whole number: 1 or more workers, or -1 for one per core")
+    replicates = config.get("replicates")
+    if isinstance(replicates, int) and replicates < 1:
+        raise ParameterError("replicates", replicates, "must be a whole number >= 1 (a sweep needs a run)")
+    if not jobs:
+        raise ParameterError("hydra.sweeper.params", None, "the sweep has no runs; give at least one value to sweep")
+
+    parser = OverridesParser.create(config_loader=config_loader)
+    composed: dict[tuple[str, ...], DictConfig] = {}
+    validated: dict[tuple, Any] = {}
+    for job in jobs:
+        groups, values = [], []
+        for o in parser.parse_overrides(job):
+            if not o.is_delete() and config_loader.repository.group_exists(o.key_or_group):
+                groups.append(o.input_line)
+            else:
+                values.append(o)
+        key = tuple(groups)
+        if key not in composed:
+            try:
+                full = config_loader.load_sweep_config(config, list(groups))
+            except Exception as err:  # noqa: BLE001 - Hydra's composition errors, as one line
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise ParameterError(" ".join(groups) or "config", None, first) from None
+            with open_dict(full):
+                del full["hydra"]  # not needed to validate, and most of what a copy would copy
+            composed[key] = full
+        # jobs that differ only by replicate have the same parameters but the seed (which is
+        # always valid): validate one of them fully, unless PSA draws differ by replicate
+        # jobs that differ only by replicate share their config: convert it once, then check each
+        # replicate's parameters (the seed, and a PSA's draws, depend on the replicate)
+        replicate = [o for o in values if o.key_or_group == "replicate"]
+        sig = (key, tuple(o.input_line for o in values if o.key_or_group != "replicate"))
+        if len(replicate) == 1 and sig in validated:
+            value = replicate[0].value()
+            check_value("replicate", value)
+            try:
+                params_of(validated[sig], value)
+            except ParameterError as err:
+                raise ParameterError(err.key, err.value,
+                                     f"{err.allowed} (in the sweep point {' '.join(job)})") from None
+            continue
+        cfg = copy.deepcopy(composed[key])
+        for o in values:
+            name = o.key_or_group.lstrip("+~")
+            if o.is_delete():
+                raise ParameterError(name, None, "deleting a parameter (~key) is not allowed in a sweep")
+            value = o.value()
+            check_value(name, value)
+            try:
+                if o.is_add() or o.is_force_add():
+                    with open_dict(cfg):
+                        OmegaConf.update(cfg, name, value, merge=True, force_add=True)
+                else:
+                    OmegaConf.update(cfg, name, value, merge=True)
+            except Exception as err:  # noqa: BLE001 - OmegaConf's validation errors, as one line
+                raise ParameterError(name, value, str(err).strip().splitlines()[0]) from None
+        try:
+            check_keys(cfg)
+            run = OmegaConf.to_object(cfg)
+            params_of(run)
+        except ParameterError as err:
+            raise ParameterError(err.key, err.value, f"{err.allowed} (in the sweep point {' '.join(job)})") from None
+        validated[sig] = run
+
+
+def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:
+    """Record a sweep's start in ``sweep.json``: its id (each run's line in ``progress.log``
+    carries it, so aggregation takes exactly this sweep's runs), size, time and process."""
+    import uuid
+
+    info = {"id": uuid.uuid4().hex[:12], "runs": runs, "started": time.time(), "pid": os.getpid(),
+            "overrides": overrides}
+    write_json(Path(sweep_dir) / "sweep.json", info)
+    print(f"Sweep of {runs} runs into {sweep_dir}", flush=True)
+    return info
+
+
+#: Folders that existed before Hydra created a single run's output folder (see :func:`remove_created`).
+_EXISTED: set[Path] = set()
+
+
+def remove_created(out_dir: Path) -> None:
+    """Remove ``out_dir`` and the parents Hydra created for it, if empty (a refused run)."""
+    p = Path(out_dir).absolute()
+    while p != p.parent and p not in _EXISTED:
+        try:
+            p.rmdir()  # only an empty folder
+        except OSError:
+            return
+        p = p.parent
 
 
 class SweepCallback(Callback):
-    """Counts the runs before a sweep and aggregates its folder after it."""
+    """Aggregates a sweep's folder after it (the sweeper records its start: :func:`start_sweep`);
+    before a single run, notes which folders of its output path already exist."""
 
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        jobs = sweep_jobs(config)
-        write_json(sweep_dir / "sweep.json", {
-            "runs": len(jobs),
-            "started": time.time(),
-            "overrides": list(config.hydra.overrides.task),
-        })
-        (sweep_dir / PROGRESS).write_text("")
-        print(f"Sweep of {len(jobs)} runs into {sweep_dir}", flush=True)
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _EXISTED.clear()
+        p = Path(str(config.hydra.run.dir)).absolute()
+        while True:
+            if p.exists():
+                _EXISTED.add(p)
+            if p == p.parent:
+                break
+            p = p.parent
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from experiments.collect import collect, print_summary
 
         sweep_dir = Path(config.hydra.sweep.dir)
-        result = collect(sweep_dir)
+        try:
+            result = collect(sweep_dir)
+        except OutputError as err:
+            print(f"error: aggregation failed: {err}", file=sys.stderr, flush=True)
+            set_exit_code(EXIT_BAD_OUTPUT)
+            return
         print_summary(result)
+        if result.failures:
+            set_exit_code(EXIT_RUNS_FAILED)
+
+
+#: The exit code the command ends with (set by the sweep, read by :func:`experiments.run.main`).
+_EXIT = {"code": 0}
+
+
+def set_exit_code(code: int) -> None:
+    _EXIT["code"] = max(_EXIT["code"], code)
+
+
+def pop_exit_code() -> int:
+    code, _EXIT["code"] = _EXIT["code"], 0
+    return code
+
+
+#: Files a run may write (besides ``.hydra/``): removed before a run is redone, so that no file
+#: of an older run is left beside the new one.
+RUN_FILES = ("manifest.json", "summary.json", "config.yaml", "weekly.parquet", "weekly.csv",
+             "graduates.parquet", "trajectories.png", "error.json", "run.log")
 
 
 def finished(out_dir: Path, digest: str) -> bool:
-    """Whether ``out_dir`` holds a finished run of the config with hash ``digest``."""
-    summary = out_dir / "summary.json"
-    if not summary.is_file():
-        return False
+    """Whether ``out_dir`` holds a finished run of identity ``digest`` whose every file verifies."""
     try:
-        return json.loads(summary.read_text()).get("config_hash") == digest
-    except (OSError, json.JSONDecodeError):
-        return False
+        manifest = verify_run(out_dir)
+    except OutputError:
+        return False  # truncated or changed: redo
+    return manifest is not None and manifest.get("identity") == digest
+
+
+def clear_run(out_dir: Path) -> None:
+    """Remove what an earlier, unfinished or outdated run left in ``out_dir`` (manifest first)."""
+    for name in RUN_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    for tmp in out_dir.glob(".*.tmp"):  # temporaries of a run killed while writing
+        tmp.unlink(missing_ok=True)
 
 
 def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
     """One run of a sweep: skip if done, record a failure instead of raising; report progress.
 
-    ``run(cfg, out_dir)`` does the work. Returns "done", "skipped" or "failed".
+    ``run(cfg, out_dir, params)`` does the work. Returns "done", "skipped" or "failed".
     """
+    from experiments.config import fix_seed, run_identity, to_params
+
     started = time.perf_counter()
-    digest = config_hash(cfg)
-    if finished(out_dir, digest):
-        status = "skipped"
-    else:
-        (out_dir / "error.json").unlink(missing_ok=True)
-        try:
-            run(cfg, out_dir)
+    _watch_parent(read_sweep(Path(HydraConfig.get().sweep.dir)).get("pid"))
+    digest = None
+    try:
+        fix_seed(cfg, out_dir)  # seed=null: the seed an earlier attempt recorded, or a fresh one
+        params = to_params(cfg)
+        digest = run_identity(params, cfg.engine)
+        if finished(out_dir, digest):
+            status = "skipped"
+        else:
+            clear_run(out_dir)
+            run(cfg, out_dir, params)
             status = "done"
-        except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
-            write_json(out_dir / "error.json", {
-                "overrides": list(HydraConfig.get().overrides.task),
-                "error": f"{type(err).__name__}: {err}",
-                "traceback": traceback.format_exc(),
-                "config_hash": digest,
-            })
-            status = "failed"
+    except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
+        clear_run(out_dir)  # no older run's outputs beside this failure
+        write_json(out_dir / "error.json", {
+            "overrides": list(HydraConfig.get().overrides.task),
+            "error": f"{type(err).__name__}: {err}",
+            "traceback": traceback.format_exc(),
+            "identity": digest,
+        })
+        status = "failed"
     _report_progress(out_dir, status, time.perf_counter() - started)
     return status
+
+
+_WATCHING: dict[str, bool] = {}
+
+
+def _watch_parent(sweep_pid: int | None) -> None:
+    """In a worker process of a parallel sweep, end this worker when the sweep's process dies.
+
+    joblib's workers outlive a killed parent for minutes; a daemon thread here polls the parent
+    process and, once it is gone, interrupts the run (so half-written temporaries are removed)
+    and exits. Not started in the sweep's own process (the default launcher).
+    """
+    if not sweep_pid or os.getpid() == sweep_pid or _WATCHING.get("on"):
+        return
+    import _thread
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _thread.interrupt_main()  # KeyboardInterrupt in the run: atomic writes clean up
+        time.sleep(5.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
+    _WATCHING["on"] = True
 
 
 def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
     """Append this run to the sweep's progress log and print runs done, out of total, and time left."""
     sweep_dir = Path(HydraConfig.get().sweep.dir)
-    try:
-        info = json.loads((sweep_dir / "sweep.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        info = {"runs": None, "started": None}
-    line = f"{status}\t{seconds:.3f}\t{out_dir.name}\n"
+    info = read_sweep(sweep_dir)
+    line = f"{info.get('id', '')}\t{status}\t{seconds:.3f}\t{out_dir.name}\n"
     fd = os.open(sweep_dir / PROGRESS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())  # one small O_APPEND write: atomic between parallel jobs
     finally:
         os.close(fd)
-    lines = (sweep_dir / PROGRESS).read_text().splitlines()
-    done, total = len(lines), info.get("runs")
-    failed = sum(1 for x in lines if x.startswith("failed"))
-    skipped = sum(1 for x in lines if x.startswith("skipped"))
+    mine = list(progress_of(sweep_dir, info.get("id")).values())
+    done, total = len(mine), info.get("runs")
+    failed, skipped = mine.count("failed"), mine.count("skipped")
     left = ""
     if total and info.get("started") and done < total:
         elapsed = time.time() - info["started"]

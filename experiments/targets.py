@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model import SelfManagementModel
+from typing import TYPE_CHECKING
+
 from sim.params import ModelParams
-from sim.support import Engagement
+
+if TYPE_CHECKING:
+    from sim.model import SelfManagementModel
 
 
 @dataclass
@@ -114,6 +117,8 @@ def _online_retention_12_weeks(run: Run) -> float:
     """Members still enrolled 12 weeks after the forum opened, as a share of all who joined."""
     model, weekly = run
     forum = model.channels["online"]
+    from sim.support import Engagement
+
     joined = np.count_nonzero(forum.status >= Engagement.ENROLLED)
     still = weekly["online_enrolled_share"][forum.first_week + 11] * model.graduates.n
     return float(still / joined) if joined else float("nan")
@@ -218,6 +223,8 @@ def measure_all(params_by_arm: dict[str, ModelParams], measures: list[str], seed
     """
     out = {m: np.empty(len(seeds)) for m in measures}
     needed = sorted({(arm, MEASURES[m].weeks) for m in measures for arm in (MEASURES[m].arm, MEASURES[m].comparator) if arm})
+    from sim.model import SelfManagementModel  # lazy: Mesa takes most of a second to import
+
     for i, seed in enumerate(seeds):
         runs = {}
         for arm, weeks in needed:

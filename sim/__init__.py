@@ -9,8 +9,6 @@ Quick start::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .agents import Graduate
-from .model import SelfManagementModel
 from .params import (
     CostParams,
     DynamicsParams,
@@ -20,7 +18,6 @@ from .params import (
     StrategyParams,
     validate,
 )
-from .support import Engagement
 
 try:
     __version__ = version("after-the-course")
@@ -40,3 +37,18 @@ __all__ = [
     "validate",
     "__version__",
 ]
+
+
+#: Imported on first use (``from sim import SelfManagementModel``): they import Mesa, which takes
+#: most of a second, so tools that only need the parameters (``--help``, configs) start fast.
+_LAZY = {"SelfManagementModel": ".model", "Graduate": ".agents", "Engagement": ".support"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -16,6 +16,7 @@ from .params import (
     CostParams,
     DynamicsParams,
     ModelParams,
+    ParameterError,
     PopulationParams,
     StrategyParams,
     default_costs,
@@ -77,6 +78,8 @@ class SelfManagementModel(mesa.Model):
             rng = int(np.random.SeedSequence().entropy % (2**63))
         if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
             raise TypeError(f"rng must be an int seed or None, got {type(rng).__name__}")
+        if not 0 <= int(rng) < 2**63:
+            raise ParameterError("rng", rng, "must be a whole number >= 0 and < 2**63, or None (draw one)")
         params = ModelParams(
             n_graduates=n_graduates,
             weeks=weeks,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
+import os
 import typing
 from dataclasses import dataclass, field
 from enum import Enum
@@ -450,14 +452,18 @@ REQUIRED_COST_ITEMS = (
 
 # --- the whole model ---------------------------------------------------------------------------
 
+#: The most graduates one model may hold (about 10 GB of memory; see :func:`memory_estimate_bytes`).
+MAX_GRADUATES = 10_000_000
+
 
 @dataclass
 class ModelParams:
     """Everything one run needs: who, what support, how people behave, what it costs, how long."""
 
-    n_graduates: int = count(1000, lo=1, doc="graduates in the model")
+    n_graduates: int = count(1000, lo=1, hi=MAX_GRADUATES, doc="graduates in the model")
     weeks: int = count(104, lo=1, hi=5200, doc="weeks simulated after the course")
-    seed: Optional[int] = field(default=None, metadata={"doc": "base seed; null draws one and records it"})
+    seed: Optional[int] = field(default=None, metadata={"lo": 0, "hi": 2**63 - 1, "integer": True,
+                                                        "doc": "base seed; null draws one and records it"})
     population: PopulationParams = field(default_factory=PopulationParams)
     strategy: StrategyParams = field(default_factory=StrategyParams)
     dynamics: DynamicsParams = field(default_factory=DynamicsParams)
@@ -469,12 +475,17 @@ class ModelParams:
 
 def _check_number(key: str, value: Any, meta: dict) -> None:
     lo, hi, integer = meta.get("lo"), meta.get("hi"), meta.get("integer", False)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if integer:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            shown = f"an int such as {int(value)}, not {value!r}" if isinstance(value, float) and value.is_integer() \
+                else "an int"
+            raise ParameterError(key, value, f"must be a whole number ({shown})")
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(key, value, "must be a number")
-    if integer and int(value) != value:
-        raise ParameterError(key, value, "must be a whole number")
     if not math.isfinite(value):
-        raise ParameterError(key, value, "must be finite")
+        rng = f" between {lo} and {hi}" if lo is not None and hi is not None else \
+            f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
+        raise ParameterError(key, value, f"must be a finite number{rng} (not nan or inf)")
     kind = "a whole number" if integer else "a number"
     if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
         sign = ">" if meta.get("lo_open") else ">="
@@ -491,12 +502,30 @@ def _enum_fields(cls: type) -> dict[str, type[Enum]]:
     return {name: t for name, t in hints.items() if isinstance(t, type) and issubclass(t, Enum)}
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, tuple[Any, bool]]:
+    """{field: (type, may be None)} of a parameter dataclass, ``Optional[X]`` unwrapped."""
+    out = {}
+    for name, t in typing.get_type_hints(cls).items():
+        optional = False
+        if typing.get_origin(t) is typing.Union:
+            args = [a for a in typing.get_args(t) if a is not type(None)]
+            optional, t = True, (args[0] if len(args) == 1 else Any)
+        out[name] = (t, optional)
+    return out
+
+
 def _walk(obj: Any, prefix: str) -> None:
-    """Check every ranged field of a (nested) parameter dataclass, and every enum's value."""
+    """Check every field of a (nested) parameter dataclass: numbers finite and in range, whole
+    numbers ints, flags bools (``enabled="false"`` is text, not false), text text, enums valid."""
     enums = _enum_fields(type(obj))
+    types = _field_types(type(obj))
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         key = f"{prefix}{f.name}"
+        t, optional = types.get(f.name, (Any, False))
+        if value is None and optional:
+            continue
         if f.name in enums:
             allowed = [m.value for m in enums[f.name]]
             if value not in allowed:  # str enums equal their values, so "tailored" is fine
@@ -507,8 +536,33 @@ def _walk(obj: Any, prefix: str) -> None:
             for k, v in value.items():
                 if dataclasses.is_dataclass(v):
                     _walk(v, f"{key}.{k}.")
-        elif f.metadata.get("lo") is not None or f.metadata.get("hi") is not None:
-            _check_number(key, value, f.metadata)
+        elif t is bool:
+            if not isinstance(value, bool):
+                raise ParameterError(key, value, "must be True or False (a bool; the text 'false' is not false)")
+        elif t in (int, float) or f.metadata.get("lo") is not None or f.metadata.get("hi") is not None:
+            _check_number(key, value, {**f.metadata, "integer": f.metadata.get("integer") or t is int})
+        elif t is str and not isinstance(value, str):
+            raise ParameterError(key, value, "must be text")
+
+
+def memory_estimate_bytes(params: ModelParams) -> int:
+    """Peak memory one run of ``params`` needs: about 600 bytes per graduate measured (offer_all,
+    104 weeks; 1,000 allowed here) on top of about 250 MB of libraries."""
+    return 250 * 2**20 + 1000 * params.n_graduates
+
+
+def _available_memory_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _check_shares(key: str, shares: list[float], n: int | None = None, must_sum_to_1: bool = False) -> None:
@@ -527,6 +581,13 @@ def validate(params: ModelParams) -> ModelParams:
     """
     _walk(params, "")
     pop, strat, costs = params.population, params.strategy, params.costs
+    need, free = memory_estimate_bytes(params), _available_memory_bytes()
+    if free is not None and need > free:
+        raise ParameterError(
+            "n_graduates", params.n_graduates,
+            f"needs about {need / 2**30:.1f} GiB of memory and {free / 2**30:.1f} GiB is available; "
+            f"at most about {max(0, (free - 250 * 2**20) // 1000):,} graduates fit",
+        )
     _check_shares("population.age_band_shares", pop.age_band_shares, 3, must_sum_to_1=True)
     _check_shares("population.online_access_by_age_band", pop.online_access_by_age_band, 3)
     multipliers = params.dynamics.course.gain_multiplier_by_age_band
@@ -561,6 +622,11 @@ def validate(params: ModelParams) -> ModelParams:
     if strat.booster.enabled and strat.booster.week > params.weeks:
         raise ParameterError(
             "strategy.booster.week", strat.booster.week, f"must be <= weeks ({params.weeks}), or the booster never happens"
+        )
+    if strat.start_week > params.weeks:
+        raise ParameterError(
+            "strategy.start_week", strat.start_week,
+            f"must be <= weeks ({params.weeks}): support would start after the run ends",
         )
     if params.dynamics.course.sessions > 0 and strat.booster.sessions > params.dynamics.course.sessions:
         raise ParameterError(

@@ -116,3 +116,17 @@ def test_help_explains_usage():
     done = cli("--help")
     assert done.returncode == 0
     assert "strategy: course_only" in done.stdout and "python -m experiments.run" in done.stdout
+
+
+def test_the_command_imports_no_heavy_library_before_it_needs_one():
+    """--help and the start of every run stay fast: Mesa, scipy, matplotlib, networkx, pandas and
+    pyarrow are imported only when a model runs or a file is written (issue 15: 5-8 s before)."""
+    code = ("import sys, runpy, io, contextlib\n"
+            "sys.argv = ['experiments.run', '--help']\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    runpy.run_module('experiments.run', run_name='__main__')\n"
+            "heavy = ('mesa', 'scipy', 'matplotlib', 'networkx', 'pandas', 'pyarrow')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -65,7 +65,7 @@ def test_summary_pairs_each_run_with_its_own_comparator():
         for interval in (2, 4):
             for strategy, value in (("course_only", 10.0 + replicate), ("peer_group", 12.0 + replicate + interval)):
                 rows.append({"strategy": strategy, "population": "p", "strategy.peer_group.interval_weeks": interval,
-                             "replicate": replicate, "week": 52,
+                             "replicate": replicate, "seed": 100 + replicate, "week": 52,
                              **{m: value for m in ("mean_gain_sd", "share_self_managing",
                                                    "share_self_managing_group_averse", "share_self_managing_offline",
                                                    "share_self_managing_lonely", "share_lonely", "cost_total_gbp",
@@ -78,3 +78,49 @@ def test_summary_pairs_each_run_with_its_own_comparator():
     assert gain.loc[("peer_group", 4), "diff_ci_low"] == pytest.approx(6.0)  # no spread in differences
     assert gain.loc[("course_only", 2), "n_runs"] == 4
     assert gain.loc[("peer_group", 2), "mean"] == pytest.approx(12.0 + 1.5 + 2)
+
+
+# --- intervals of shares stay within their range (issue 15: 100.5% with two replicates) ------------
+
+from experiments.stats import SHARE_BOUNDS  # noqa: E402
+
+METRICS = ("mean_gain_sd", "share_self_managing", "share_self_managing_group_averse", "share_self_managing_offline",
+           "share_self_managing_lonely", "share_lonely", "cost_total_gbp", "cost_total_discounted_gbp",
+           "qalys_gained")
+
+
+def test_a_share_interval_is_clipped_to_0_1_and_other_intervals_are_not():
+    _, low, high = mean_ci([0.97, 1.0])
+    assert high > 1  # the t-interval of two values near 1 leaves [0, 1] ...
+    _, low, high = mean_ci([0.97, 1.0], bounds=SHARE_BOUNDS)
+    assert 0 <= low <= high == 1.0  # ... a share's does not
+    _, low, high = mean_ci([0.0, 0.02], bounds=SHARE_BOUNDS)
+    assert low == 0.0 <= high
+
+
+def test_summary_intervals_of_shares_stay_within_0_and_100_percent():
+    rows = [{"strategy": s, "population": "p", "replicate": r, "seed": 10 + r, "week": 52,
+             **{m: v for m in METRICS}}
+            for r, v in enumerate((0.97, 1.0)) for s in ("course_only", "peer_group")]
+    rows[3]["share_self_managing"] = 0.02  # peer_group, replicate 1: a large difference
+    summary = summarise_runs(pd.DataFrame(rows), [])
+    shares = summary[summary["metric"].str.startswith("share_")]
+    assert (shares["ci_low"] >= 0).all() and (shares["ci_high"] <= 1).all()
+    assert (shares["diff_ci_low"].dropna() >= -1).all() and (shares["diff_ci_high"].dropna() <= 1).all()
+    gain = summary[summary["metric"] == "mean_gain_sd"]
+    assert (gain["ci_high"] > 1).all()  # not a share: not clipped
+
+
+def test_report_bands_and_headline_intervals_of_shares_are_clipped():
+    from types import SimpleNamespace
+
+    from experiments import report_data
+
+    weekly = pd.DataFrame({"arm": ["a", "a"], "run_id": ["r0", "r1"], "week": [1, 1],
+                           "share_self_managing": [0.97, 1.0], "attendance_pct": [97.0, 100.0]})
+    data = SimpleNamespace(weekly=weekly, is_psa=False)
+    bands = report_data.weekly_bands(data, "share_self_managing", 100.0)
+    assert bands["hi"].iloc[0] == 100.0 and bands["lo"].iloc[0] < 98.5
+    assert report_data.weekly_bands(data, "attendance_pct")["hi"].iloc[0] == 100.0
+    _, low, high = report_data._ci([0.97, 1.0], bounds=report_data.SHARE)
+    assert high == 1.0 and low >= 0

@@ -31,7 +31,10 @@ def sweep(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def progress(sweep_dir: Path) -> list[str]:
-    return [line.split("\t")[0] for line in (sweep_dir / "progress.log").read_text().splitlines()]
+    """Statuses of the runs of the latest sweep into ``sweep_dir`` (progress.log appends)."""
+    sweep_id = json.loads((sweep_dir / "sweep.json").read_text())["id"]
+    lines = [line.split("\t") for line in (sweep_dir / "progress.log").read_text().splitlines()]
+    return [parts[1] for parts in lines if parts[0] == sweep_id]
 
 
 def test_the_documented_experiments_exist():
@@ -118,16 +121,15 @@ def test_submitit_local_launcher_runs_a_tiny_sweep(tmp_path):
     assert len(pd.read_parquet(tmp_path / "results.parquet")["run_id"].unique()) == 2
 
 
-def test_a_failed_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    done = sweep("experiment=compare_strategies", "replicates=1", "n_graduates=60", "weeks=6",
-                 "hydra.sweeper.params.strategy=peer_group", "strategy.peer_group.interval_weeks=0,2",
-                 f"hydra.sweep.dir={tmp_path}")
-    failures = pd.read_csv(tmp_path / "failures.csv")
-    assert len(failures) == 1
-    assert "strategy.peer_group.interval_weeks=0" in failures.loc[0, "overrides"]
-    assert "strategy.peer_group.interval_weeks" in failures.loc[0, "error"]
-    assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 1
-    assert "1 failed" in done.stdout
+def test_a_bad_sweep_point_stops_the_sweep_before_it_starts(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "experiments.run", "-m", "experiment=compare_strategies",
+                           "replicates=1", "n_graduates=60", "weeks=6", "hydra.sweeper.params.strategy=peer_group",
+                           "strategy.peer_group.interval_weeks=2,0", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]  # one line, no traceback
+    assert "strategy.peer_group.interval_weeks=0 is not allowed" in done.stderr
+    assert not (tmp_path / "sweep").exists()  # validated before anything was written
 
 
 def test_a_killed_sweep_loses_nothing_that_finished(tmp_path):
