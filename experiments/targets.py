@@ -11,13 +11,13 @@ module, so they measure exactly the same thing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from typing import TYPE_CHECKING
-
 from sim.params import ModelParams
+from sim.support.base import Engagement
 
 if TYPE_CHECKING:
     from sim.model import SelfManagementModel
