@@ -64,7 +64,10 @@ def test_the_course_changes_service_use_only_a_little(paired_course_runs):
 def test_support_without_the_course_gains_at_most_the_margin(make_strategy):
     """``strategy=no_course`` composes with a channel; calls do not act as a second course."""
     strategy = _no_course(make_strategy, telephone=dataclasses.replace(make_strategy("telephone").telephone))
-    model = SelfManagementModel(1000, 52, strategy=strategy, rng=SEED).run()
+    dyn = calibrated_dynamics()  # calls that do something (the calibrated efficacy is about nil)
+    dyn = dataclasses.replace(dyn, telephone=dataclasses.replace(
+        dyn.telephone, effect=dataclasses.replace(dyn.telephone.effect, efficacy=0.3)))
+    model = SelfManagementModel(1000, 52, strategy=strategy, dynamics=dyn, rng=SEED).run()
     margin = model.params.dynamics.retention.reinforcement_margin_sd
     assert model.channels["telephone"].contacts.sum() > 500, "calls were made"
     assert model.graduates.gain.max() <= margin + 1e-12
