@@ -283,10 +283,16 @@ def _spline_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.
                    y_sd * float(np.sqrt(sigma2)))
 
 
+#: Most draws used to choose a Gaussian process's hyperparameters (each step of the optimiser costs
+#: O(draws^3)); the posterior itself always uses every draw.
+GP_FIT_DRAWS = 400
+
+
 def _gp_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.Generator) -> _Smooth:
     """Fit ``y ~ GP(x)`` (squared-exponential kernel with one length scale per parameter, plus white
-    noise; hyperparameters by maximum marginal likelihood with scikit-learn) and return the
-    posterior of the latent function at the training points."""
+    noise; hyperparameters by maximum marginal likelihood with scikit-learn, on at most
+    :data:`GP_FIT_DRAWS` draws chosen at random) and return the posterior of the latent function at
+    every draw."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
@@ -304,9 +310,10 @@ def _gp_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.Gene
               + WhiteKernel(0.5, (1e-6, 2.0)))
     gp = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=0,
                                   random_state=int(rng.integers(2**31)))
+    fit = rng.choice(n, GP_FIT_DRAWS, replace=False) if n > GP_FIT_DRAWS else slice(None)
     with warnings.catch_warnings():  # a length scale at its bound (an irrelevant parameter) is expected
         warnings.simplefilter("ignore")
-        gp.fit(z, t)
+        gp.fit(z[fit], t[fit])
     k_f = gp.kernel_.k1(z)  # the latent function's covariance at the draws
     s2 = float(gp.kernel_.k2.noise_level)
     # posterior of the latent f at the training points: with K_f = U diag(lam) U^T,
