@@ -380,12 +380,17 @@ def section(frame: pd.DataFrame, out_dir: Path | str, figures_dir: Path | str | 
         + ("<b>research of that kind could be worth doing</b>, if it targets the parameters below." if worth else
            "<b>more than perfect information could be worth</b>: on these numbers, fund on the current evidence "
            "rather than wait for a study.") + "</p>")
+    has_all = (res.table["name"] == voi.ALL_GROUP).any()
     caveat = ("<p class='note'>Each parameter draw is also one run of a stochastic model, so part of the spread "
               "between draws is chance rather than uncertainty that research could resolve (much of it cancels "
               "between strategies, which share each run's graduates and events); the value of perfect information "
               "from the raw draws is therefore an upper estimate, and the regression estimates (EVPPI) smooth the "
-              "chance away. The value of perfect information on all parameters together (in <code>voi.csv</code>, "
-              f"&ldquo;{_esc(voi.ALL_GROUP)}&rdquo;) is the estimate free of chance.</p>")
+              "chance away. "
+              + (f"The value of perfect information on all parameters together (&ldquo;{_esc(voi.ALL_GROUP)}&rdquo;) "
+                 "is the estimate free of chance." if has_all else
+                 f"With fewer than {voi.DRAWS_PER_PARAMETER} draws per uncertain parameter, the value of all "
+                 "parameters together cannot be estimated free of chance; run more draws "
+                 "(<code>replicates=</code>) for it.") + "</p>")
     assumptions = (
         "<p class='note'><b>Assumptions of this section.</b> Graduates a year in the area: "
         f"{graduates_per_year:,.0f} (assumption: about 40 courses of 12 to 14); years the decision holds: {years} "

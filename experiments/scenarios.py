@@ -76,27 +76,54 @@ def drawn_parameters(frame: pd.DataFrame, parameters: Sequence[str] | None = Non
 # --- PRIM --------------------------------------------------------------------------------------
 
 
-def _choose(trajectory: pd.DataFrame, density_threshold: float) -> int:
-    """The box to keep from a peeling trajectory: the one with the highest coverage among those
-    whose density reaches ``density_threshold``; if none does, the densest (then widest) one."""
-    ok = trajectory[trajectory["density"] >= density_threshold]
+def _choose(trajectory: pd.DataFrame, density_threshold: float, max_restricted: int) -> int | None:
+    """The box to keep from a peeling trajectory, among those restricting 1 to ``max_restricted``
+    parameters: the one with the highest coverage among those whose density reaches
+    ``density_threshold``; if none does, the densest (then widest) one; None if there is none."""
+    t = trajectory[(trajectory["res_dim"] >= 1) & (trajectory["res_dim"] <= max_restricted)]
+    if t.empty:
+        return None
+    ok = t[t["density"] >= density_threshold]
     if len(ok):
         return int(ok.sort_values(["coverage", "density"], ascending=False).index[0])
-    return int(trajectory.sort_values(["density", "coverage"], ascending=False).index[0])
+    return int(t.sort_values(["density", "coverage"], ascending=False).index[0])
+
+
+def screen(x: pd.DataFrame, cases, keep: int = 5, max_p: float = 0.05) -> list[str]:
+    """The parameters whose values differ most between the draws where the condition holds and the
+    rest: at most ``keep``, each with a two-sample Kolmogorov-Smirnov p-value below ``max_p``
+    (smallest first). KS, unlike a test of the mean, also sees a condition that holds in a middle
+    range of a parameter."""
+    from scipy import stats
+
+    y = np.asarray(cases, dtype=bool)
+    if y.all() or not y.any():
+        return []
+    p = {c: float(stats.ks_2samp(x[c].to_numpy()[y], x[c].to_numpy()[~y]).pvalue) for c in x.columns}
+    return [c for c in sorted(p, key=p.get) if p[c] < max_p][:keep]
 
 
 def prim_boxes(x: pd.DataFrame, cases, condition: str, max_boxes: int = 3, density_threshold: float = 0.8,
-               min_density_gain: float = 0.1, mass_min: float = 0.05, peel_alpha: float = 0.05,
+               min_density_gain: float = 0.1, max_restricted: int = 3, max_quasi_p: float = 0.05,
+               screen_to: int | None = 5, mass_min: float = 0.05, peel_alpha: float = 0.05,
                paste_alpha: float = 0.05) -> pd.DataFrame:
     """Find up to ``max_boxes`` PRIM boxes of ``x`` (draws x parameters) where ``cases`` (a boolean
     per draw) mostly holds; return them as a tidy table (:data:`COLUMNS`).
 
-    Each box is chosen from PRIM's peeling trajectory by :func:`_choose`; the search stops when the
-    chosen box's density is not at least ``min_density_gain`` above the share of draws where the
-    condition holds (the base rate: a box no better than chance), or no case is left. Boxes after
-    the first are found among the draws outside the earlier boxes (PRIM's covering). ``quasi_p`` is
-    the larger of the one-sided binomial quasi-p-values of the restriction's two ends (Bryant &
-    Lempert 2010): small when the restriction really raises the density. ``mass_min``: the smallest
+    With more than ``screen_to`` parameters, PRIM sees only those that :func:`screen` keeps (at most
+    ``screen_to``, each associated with the condition at p < 0.05): with a few hundred draws and
+    dozens of parameters, PRIM would otherwise peel on chance differences (each peel removes only
+    a handful of draws, and among many parameters one always removes few cases by chance).
+
+    Each box is chosen from PRIM's peeling trajectory by :func:`_choose`, among boxes that restrict
+    at most ``max_restricted`` parameters (a box a reader can hold in mind, and fewer chances to fit
+    noise: a PSA has few draws). Restrictions whose quasi-p-value (the one-sided binomial test of
+    Bryant & Lempert 2010, the larger of the restriction's two ends) exceeds ``max_quasi_p`` are
+    then dropped: they do not really raise the density. Coverage, density and mass are those of the
+    final box over all draws. The search stops when that density is not at least
+    ``min_density_gain`` above the share of draws where the condition holds (the base rate: a box no
+    better than chance), no restriction is left, or no case is left. Boxes after the first are
+    found among the draws outside the earlier boxes (PRIM's covering). ``mass_min``: the smallest
     share of draws a box may hold; ``peel_alpha``/``paste_alpha``: the share peeled or pasted per step.
     """
     y = np.asarray(cases, dtype=bool)
@@ -107,6 +134,10 @@ def prim_boxes(x: pd.DataFrame, cases, condition: str, max_boxes: int = 3, densi
     rows: list[dict] = []
     if n == 0 or total == 0 or total == n or x.shape[1] == 0:
         return pd.DataFrame(rows, columns=list(COLUMNS))
+    if screen_to is not None and x.shape[1] > screen_to:
+        x = x[screen(x, y, screen_to)]
+        if x.shape[1] == 0:
+            return pd.DataFrame(rows, columns=list(COLUMNS))
     prim = _prim()
     data = x.reset_index(drop=True).astype(float)
     with warnings.catch_warnings():  # pandas deprecations inside the workbench, not ours
@@ -119,29 +150,35 @@ def prim_boxes(x: pd.DataFrame, cases, condition: str, max_boxes: int = 3, densi
             box = finder.find_box()
         if box is None:
             break
-        i = _choose(box.peeling_trajectory, density_threshold)
-        box.select(i)
+        i = _choose(box.peeling_trajectory, density_threshold, max_restricted)
+        if i is None:
+            break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            box.select(i)
         limits = box.box_lims[i]
-        inside = np.ones(n, dtype=bool)
+        qp = box.p_values[i] if i < len(box.p_values) else {}
         restricted = []
         for p in data.columns:
             lo, hi = float(limits.loc[0, p]), float(limits.loc[1, p])
             if lo > full.loc["min", p] or hi < full.loc["max", p]:
-                restricted.append((p, lo, hi))
-                inside &= (data[p].to_numpy() >= lo) & (data[p].to_numpy() <= hi)
+                ends = [v for v in qp.get(p, []) if v is not None and v >= 0]
+                q = float(max(ends)) if ends else float("nan")
+                if not q > max_quasi_p:  # keep significant restrictions (and any without a p-value)
+                    restricted.append((p, lo, hi, q))
+        inside = np.ones(n, dtype=bool)
+        for p, lo, hi, _ in restricted:
+            inside &= (data[p].to_numpy() >= lo) & (data[p].to_numpy() <= hi)
         in_box, hits = int(inside.sum()), int(y[inside].sum())
         density = hits / in_box if in_box else 0.0
         if not restricted or density < base_rate + min_density_gain:
             break
-        qp = box.p_values[i] if i < len(box.p_values) else {}
-        for p, lo, hi in restricted:
-            ends = [v for v in qp.get(p, []) if v is not None and v >= 0]
+        for p, lo, hi, q in restricted:
             rows.append({
                 "condition": condition, "box": number, "coverage": hits / total, "density": density,
                 "mass": in_box / n, "draws_in_box": in_box, "cases_in_box": hits, "cases": total, "draws": n,
                 "base_rate": base_rate, "parameter": p, "low": lo, "high": hi,
-                "range_low": float(full.loc["min", p]), "range_high": float(full.loc["max", p]),
-                "quasi_p": float(max(ends)) if ends else float("nan"),
+                "range_low": float(full.loc["min", p]), "range_high": float(full.loc["max", p]), "quasi_p": q,
             })
         if hits == total:
             break
@@ -201,10 +238,10 @@ def _value(v: float) -> str:
 
 
 def describe_box(rows: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
-    """One box (the rows of one ``condition`` and ``box``) in plain words, e.g. "when the share of
-    the lost gain one call restores is above 0.31 and the cost of a call is below GBP 12: 42 of the
-    50 draws where this happens (84% coverage); in that range it happens in 91% of draws (density),
-    and the range holds 23% of all draws"."""
+    """One box (the rows of one ``condition`` and ``box``) in plain words, e.g. "mostly when the
+    share of the lost gain one call restores is above 0.31 and cost is below 12: this range holds
+    42 of the 50 draws in which it happens (84% coverage); ...". "Mostly" when the density is at
+    least 80%, "more often" below."""
     names = dict(names or {})
     r0 = rows.iloc[0]
     parts = []
@@ -217,6 +254,7 @@ def describe_box(rows: pd.DataFrame, names: Mapping[str, str] | None = None) -> 
             parts.append(f"{what} is above {_value(r.low)}")
         else:
             parts.append(f"{what} is below {_value(r.high)}")
-    return (f"when {' and '.join(parts)}: this range holds {r0.cases_in_box} of the {r0.cases} draws in which it "
+    lead = "mostly when" if r0.density >= 0.8 else "more often when"
+    return (f"{lead} {' and '.join(parts)}: this range holds {r0.cases_in_box} of the {r0.cases} draws in which it "
             f"happens ({100 * r0.coverage:.0f}% coverage); within the range it happens in {100 * r0.density:.0f}% of "
             f"draws (density; {100 * r0.base_rate:.0f}% overall), and the range holds {100 * r0.mass:.0f}% of all draws")

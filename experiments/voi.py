@@ -85,6 +85,10 @@ PARAMETER_GROUPS: dict[str, tuple[str, ...]] = {
 }
 OTHER_GROUP = "Other parameters"
 ALL_GROUP = "All uncertain parameters"
+#: Draws needed per parameter before the EVPPI of all parameters together is estimated (a rule of
+#: thumb for a Gaussian process in that many dimensions; below it the fit is too smooth and the
+#: EVPPI too low).
+DRAWS_PER_PARAMETER = 10
 
 
 # --- the frame ---------------------------------------------------------------------------------
@@ -460,8 +464,9 @@ def voi_table(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None = 
     """The value-of-information table of one decision (one population), tidy, for ``voi.csv``.
 
     One row per measure x willingness to pay: ``measure`` (``EVPI``; ``EVPPI group``, one per group
-    of :func:`parameter_groups` and one for :data:`ALL_GROUP`; ``EVPPI parameter``, one per
-    parameter when ``singles``), ``name``, ``parameters`` (dotted keys, ``;``-separated),
+    of :func:`parameter_groups`, and one for :data:`ALL_GROUP` when there are at least
+    :data:`DRAWS_PER_PARAMETER` draws per parameter, fewer being too few for a Gaussian process
+    in that many dimensions; ``EVPPI parameter``, one per parameter when ``singles``), ``name``, ``parameters`` (dotted keys, ``;``-separated),
     ``method`` (``bootstrap``, ``spline`` or ``gp``), ``wtp_gbp_per_qaly``, ``per_graduate_gbp``
     and ``se_gbp`` (GBP per graduate), ``population_gbp`` (GBP, for ``graduates_per_year``
     graduates a year over ``years`` years discounted at ``discount_rate_per_year``, which are
@@ -470,7 +475,7 @@ def voi_table(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None = 
     wtps = [float(w) for w in wtp_gbp_per_qaly]
     params = [p for p in parameter_columns(frame) if frame[p].nunique() > 1]
     groups = dict(groups) if groups is not None else parameter_groups(params)
-    if len(params) > 1:
+    if 1 < len(params) and frame[DRAW].nunique() >= DRAWS_PER_PARAMETER * len(params):
         groups[ALL_GROUP] = params
     pop = population_graduates(graduates_per_year, years, discount_rate_per_year)
     rows = []

@@ -56,6 +56,19 @@ def test_prim_finds_the_planted_box():
     assert row["mass"] == pytest.approx(inside.mean()) and row["density"] == pytest.approx(y[inside].mean())
 
 
+def test_among_many_irrelevant_parameters_prim_still_finds_the_planted_box():
+    """Twenty parameters that do not matter are screened out before PRIM peels."""
+    x, y = planted()
+    noise = pd.DataFrame(np.random.default_rng(9).uniform(0, 1, (len(x), 20)), columns=[f"z{i}" for i in range(20)])
+    table = scenarios.prim_boxes(pd.concat([x, noise], axis=1), y, "planted")
+    first = table[table["box"] == 1].set_index("parameter")
+    assert set(first.index) == {"a", "b"}
+    assert first.loc["a", "low"] == pytest.approx(0.2, abs=EDGE_TOLERANCE)
+    assert first.loc["a", "high"] == pytest.approx(0.6, abs=EDGE_TOLERANCE)
+    assert first.loc["b", "low"] == pytest.approx(0.7, abs=EDGE_TOLERANCE)
+    assert scenarios.screen(pd.concat([x, noise], axis=1), y)[:2] in (["a", "b"], ["b", "a"])
+
+
 def test_no_box_when_the_condition_never_or_always_holds_or_is_noise():
     x, _ = planted(500)
     assert scenarios.prim_boxes(x, np.zeros(500, bool), "never").empty
@@ -112,5 +125,5 @@ def test_a_box_in_plain_words():
          "high": 12.0, "range_low": 5.0, "range_high": 30.0, "quasi_p": 0.01},
     ])
     text = scenarios.describe_box(rows, {"eff": "the share of the lost gain one call restores"})
-    assert text.startswith("when the share of the lost gain one call restores is above 0.31 and cost is below 12")
+    assert text.startswith("mostly when the share of the lost gain one call restores is above 0.31 and cost is below 12")
     assert "42 of the 50 draws" in text and "84% coverage" in text and "91% of draws" in text and "23% of all" in text
