@@ -287,14 +287,20 @@ def _spline_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.
                    y_sd * float(np.sqrt(sigma2)))
 
 
+#: Shortest length scale of the Gaussian process, in SDs of each parameter. Shorter ones let the
+#: kernel mimic noise (each draw its own bump): on a PSA of 100 agent-based runs the marginal
+#: likelihood then prefers fitting the noise, and the EVPPI of any group comes out equal to the
+#: EVPI. A PSA's parameters act smoothly over their range, so half an SD loses nothing real.
+GP_MIN_LENGTH_SCALE_SD = 0.5
 #: Most draws used to choose a Gaussian process's hyperparameters (each step of the optimiser costs
 #: O(draws^3)); the posterior itself always uses every draw.
 GP_FIT_DRAWS = 400
 
 
 def _gp_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.Generator) -> _Smooth:
-    """Fit ``y ~ GP(x)`` (squared-exponential kernel with one length scale per parameter, plus white
-    noise; hyperparameters by maximum marginal likelihood with scikit-learn, on at most
+    """Fit ``y ~ GP(x)`` (squared-exponential kernel with one length scale per parameter, at least
+    :data:`GP_MIN_LENGTH_SCALE_SD`, plus white noise; parameters standardised; hyperparameters by
+    maximum marginal likelihood with scikit-learn, on at most
     :data:`GP_FIT_DRAWS` draws chosen at random) and return the posterior of the latent function at
     every draw."""
     from sklearn.gaussian_process import GaussianProcessRegressor
@@ -310,8 +316,8 @@ def _gp_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.Gene
         return _constant(y, n_samples)
     z = (x[:, keep] - x[:, keep].mean(axis=0)) / x_sd[keep]
     t = (y - y_mean) / y_sd
-    kernel = (ConstantKernel(0.5, (1e-4, 1e2)) * RBF(np.ones(z.shape[1]), (5e-2, 1e3))
-              + WhiteKernel(0.5, (1e-6, 2.0)))
+    kernel = (ConstantKernel(0.5, (1e-4, 1e2)) * RBF(np.ones(z.shape[1]), (GP_MIN_LENGTH_SCALE_SD, 1e3))
+              + WhiteKernel(0.5, (1e-4, 2.0)))
     gp = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=0,
                                   random_state=int(rng.integers(2**31)))
     fit = rng.choice(n, GP_FIT_DRAWS, replace=False) if n > GP_FIT_DRAWS else slice(None)
