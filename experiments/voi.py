@@ -37,6 +37,11 @@ Quantities (``wtp``: willingness to pay, GBP per QALY; NB: net monetary benefit
   :func:`conditional_net_benefit` for the smoothers (a GAM for one parameter, a Gaussian process
   for a group) and why.
 
+Cross-check: on a two-strategy linear-Gaussian PSA of 2,000 draws and on a 100-draw PSA of this
+model, EVPI equals that of the ``voiage`` package (2.2.0) to rounding, and every EVPPI tried agrees
+with voiage's within the standard error given here (voiage could not be a test dependency: it
+requires pandas < 3).
+
 Caveat: each PSA draw here is also one stochastic run of an agent-based model, so the net benefit of
 a draw carries Monte Carlo noise besides parameter uncertainty. EVPI from the raw draws counts that
 noise as if it were learnable and so overstates the EVPI (less so with common random numbers, which
@@ -189,7 +194,9 @@ def population_graduates(graduates_per_year: float = GRADUATES_PER_YEAR, years: 
     """Discounted number of graduates the decision affects: ``sum_{t=0}^{years-1} N / (1 + r)^t``.
 
     ``graduates_per_year`` (N) in one area, for ``years`` years, the first year undiscounted. The
-    factor that turns a per-graduate value (GBP per graduate) into a population value (GBP).
+    factor that turns a per-graduate value (GBP per graduate) into a population value (GBP). (Some
+    tools, e.g. the ``voiage`` package, discount the first year too: their factor is this one
+    divided by ``1 + r``.)
     """
     if graduates_per_year < 0 or years < 0 or discount_rate_per_year <= -1:
         raise ValueError("graduates_per_year and years must be >= 0 and the discount rate > -1")
