@@ -38,8 +38,8 @@ Quantities (``wtp``: willingness to pay, GBP per QALY; NB: net monetary benefit
   for a group) and why.
 
 Cross-check: on a two-strategy linear-Gaussian PSA of 2,000 draws and on a 100-draw PSA of this
-model, EVPI equals that of the ``voiage`` package (2.2.0) to rounding, and every EVPPI tried agrees
-with voiage's within the standard error given here (voiage could not be a test dependency: it
+model, EVPI equals that of the ``voiage`` package (2.2.0) to rounding, and the eight EVPPIs tried agree
+with voiage's within 1.2 of the standard errors given here (voiage could not be a test dependency: it
 requires pandas < 3).
 
 Caveat: each PSA draw here is also one stochastic run of an agent-based model, so the net benefit of
