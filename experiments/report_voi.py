@@ -99,8 +99,12 @@ def frame_from_sweep(data, population: str) -> pd.DataFrame:
     })
     order = {ids[a.key]: i for i, a in enumerate(arms)}
     frame = frame.sort_values([voi.DRAW, voi.STRATEGY], key=lambda s: s.map(order) if s.name == voi.STRATEGY else s)
-    if len(data.psa_draws):
-        frame = frame.merge(data.psa_draws, on=voi.DRAW, how="left")
+    # the drawn values, read as the loader reads them (recorded in summary.json, else from the config)
+    firsts = r.sort_values("run_id").drop_duplicates("replicate")
+    drawn = pd.DataFrame([{voi.DRAW: int(row.replicate), **voi.run_parameters(data.sweep_dir / "runs" / row.run_id)}
+                          for row in firsts.itertuples()])
+    if drawn.shape[1] > 1:
+        frame = frame.merge(drawn, on=voi.DRAW, how="left")
     return frame.reset_index(drop=True)
 
 
@@ -424,7 +428,7 @@ def sweep_section(data, out_dir: Path | str, figures_dir: Path | str | None = No
     population ("" when the sweep drew no parameters). With several populations the files are
     ``voi_<population>.csv`` and ``scenarios_<population>.csv`` beside the combined ``voi.csv``
     and ``scenarios.csv``."""
-    if not getattr(data, "is_psa", False) or data.psa_draws is None or data.psa_draws.shape[1] <= 1:
+    if not getattr(data, "is_psa", False):
         return ""
     out_dir = Path(out_dir)
     pops = data.populations()

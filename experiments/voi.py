@@ -157,8 +157,9 @@ def evpi(nb) -> float:
     nb = np.asarray(nb, dtype=float)
     if nb.ndim != 2 or nb.shape[0] == 0:
         raise ValueError(f"net benefits must be a non-empty (draws, strategies) array, got shape {nb.shape}")
-    # >= 0 by Jensen's inequality; clip the rounding error of a decision that is never in doubt
-    return max(0.0, float(nb.max(axis=1).mean() - nb.mean(axis=0).max()))
+    # >= 0 by Jensen's inequality; rounding error (a decision never in doubt) is returned as 0
+    value = float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+    return value if value > 1e-12 * max(1.0, float(np.abs(nb).max())) else 0.0
 
 
 @dataclass(frozen=True)

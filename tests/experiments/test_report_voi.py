@@ -77,7 +77,7 @@ def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
 
 
 def test_no_section_for_a_sweep_that_drew_no_parameters(tmp_path):
-    data = SimpleNamespace(is_psa=False, psa_draws=pd.DataFrame())
+    data = SimpleNamespace(is_psa=False)
     assert report_voi.sweep_section(data, tmp_path) == ""
     assert not (tmp_path / "voi.csv").exists()
 
