@@ -88,3 +88,16 @@ def test_parameters_in_plain_words():
     assert report_voi.parameter_words("costs.items.gp_phone_consultation.value_gbp") == \
         "Unit cost: GP consultation by telephone"
     assert report_voi.parameter_words("posterior.some_new_thing") == "Some new thing"
+
+
+def test_a_report_of_a_sweep_without_drawn_parameters_has_no_section(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.run", "-m", "experiment=compare_strategies", "replicates=1",
+         "n_graduates=40", "weeks=30", "strategy=course_only,telephone", f"hydra.sweep.dir={sweep_dir}"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    index = report.build(sweep_dir, reach_replicates=1)
+    html = index.read_text(encoding="utf-8")
+    assert "id='voi'" not in html and "What evidence would change the answer" not in html
+    assert not (index.parent / "voi.csv").exists() and not (index.parent / "scenarios.csv").exists()
