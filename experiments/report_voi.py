@@ -60,7 +60,7 @@ DEFAULT_STUDY = Study(
          "12 months' follow-up)",
     cost_gbp=1_500_000.0,
     source="assumption: the order of cost of a publicly funded pragmatic trial of a service intervention "
-           "in the UK (GBP 1 to 2 million)",
+           "in the UK, £1 million to £2 million",
 )
 
 
@@ -178,7 +178,21 @@ def evpi_figure(res: VoiResults, graduates: float) -> rf.Figure:
     ax.set_ylabel("Value of perfect information (£ per graduate)")
     sec = ax.secondary_yaxis("right", functions=(lambda v: v * graduates / 1e3, lambda v: v * 1e3 / graduates))
     sec.set_ylabel("For the area's graduates over the decision (£ thousand)")
-    ax.legend(loc="upper left")
+    # which strategy is best on average along the curve: the value of information peaks where it changes
+    best = c["best_strategy"].to_numpy()
+    starts = [0] + [i for i in range(1, len(best)) if best[i] != best[i - 1]]
+    top = ax.get_ylim()[1]
+    for k, i in enumerate(starts):
+        j = starts[k + 1] if k + 1 < len(starts) else len(best)
+        lo_w, hi_w = float(w.iloc[i]), float(w.iloc[j - 1])
+        if k > 0:
+            ax.axvline(lo_w, color="#bbbbbb", lw=0.8, ls="-")
+        if hi_w - lo_w >= 0.12 * float(w.max()) or len(starts) == 1:
+            ax.text((lo_w + hi_w) / 2, top * 0.97, "Best on average:\n" + "\n".join(_wrap(res.labels.get(best[i], best[i]), 22)),
+                    ha="center", va="top", fontsize=8.5, color="#333333")
+    for t in THRESHOLDS:
+        ax.text(t, top, f"£{t:,.0f}", ha="center", va="bottom", fontsize=9, color="#333333")
+    ax.legend(loc="center right")
     at = c.set_index("wtp_gbp_per_qaly").loc[THRESHOLDS[0]]
     title = (f"Resolving every uncertainty would be worth {gbp(at['evpi_per_graduate_gbp'], 2)} per graduate at "
              f"£20,000 per QALY: {gbp(at['evpi_population_gbp'])} for the area's graduates over the decision")
@@ -188,7 +202,8 @@ def evpi_figure(res: VoiResults, graduates: float) -> rf.Figure:
            f"the decision affects (right axis; {res.table['graduates_per_year'].iloc[0]:,.0f} a year for "
            f"{res.table['decision_years'].iloc[0]:g} years, discounted). The band is the 95% interval over "
            f"bootstrap resamples of the {res.draws} parameter draws. Where it is near zero, the same strategy is best "
-           "whatever the parameters turn out to be.")
+           "whatever the parameters turn out to be; it peaks where the strategy that is best on average changes "
+           "(thin vertical lines; named at the top where the range is wide enough).")
     return rf.Figure("g_evpi", fig, title, how)
 
 
