@@ -364,10 +364,16 @@ class ConditionalNetBenefit:
     dqaly_samples: np.ndarray  # (samples, strategies - 1, draws)
     dcost_samples: np.ndarray
     method: str  # "spline" (a GAM of one parameter) or "gp"
+    valid_at: tuple[float, ...] | None = None  # the only wtps it holds at, if strategies were left out
 
     def evppi(self, wtp_gbp_per_qaly: float) -> Estimate:
         """EVPPI per graduate, GBP, at ``wtp`` (GBP per QALY), with the SE of the regression."""
         w = float(wtp_gbp_per_qaly)
+        if self.valid_at is not None and w not in self.valid_at:
+            raise ValueError(f"this fit left out strategies that never beat the reference at {self.valid_at} GBP per "
+                             f"QALY: it holds at those only, not at {w:g}")
+        if self.dqaly.shape[0] == 0:  # the reference is best in every draw: nothing to learn
+            return Estimate(0.0, 0.0, self.draws)
         value = _evppi_from_incremental(w * self.dqaly - self.dcost)
         inb = w * self.dqaly_samples - self.dcost_samples  # (samples, strategies - 1, draws)
         full = np.concatenate([np.zeros((inb.shape[0], 1, inb.shape[2])), inb], axis=1)
@@ -383,7 +389,7 @@ def best_strategy(frame: pd.DataFrame, wtp_gbp_per_qaly: float) -> str:
 
 def conditional_net_benefit(frame: pd.DataFrame, parameters: str | Sequence[str], samples: int = 300,
                             seed: int = 20140301, method: str = "auto", reference: str | None = None,
-                            ) -> ConditionalNetBenefit:
+                            only_at: Iterable[float] | None = None) -> ConditionalNetBenefit:
     """Regress each strategy's QALYs and cost, relative to a reference strategy, on ``parameters``.
 
     The nonparametric regression method of Strong, Oakley & Brennan (2014), with their own choice
@@ -413,7 +419,13 @@ def conditional_net_benefit(frame: pd.DataFrame, parameters: str | Sequence[str]
     fitted directly. Against another reference, the difference between two close rivals would be
     the difference of two separate fits, whose independent errors make them seem to swap places
     and inflate the EVPPI (with paired, common-random-number draws the raw differences between
-    close rivals vary far less than either varies against a distant reference). Correlated parameters (e.g. drawn from a calibration
+    close rivals vary far less than either varies against a distant reference).
+
+    ``only_at`` (GBP per QALY): if given, the fit serves these willingness-to-pay values only, and a
+    strategy whose net benefit is below the reference's in every draw at each of them is left out
+    (no regression is needed: if ``NB_s <= NB_ref`` in every draw, ``E(NB_s - NB_ref | phi) <= 0``
+    for every ``phi``, so it can never be the best choice given ``phi``). Exact, faster, and free
+    of the fitting noise those strategies would add; with none left the EVPPI is exactly 0. Correlated parameters (e.g. drawn from a calibration
     posterior) are fine: the regression estimates the conditional expectation given ``phi`` whatever
     the joint distribution.
     """
@@ -435,16 +447,28 @@ def conditional_net_benefit(frame: pd.DataFrame, parameters: str | Sequence[str]
     strategies = [reference, *(x for x in strategies if x != reference)]
     q = _wide(frame, QALY, strategies)
     c = _wide(frame, COST, strategies).reindex(index=q.index)
+    valid_at = None
+    if only_at is not None:
+        valid_at = tuple(float(w) for w in only_at)
+        ref = strategies[0]
+        strategies = [ref, *(x for x in strategies[1:]
+                             if any(((w * q[x] - c[x]) > (w * q[ref] - c[ref])).any() for w in valid_at))]
     x = frame.drop_duplicates(DRAW).set_index(DRAW).reindex(index=q.index)[params].to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
     fits_q, fits_c = [], []
     for s in strategies[1:]:
         fits_q.append(smooth(x, (q[s] - q[strategies[0]]).to_numpy(), samples, rng))
         fits_c.append(smooth(x, (c[s] - c[strategies[0]]).to_numpy(), samples, rng))
+    n = len(q)
+    if not fits_q:
+        empty = np.zeros((0, n))
+        return ConditionalNetBenefit(params, strategies, n, empty, empty, np.zeros((samples, 0, n)),
+                                     np.zeros((samples, 0, n)), method, valid_at)
     return ConditionalNetBenefit(
-        params, strategies, len(q),
+        params, strategies, n,
         np.array([f.mean for f in fits_q]), np.array([f.mean for f in fits_c]),
-        np.stack([f.samples for f in fits_q], axis=1), np.stack([f.samples for f in fits_c], axis=1), method)
+        np.stack([f.samples for f in fits_q], axis=1), np.stack([f.samples for f in fits_c], axis=1), method,
+        valid_at)
 
 
 def evppi(frame: pd.DataFrame, parameters: str | Sequence[str], wtp_gbp_per_qaly: float = WTP_THRESHOLDS_GBP[0],
@@ -455,7 +479,8 @@ def evppi(frame: pd.DataFrame, parameters: str | Sequence[str], wtp_gbp_per_qaly
     best strategy at ``wtp``.
     """
     reference = best_strategy(frame, wtp_gbp_per_qaly)
-    return conditional_net_benefit(frame, parameters, samples, seed, method, reference).evppi(wtp_gbp_per_qaly)
+    return conditional_net_benefit(frame, parameters, samples, seed, method, reference,
+                                   only_at=[wtp_gbp_per_qaly]).evppi(wtp_gbp_per_qaly)
 
 
 def parameter_groups(parameters: Sequence[str],
@@ -507,7 +532,8 @@ def voi_table(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None = 
         jobs += [("EVPPI parameter", p, [p]) for p in params]
     best = {w: best_strategy(frame, w) for w in wtps}
     for i, (measure, name, keys) in enumerate(jobs):
-        fits = {ref: conditional_net_benefit(frame, keys, samples, seed + i, reference=ref)
+        fits = {ref: conditional_net_benefit(frame, keys, samples, seed + i, reference=ref,
+                                             only_at=[w for w in wtps if best[w] == ref])
                 for ref in dict.fromkeys(best.values())}
         for w in wtps:
             fit = fits[best[w]]

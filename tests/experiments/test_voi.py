@@ -200,3 +200,22 @@ def test_the_loader_reads_the_drawn_values_a_run_records(tmp_path):
     assert tel["cost_gbp"] == 651.0 and tel["posterior.theta_a"] == pytest.approx(0.2)
     with pytest.raises(FileNotFoundError):
         voi.load_psa_frame(tmp_path / "nothing")
+
+
+def test_a_strategy_never_better_than_the_best_is_left_out_exactly():
+    """A strategy whose net benefit is below the best's in every draw cannot be the best given any
+    parameter: leaving it out of the regressions changes nothing but the noise, and a decision in
+    which one strategy is best in every draw has EVPPI exactly 0."""
+    frame, _ = linear_gaussian(1000, seed=8)
+    worse = frame[frame["strategy"] == "course_only"].assign(strategy="online", cost_gbp=lambda d: d["cost_gbp"] + 50)
+    with_worse = pd.concat([frame, worse], ignore_index=True)
+    fit = voi.conditional_net_benefit(with_worse, EFFICACY, reference=voi.best_strategy(with_worse, WTP),
+                                      only_at=[WTP])
+    assert "online" not in fit.strategies and len(fit.strategies) == 2
+    assert voi.evppi(with_worse, EFFICACY, WTP).value == pytest.approx(voi.evppi(frame, EFFICACY, WTP).value)
+    with pytest.raises(ValueError, match="holds at those only"):
+        fit.evppi(30_000)
+    # peer groups better in every draw at a high enough willingness to pay: nothing to learn
+    dominant = frame.assign(qalys=lambda d: np.where(d["strategy"] == "peer_group", 1.0, 0.0))
+    assert voi.evppi(dominant, [EFFICACY, COST_ITEM], WTP) == voi.Estimate(0.0, 0.0, 1000)
+    assert voi.evpi_per_graduate(dominant, WTP).value == 0.0
