@@ -35,6 +35,7 @@ import pandas as pd
 
 from experiments import report_data as rd
 from experiments import report_figures as rf
+from experiments import report_voi
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
 from experiments.report_assumptions import calibrated_keys, cost_rows, parameter_rows
 from experiments.psa import resolve
@@ -495,6 +496,8 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
     write_table(out_dir / "summary.csv", _summary_csv(data, summary))
     if ceacs:
         write_table(out_dir / "acceptability.csv", pd.concat(ceacs, ignore_index=True))
+    # a PSA (drawn parameters) adds "What evidence would change the answer", voi.csv and scenarios.csv
+    voi_html = report_voi.sweep_section(data, out_dir, figures_dir) if data.is_psa else ""
 
     title = "Follow-on support after a self-management course: what to fund, for whom, at what cost"
     reps = int(summary["n_runs"].max())
@@ -509,7 +512,8 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
     nav = ("<nav><ol><li><a href='#summary'>Summary table</a></li><li><a href='#a0'>Still self-managing</a></li>"
            "<li><a href='#b0'>Gain kept</a></li><li><a href='#c0'>Who is reached, who benefits</a></li>"
            "<li><a href='#d0'>Engagement</a></li><li><a href='#e0'>Costs</a></li><li><a href='#f0'>Value for money</a></li>"
-           "<li><a href='#assumptions'>Assumptions</a></li></ol></nav>")
+           + ("<li><a href='#voi'>What evidence would change the answer</a></li>" if voi_html else "")
+           + "<li><a href='#assumptions'>Assumptions</a></li></ol></nav>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
@@ -528,6 +532,7 @@ QALYs and the costs in the ICER and net monetary benefit are discounted at
 year. {_interval_words(data)}; "—": not applicable.</p>
 {table_html}
 {''.join(sections)}
+{voi_html}
 <h2 id="assumptions">8. Costs and key parameters: values, sources and assumptions</h2>
 {assumptions_tables(data)}
 {provenance_footer(data)}

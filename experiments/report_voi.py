@@ -1,0 +1,462 @@
+"""The report's section on decision uncertainty: "What evidence would change the answer".
+
+For a PSA sweep only (the runs drew their parameters). Given the tidy PSA frame of one population
+(:func:`frame_from_sweep`, or :func:`experiments.voi.load_psa_frame`), :func:`section` writes
+
+* ``voi.csv``: EVPI per graduate and for a population over willingness to pay, EVPPI of each group
+  of parameters and of each parameter at GBP 20,000 and 30,000 per QALY, with standard errors
+  (:func:`experiments.voi.voi_table`);
+* ``scenarios.csv``: the PRIM boxes where the recommendation flips
+  (:func:`experiments.scenarios.flipping_conditions`);
+* three figures (PNG and SVG): the EVPI curve, EVPPI by parameter group with 95% intervals, and the
+  population EVPI against the cost of a study (an explicit, labelled assumption: :class:`Study`);
+
+and returns the HTML fragment, with the flipping conditions in plain words.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from experiments import report_figures as rf
+from experiments import scenarios, voi
+from experiments.outputs import write_table
+from experiments.report_assumptions import COST_ITEM_WORDS, KEY_PARAMETERS
+from experiments.report_labels import gbp, q
+from sim import economics
+
+#: The two thresholds of the section, GBP per QALY.
+THRESHOLDS = tuple(float(w) for w in economics.WTP_THRESHOLDS_GBP)
+Z95 = 1.959964
+#: Fewest draws in which a condition must hold (and fail) before scenario discovery looks for it.
+MIN_CASES = 5
+#: Pairs compared head to head in the flipping conditions: (strategy, rival).
+RIVALS = (("peer_group", "telephone"),)
+#: Below this value of information per graduate (GBP), the report says that learning does not matter.
+MATERIAL_GBP = 1.0
+
+
+@dataclass(frozen=True)
+class Study:
+    """The kind of study whose cost the population EVPI is set against: an explicit assumption."""
+
+    kind: str
+    cost_gbp: float
+    source: str
+
+
+#: The default study: a pragmatic randomised trial of follow-on support (an assumption, labelled so
+#: in the report; pass another :class:`Study` to change it).
+DEFAULT_STUDY = Study(
+    kind="a pragmatic randomised trial comparing follow-on support strategies (about 600 graduates, "
+         "12 months' follow-up)",
+    cost_gbp=1_500_000.0,
+    source="assumption: the order of cost of a publicly funded pragmatic trial of a service intervention "
+           "in the UK, £1 million to £2 million",
+)
+
+
+def parameter_words(key: str) -> str:
+    """A drawn parameter in plain words (its dotted key when it has none)."""
+    words = {k: w for k, w, *_ in KEY_PARAMETERS}
+    if key in words:
+        return words[key]
+    parts = key.split(".")
+    if len(parts) >= 3 and parts[0] == "costs" and parts[1] == "items":
+        return "Unit cost: " + _lower_first(COST_ITEM_WORDS.get(parts[2], parts[2].replace("_", " ")))
+    return parts[-1].replace("_", " ").capitalize()
+
+
+def _lower_first(text: str) -> str:
+    """'Share of ...' -> 'share of ...', leaving abbreviations ('GP ...') as they are."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def frame_from_sweep(data, population: str) -> pd.DataFrame:
+    """The tidy PSA frame (:mod:`experiments.voi`) of one population of a loaded sweep
+    (:class:`experiments.report_data.SweepData`): strategy ids are the strategy names when each
+    strategy appears once (else the arm keys), labels the report's names; costs and QALYs are the
+    discounted ones, per graduate; one column per drawn parameter (whatever the PSA drew)."""
+    arms = data.arms_in(population)
+    unique = len({a.strategy for a in arms}) == len(arms)
+    ids = {a.key: a.strategy if unique else a.key for a in arms}
+    labels = {a.key: a.label for a in arms}
+    r = data.runs[data.runs["arm"].isin(ids)]
+    frame = pd.DataFrame({
+        voi.DRAW: r["replicate"].astype(int).to_numpy(), voi.STRATEGY: r["arm"].map(ids).to_numpy(),
+        voi.LABEL: r["arm"].map(labels).to_numpy(), voi.POPULATION: population,
+        voi.COST: r[economics.COST_COLUMN].to_numpy(float), voi.QALY: r[economics.QALY_COLUMN].to_numpy(float),
+    })
+    order = {ids[a.key]: i for i, a in enumerate(arms)}
+    frame = frame.sort_values([voi.DRAW, voi.STRATEGY], key=lambda s: s.map(order) if s.name == voi.STRATEGY else s)
+    # the drawn values, read as the loader reads them (recorded in summary.json, else from the config)
+    firsts = r.sort_values("run_id").drop_duplicates("replicate")
+    drawn = pd.DataFrame([{voi.DRAW: int(row.replicate), **voi.run_parameters(data.sweep_dir / "runs" / row.run_id)}
+                          for row in firsts.itertuples()])
+    if drawn.shape[1] > 1:
+        frame = frame.merge(drawn, on=voi.DRAW, how="left")
+    return frame.reset_index(drop=True)
+
+
+# --- numbers ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class VoiResults:
+    table: pd.DataFrame  # voi.csv
+    curve: pd.DataFrame  # EVPI over willingness to pay
+    boxes: pd.DataFrame  # scenarios.csv
+    labels: dict[str, str]
+    recommended: dict[float, str]  # strategy id with the highest expected net benefit, per threshold
+    share_best: dict[float, float]  # share of draws in which the recommended strategy is the best
+    draws: int
+    rivals: dict[tuple[float, str, str], float]  # (wtp, strategy, rival): share of draws it beats the rival
+
+
+def compute(frame: pd.DataFrame, graduates_per_year: float = voi.GRADUATES_PER_YEAR,
+            years: int = voi.DECISION_YEARS, discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
+            samples: int = 300) -> VoiResults:
+    """Every number of the section, for one population's PSA frame."""
+    labels = dict(zip(frame[voi.STRATEGY], frame.get(voi.LABEL, frame[voi.STRATEGY])))
+    pop = dict(graduates_per_year=graduates_per_year, years=years, discount_rate_per_year=discount_rate_per_year)
+    table = voi.voi_table(frame, wtp_gbp_per_qaly=THRESHOLDS, samples=samples, **pop)
+    curve = voi.evpi_curve(frame, **pop)
+    extra = curve[~curve["wtp_gbp_per_qaly"].isin(THRESHOLDS)]
+    rows = pd.DataFrame({
+        "measure": "EVPI", "name": "Perfect information on everything", "parameters": "", "method": "bootstrap",
+        "wtp_gbp_per_qaly": extra["wtp_gbp_per_qaly"], "per_graduate_gbp": extra["evpi_per_graduate_gbp"],
+        "se_gbp": extra["se_gbp"], "population_gbp": extra["evpi_population_gbp"], "draws": extra["draws"],
+        "graduates_per_year": graduates_per_year, "decision_years": years,
+        "discount_rate_per_year": discount_rate_per_year})
+    table = pd.concat([table, rows], ignore_index=True).sort_values(["measure", "name", "wtp_gbp_per_qaly"],
+                                                                    ignore_index=True, kind="stable")
+    table.insert(2, "in_words", [parameter_words(n) if m == "EVPPI parameter" else n
+                                 for m, n in zip(table["measure"], table["name"])])
+    boxes, recommended, share, rivals = [], {}, {}, {}
+    for w in THRESHOLDS:
+        recommended[w] = voi.best_strategy(frame, w)
+        share[w] = float(scenarios.strategy_wins(frame, recommended[w], w).mean())
+        boxes.append(scenarios.flipping_conditions(frame, w, labels=labels, rivals=RIVALS, min_cases=MIN_CASES))
+        for a, b in RIVALS:
+            if a in labels and b in labels:
+                rivals[(w, a, b)] = float(scenarios.beats(frame, a, b, w).mean())
+    boxes = pd.concat(boxes, ignore_index=True)
+    boxes.insert(list(boxes.columns).index("parameter") + 1, "in_words", boxes["parameter"].map(parameter_words))
+    return VoiResults(table, curve, boxes, labels, recommended, share, int(curve["draws"].iloc[0]), rivals)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@rf.styled
+def evpi_figure(res: VoiResults, graduates: float) -> rf.Figure:
+    c = res.curve
+    fig, ax = plt.subplots(figsize=(rf.WIDTH_IN, 4.8), constrained_layout=True)
+    w = c["wtp_gbp_per_qaly"]
+    lo = np.maximum(c["evpi_per_graduate_gbp"] - Z95 * c["se_gbp"].fillna(0), 0)
+    hi = c["evpi_per_graduate_gbp"] + Z95 * c["se_gbp"].fillna(0)
+    ax.fill_between(w, lo, hi, color="#0072B2", alpha=0.18, lw=0, label="95% interval")
+    ax.plot(w, c["evpi_per_graduate_gbp"], color="#0072B2", lw=2.2, label="Value of perfect information")
+    for t, ls in zip(THRESHOLDS, ("--", ":")):
+        ax.axvline(t, color="#777777", lw=1, ls=ls)
+    ax.set_xlim(0, float(w.max()))
+    ax.set_ylim(0, max(float(hi.max()) * 1.1, 1.0))
+    rf._gbp_axis(ax, "x")
+    digits = 2 if ax.get_ylim()[1] < 5 else 0
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: gbp(v, digits)))
+    ax.set_xlabel("Willingness to pay for one QALY (£)")
+    ax.set_ylabel("Value of perfect information (£ per graduate)")
+    sec = ax.secondary_yaxis("right", functions=(lambda v: v * graduates / 1e3, lambda v: v * 1e3 / graduates))
+    sec.set_ylabel("For the area's graduates over the decision (£ thousand)")
+    # which strategy is best on average along the curve: the value of information peaks where it changes
+    best = c["best_strategy"].to_numpy()
+    starts = [0] + [i for i in range(1, len(best)) if best[i] != best[i - 1]]
+    top = ax.get_ylim()[1]
+    for k, i in enumerate(starts):
+        j = starts[k + 1] if k + 1 < len(starts) else len(best)
+        lo_w, hi_w = float(w.iloc[i]), float(w.iloc[j - 1])
+        if k > 0:
+            ax.axvline(lo_w, color="#bbbbbb", lw=0.8, ls="-")
+        if hi_w - lo_w >= 0.12 * float(w.max()) or len(starts) == 1:
+            ax.text((lo_w + hi_w) / 2, top * 0.97, "Best on average:\n" + "\n".join(_wrap(res.labels.get(best[i], best[i]), 22)),
+                    ha="center", va="top", fontsize=8.5, color="#333333")
+    for t in THRESHOLDS:
+        ax.text(t, top, f"£{t:,.0f}", ha="center", va="bottom", fontsize=9, color="#333333")
+    ax.legend(loc="center right")
+    at = c.set_index("wtp_gbp_per_qaly").loc[THRESHOLDS[0]]
+    title = (f"Resolving every uncertainty would be worth {gbp(at['evpi_per_graduate_gbp'], 2)} per graduate at "
+             f"£20,000 per QALY: {gbp(at['evpi_population_gbp'])} for the area's graduates over the decision")
+    rf._suptitle(fig, title)
+    how = ("The expected value of perfect information (EVPI): how much better, on average, the decision would be if "
+           "every uncertain parameter were known before choosing, per graduate (left axis) and for all the graduates "
+           f"the decision affects (right axis; {res.table['graduates_per_year'].iloc[0]:,.0f} a year for "
+           f"{res.table['decision_years'].iloc[0]:g} years, discounted). The band is the 95% interval over "
+           f"bootstrap resamples of the {res.draws} parameter draws. Where it is near zero, the same strategy is best "
+           "whatever the parameters turn out to be; it peaks where the strategy that is best on average changes "
+           "(thin vertical lines; named at the top where the range is wide enough).")
+    return rf.Figure("g_evpi", fig, title, how)
+
+
+@rf.styled
+def evppi_figure(res: VoiResults) -> rf.Figure:
+    t = res.table[res.table["measure"] == "EVPPI group"]
+    names = list(dict.fromkeys(t["name"]))
+    fig, ax = plt.subplots(figsize=(rf.WIDTH_IN, 0.75 * len(names) + 1.8), constrained_layout=True)
+    y = np.arange(len(names))
+    height = 0.38
+    for k, (w, colour) in enumerate(zip(THRESHOLDS, ("#0072B2", "#E69F00"))):
+        rows = t[t["wtp_gbp_per_qaly"] == w].set_index("name").reindex(names)
+        v, se = rows["per_graduate_gbp"].to_numpy(float), rows["se_gbp"].fillna(0).to_numpy(float)
+        err = np.vstack([np.minimum(Z95 * se, v), Z95 * se])
+        ax.barh(y + (k - 0.5) * height, v, height, xerr=err, color=colour, capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#333333"}, label=f"At £{w:,.0f} per QALY")
+    total = res.table[(res.table["measure"] == "EVPI") & (res.table["wtp_gbp_per_qaly"] == THRESHOLDS[0])]
+    evpi20 = float(total["per_graduate_gbp"].iloc[0])
+    ax.axvline(evpi20, color="#555555", lw=1, ls="--")
+    ax.text(evpi20, -0.9, " all uncertainty\n (EVPI, £20,000)", fontsize=8.5, va="bottom", color="#333333")
+    ax.set_yticks(y, ["\n".join(_wrap(n, 38)) for n in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(float(ax.get_xlim()[1]), 1.0))
+    digits = 2 if ax.get_xlim()[1] < 5 else 0
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: gbp(v, digits)))
+    ax.set_xlabel("Value of perfect information on the group (£ per graduate)")
+    ax.legend(loc="lower right")
+    at = t[t["wtp_gbp_per_qaly"] == THRESHOLDS[0]]
+    named = at[at["name"] != voi.ALL_GROUP]
+    top = named.sort_values("per_graduate_gbp", ascending=False).iloc[0] if len(named) else None
+    if top is None or not top["per_graduate_gbp"] >= MATERIAL_GBP:
+        most = 0.0 if top is None else float(top["per_graduate_gbp"])
+        title = (f"Learning any group of parameters would be worth at most {gbp(most, 2)} per graduate at £20,000 per "
+                 "QALY: the same strategy is best whatever they turn out to be")
+    else:
+        title = (f"Better evidence on {_lower_first(top['name'])} would be worth most: "
+                 f"{gbp(top['per_graduate_gbp'], 2)} per graduate at £20,000 per QALY")
+    rf._suptitle(fig, title)
+    how = ("The expected value of partial perfect information (EVPPI) of each group of uncertain parameters: how much "
+           "better the decision would be, per graduate, if that group alone were known. Estimated by regressing each "
+           "strategy's net benefit on the group over the parameter draws (Strong, Oakley & Brennan 2014: a Gaussian "
+           "process for groups); the lines are 95% intervals. No bar can exceed the value of resolving all uncertainty "
+           "(dashed line) beyond its interval.")
+    return rf.Figure("g_evppi", fig, title, how)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [text]
+
+
+@rf.styled
+def study_figure(res: VoiResults, study: Study, graduates_per_year: float, discount_rate_per_year: float,
+                 years: int) -> rf.Figure:
+    horizon = np.arange(1, max(20, years) + 1)
+    fig, ax = plt.subplots(figsize=(rf.WIDTH_IN, 4.8), constrained_layout=True)
+    evpi = res.table[res.table["measure"] == "EVPI"].set_index("wtp_gbp_per_qaly")["per_graduate_gbp"]
+    crossing = {}
+    for w, colour, ls in zip(THRESHOLDS, ("#0072B2", "#E69F00"), ("-", "--")):
+        value = np.array([voi.population_evpi(evpi.loc[w], graduates_per_year, int(h), discount_rate_per_year)
+                          for h in horizon])
+        ax.plot(horizon, value, color=colour, lw=2.2, ls=ls, label=f"Value of perfect information, £{w:,.0f} per QALY")
+        above = horizon[value >= study.cost_gbp]
+        crossing[w] = int(above[0]) if len(above) else None
+    ax.axhline(study.cost_gbp, color="#D55E00", lw=2, ls=":")
+    ax.text(horizon[0], study.cost_gbp, f" Cost of the study (assumed): {gbp(study.cost_gbp)}", va="bottom",
+            fontsize=9, color="#8a3100")
+    ax.axvline(years, color="#999999", lw=1)
+    ax.set_xlim(horizon[0], horizon[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(ax.get_ylim()[1], study.cost_gbp * 1.25))
+    rf._gbp_axis(ax, "y")
+    ax.set_xlabel(f"Years the decision holds ({graduates_per_year:,.0f} graduates a year, discounted at "
+                  f"{100 * discount_rate_per_year:g}% a year)")
+    ax.set_ylabel("Value for the area's graduates (£)")
+    ax.legend(loc="upper left")
+    c20 = crossing[THRESHOLDS[0]]
+    if c20 is None:
+        title = (f"Even perfect information would be worth less than {study.kind.split(' (')[0]} costs "
+                 f"({gbp(study.cost_gbp)}, assumed): on these numbers, such a study is not worth doing")
+    else:
+        title = (f"Perfect information would be worth more than the study costs ({gbp(study.cost_gbp)}, assumed) if "
+                 f"the decision holds {c20} years or more, at £20,000 per QALY")
+    rf._suptitle(fig, title)
+    how = (f"The value of resolving all uncertainty for every graduate the decision affects, against how long it holds, "
+           f"and the cost of {study.kind} ({study.source}). A study is worth considering only where the curve is above "
+           "the line; real studies resolve only part of the uncertainty, so the curve is an upper limit.")
+    return rf.Figure("g_study", fig, title, how)
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _figure_html(fig: rf.Figure, paths: dict[str, str], number: str) -> str:
+    data = base64.b64encode(Path(paths["png"]).read_bytes()).decode("ascii")
+    files = " and ".join(f"figures/{Path(p).name}" for p in paths.values())
+    return (f'<figure id="fig-{fig.name}"><img src="data:image/png;base64,{data}" alt="{_esc(fig.title)}">'
+            f"<figcaption><b>Figure {number}.</b> {_esc(fig.how_to_read)} <span class='files'>({_esc(files)})</span>"
+            "</figcaption></figure>")
+
+
+def _flips_html(res: VoiResults) -> str:
+    items = []
+    for w in THRESHOLDS:
+        rec = res.recommended[w]
+        name = res.labels.get(rec, rec)
+        share = res.share_best[w]
+        boxes = res.boxes[res.boxes["wtp_gbp_per_qaly"] == w]
+        head = (f"<b>At £{w:,.0f} per QALY</b>, {_esc(q(name))} has the highest expected net benefit and is the best "
+                f"choice in {100 * share:.0f}% of the {res.draws} parameter draws.")
+        others = round((1 - share) * res.draws)
+        pairs = "".join(
+            f" {_esc(q(res.labels[a]))} beats {_esc(q(res.labels[b]))} in {100 * v:.0f}% of draws"
+            + ("." if boxes[boxes["condition"].str.contains(" beats ")].empty else " (conditions below).")
+            for (ww, a, b), v in res.rivals.items() if ww == w)
+        if boxes.empty:
+            if others == 0:
+                tail = " No combination of parameter values in the draws changes the recommendation."
+            else:
+                tail = (f" Another strategy is best in only {others} draw{'s' if others != 1 else ''}: too few to find "
+                        f"the conditions (at least {MIN_CASES} are needed).")
+            items.append(f"<li>{head}{tail}{pairs}</li>")
+            continue
+        parts = []
+        for (condition, number), rows in boxes.groupby(["condition", "box"], sort=False):
+            words = scenarios.describe_box(rows, {p: _lower_first(parameter_words(p)) for p in rows["parameter"]})
+            parts.append(f"<li><b>{_esc(condition)}</b> {_esc(words)}.</li>")
+        items.append(f"<li>{head}{pairs} The conditions, found by scenario discovery:<ul>{''.join(parts)}</ul></li>")
+    return "<ul class='plain'>" + "".join(items) + "</ul>"
+
+
+def _top_parameters_html(res: VoiResults, n: int = 5) -> str:
+    t = res.table[(res.table["measure"] == "EVPPI parameter") & (res.table["wtp_gbp_per_qaly"] == THRESHOLDS[0])]
+    t = t.sort_values("per_graduate_gbp", ascending=False).head(n)
+    if t.empty:
+        return ""
+    if not t["per_graduate_gbp"].max() >= 0.005:
+        return ("<p>No single parameter is worth learning on its own: each would be worth less than £0.01 per graduate "
+                "(every parameter's value is in <code>voi.csv</code>).</p>")
+    rows = "".join(
+        f"<tr><td>{_esc(parameter_words(r.name))}<br><code>{_esc(r.name)}</code></td>"
+        f"<td class='n'>{gbp(r.per_graduate_gbp, 2)}</td><td class='n'>{gbp(r.se_gbp, 2)}</td>"
+        f"<td class='n'>{gbp(r.population_gbp)}</td></tr>" for r in t.itertuples())
+    return ("<h3>The single parameters worth most to learn, at £20,000 per QALY</h3>"
+            "<table><tr><th>Parameter</th><th class='n'>Value of perfect information, per graduate</th>"
+            "<th class='n'>Standard error</th><th class='n'>For the area's graduates over the decision</th></tr>"
+            f"{rows}</table>")
+
+
+def section(frame: pd.DataFrame, out_dir: Path | str, figures_dir: Path | str | None = None,
+            study: Study = DEFAULT_STUDY, graduates_per_year: float = voi.GRADUATES_PER_YEAR,
+            years: int = voi.DECISION_YEARS, discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
+            first_figure: int = 8, samples: int = 300) -> str:
+    """Write ``voi.csv``, ``scenarios.csv`` and the section's figures into ``out_dir`` (figures into
+    ``figures_dir``, default ``out_dir/figures``); return the section as an HTML fragment.
+
+    ``frame``: the tidy PSA frame of one population (:mod:`experiments.voi`). ``study``: the kind
+    and cost of the study the population value is set against (shown as an assumption).
+    ``graduates_per_year``, ``years``, ``discount_rate_per_year``: the population the decision
+    affects (see :func:`experiments.voi.population_graduates`).
+    """
+    out_dir = Path(out_dir)
+    figures_dir = Path(figures_dir) if figures_dir else out_dir / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    res = compute(frame, graduates_per_year, years, discount_rate_per_year, samples)
+    write_table(out_dir / "voi.csv", res.table)
+    write_table(out_dir / "scenarios.csv", res.boxes)
+    graduates = voi.population_graduates(graduates_per_year, years, discount_rate_per_year)
+    figs = [evpi_figure(res, graduates), evppi_figure(res),
+            study_figure(res, study, graduates_per_year, discount_rate_per_year, years)]
+    rendered = []
+    for i, f in enumerate(figs):
+        rendered.append(_figure_html(f, rf.save(f, figures_dir), str(first_figure + i)))
+        plt.close(f.fig)
+
+    evpi = res.table[res.table["measure"] == "EVPI"].set_index("wtp_gbp_per_qaly")
+    e20, e30 = evpi.loc[THRESHOLDS[0]], evpi.loc[THRESHOLDS[1]]
+    pop_value = float(e20["population_gbp"])
+    worth = pop_value >= study.cost_gbp
+    lead = (
+        f"<p>If every uncertain parameter were known before choosing, the decision would be better by "
+        f"<b>{gbp(e20['per_graduate_gbp'], 2)} per graduate</b> (standard error {gbp(e20['se_gbp'], 2)}) at £20,000 "
+        f"per QALY and {gbp(e30['per_graduate_gbp'], 2)} at £30,000: the expected value of perfect information. For "
+        f"an area with {graduates_per_year:,.0f} course graduates a year over {years} years (discounted at "
+        f"{100 * discount_rate_per_year:g}% a year) that is <b>{gbp(pop_value)}</b> at £20,000 per QALY, the most any "
+        f"research could be worth to it. {_esc(study.kind[0].upper() + study.kind[1:])} would cost about "
+        f"{gbp(study.cost_gbp)} (assumed): "
+        + ("<b>research of that kind could be worth doing</b>, if it targets the parameters below." if worth else
+           "<b>more than perfect information could be worth</b>: on these numbers, fund on the current evidence "
+           "rather than wait for a study.") + "</p>")
+    has_all = (res.table["name"] == voi.ALL_GROUP).any()
+    caveat = ("<p class='note'>Each parameter draw is also one run of a stochastic model, so part of the spread "
+              "between draws is chance rather than uncertainty that research could resolve (much of it cancels "
+              "between strategies, which share each run's graduates and events); the value of perfect information "
+              "from the raw draws is therefore an upper estimate, and the regression estimates (EVPPI) smooth the "
+              "chance away. "
+              + (f"The value of perfect information on all parameters together (&ldquo;{_esc(voi.ALL_GROUP)}&rdquo;) "
+                 "is the estimate free of chance." if has_all else
+                 f"With fewer than {voi.DRAWS_PER_PARAMETER} draws per uncertain parameter, the value of all "
+                 "parameters together cannot be estimated free of chance; run more draws "
+                 "(<code>replicates=</code>) for it.") + "</p>")
+    assumptions = (
+        "<p class='note'><b>Assumptions of this section.</b> Graduates a year in the area: "
+        f"{graduates_per_year:,.0f} (assumption: about 40 courses of 12 to 14); years the decision holds: {years} "
+        f"(assumption); discount rate {100 * discount_rate_per_year:g}% a year (NICE); the study: {_esc(study.kind)}, "
+        f"{gbp(study.cost_gbp)} ({_esc(study.source)}). Groups of parameters are by what they describe; every "
+        "parameter's own value is in <code>voi.csv</code>, the boxes in <code>scenarios.csv</code>. Methods: EVPI "
+        "from the draws with a bootstrap standard error; EVPPI by nonparametric regression (Strong, Oakley &amp; "
+        "Brennan 2014; a penalised spline for one parameter, a Gaussian process for a group) with the standard "
+        "error of the regression; flipping conditions by PRIM (Friedman &amp; Fisher 1999, the EMA Workbench's "
+        "implementation; coverage: the share of the draws where it happens that the range holds; density: the "
+        "share of the draws in the range where it happens).</p>")
+    return "\n".join([
+        "<h2 id='voi'>What evidence would change the answer</h2>",
+        lead,
+        rendered[0],
+        "<h3>Which uncertainties matter</h3>",
+        rendered[1],
+        _top_parameters_html(res),
+        "<h3>Is a study worth its cost?</h3>",
+        rendered[2],
+        "<h3>When the recommendation flips</h3>",
+        _flips_html(res),
+        caveat,
+        assumptions,
+    ])
+
+
+def sweep_section(data, out_dir: Path | str, figures_dir: Path | str | None = None, first_figure: int = 8,
+                  **options) -> str:
+    """The section for a loaded PSA sweep (:class:`experiments.report_data.SweepData`): one part per
+    population ("" when the sweep drew no parameters). With several populations the files are
+    ``voi_<population>.csv`` and ``scenarios_<population>.csv`` beside the combined ``voi.csv``
+    and ``scenarios.csv``."""
+    if not getattr(data, "is_psa", False):
+        return ""
+    out_dir = Path(out_dir)
+    pops = data.populations()
+    if len(pops) == 1:
+        return section(frame_from_sweep(data, pops[0]), out_dir, figures_dir, first_figure=first_figure, **options)
+    parts, tables, boxes = [], [], []
+    for i, pop in enumerate(pops):
+        sub = out_dir / f"voi_{pop}"
+        html_part = section(frame_from_sweep(data, pop), sub, first_figure=first_figure + 3 * i, **options)
+        parts.append(html_part.replace("What evidence would change the answer",
+                                       f"What evidence would change the answer — {_esc(pop)}", 1))
+        tables.append(pd.read_csv(sub / "voi.csv").assign(population=pop))
+        boxes.append(pd.read_csv(sub / "scenarios.csv").assign(population=pop))
+    write_table(out_dir / "voi.csv", pd.concat(tables, ignore_index=True))
+    write_table(out_dir / "scenarios.csv", pd.concat(boxes, ignore_index=True))
+    return "\n".join(parts)

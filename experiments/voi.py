@@ -1,0 +1,590 @@
+"""Value of information from a probabilistic sensitivity analysis: what better evidence is worth.
+
+Pure functions on a tidy frame of PSA draws (no model runs). The frame has one row per draw x
+strategy (:func:`load_psa_frame` builds it from a PSA sweep folder):
+
+================  ===========================================================================
+column            meaning
+================  ===========================================================================
+``replicate``     the PSA draw (every strategy of a draw ran with the same parameter values and
+                  the same seed: a paired PSA)
+``strategy``      what a commissioner could fund (an id); ``label`` its name in plain words
+``cost_gbp``      discounted cost per graduate, GBP (absolute, or incremental against a comparator)
+``qalys``         discounted QALYs per graduate (absolute, or incremental, like the cost)
+other numbers     the drawn parameter values of the draw, one column per parameter, by dotted key
+                  (whatever the PSA drew: :func:`parameter_columns` finds them)
+================  ===========================================================================
+
+Absolute and incremental numbers give the same answers: every quantity here depends on net
+benefits only through differences between strategies within a draw.
+
+Quantities (``wtp``: willingness to pay, GBP per QALY; NB: net monetary benefit
+``wtp x QALYs - cost``, GBP per graduate):
+
+* **EVPI** (expected value of perfect information), GBP per graduate:
+  ``E_draws[max_strategy NB] - max_strategy E_draws[NB]``: what a decision maker would pay, per
+  graduate, to learn every uncertain parameter before choosing. :func:`evpi_per_graduate` also
+  gives a bootstrap standard error over draws.
+* **Population EVPI**, GBP for a population: per-graduate EVPI x the discounted number of
+  graduates the decision affects (:func:`population_graduates`: graduates a year in an area, over
+  the years the decision holds, discounted). The most a study that resolved all the uncertainty
+  could be worth to that population; a study that costs more is not worth doing.
+* **EVPPI** (partial: one parameter or a group of parameters), GBP per graduate:
+  ``E_phi[max_strategy E(NB | phi)] - max_strategy E(NB)``, estimated by the nonparametric
+  regression method of Strong, Oakley & Brennan (2014, Med Decis Making 34:311-326): regress each
+  strategy's net benefit (relative to a reference strategy) on the parameters ``phi`` over the PSA
+  draws; the fitted values estimate ``E(NB | phi)`` for each draw. See
+  :func:`conditional_net_benefit` for the smoothers (a GAM for one parameter, a Gaussian process
+  for a group) and why.
+
+Cross-check: on a two-strategy linear-Gaussian PSA of 2,000 draws and on a 100-draw PSA of this
+model, EVPI equals that of the ``voiage`` package (2.2.0) to rounding, and the eight EVPPIs tried agree
+with voiage's within 1.2 of the standard errors given here (voiage could not be a test dependency: it
+requires pandas < 3).
+
+Caveat: each PSA draw here is also one stochastic run of an agent-based model, so the net benefit of
+a draw carries Monte Carlo noise besides parameter uncertainty. EVPI from the raw draws counts that
+noise as if it were learnable and so overstates the EVPI (less so with common random numbers, which
+cancel most of the noise in differences between strategies). The regression EVPPI smooths the noise
+away; the EVPPI of all parameters together is the noise-free estimate of the EVPI.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.economics import WTP_THRESHOLDS_GBP, wtp_grid
+
+DRAW, STRATEGY, LABEL, POPULATION = "replicate", "strategy", "label", "population"
+COST, QALY = "cost_gbp", "qalys"
+#: Columns of the frame that are not drawn parameters.
+NOT_PARAMETERS = frozenset({DRAW, STRATEGY, LABEL, POPULATION, COST, QALY, "run_id", "seed", "arm"})
+
+#: Graduates of a self-management course a year in one area (an assumption: about 40 courses of 12
+#: to 14 graduates, the scale of an Expert Patients Programme in a large clinical commissioning area).
+GRADUATES_PER_YEAR = 500
+#: Years the decision holds before new evidence or new services change it (an assumption; 10 years
+#: is a common horizon for population EVPI).
+DECISION_YEARS = 10
+#: Discount rate per year for future graduates (NICE's reference case, 3.5%).
+DISCOUNT_RATE_PER_YEAR = 0.035
+
+#: Groups of parameters for EVPPI: plain-words name -> glob patterns on dotted keys. A parameter
+#: goes to the first group with a matching pattern, else to "Other parameters".
+PARAMETER_GROUPS: dict[str, tuple[str, ...]] = {
+    "Effect of each contact with support (channel efficacies)": ("*.effect.efficacy", "*efficacy*"),
+    "How fast gains fade and consolidate": ("dynamics.retention.*", "dynamics.course.*"),
+    "Engagement: who joins, attends, answers and stays": (
+        "dynamics.peer_group.*", "dynamics.telephone.*", "dynamics.online.*", "*join*", "*attend*", "*answer*",
+        "*leave*", "*engage*"),
+    "Health events and the value of a QALY gain": ("dynamics.health.*", "dynamics.outcomes.*"),
+    "Unit costs": ("costs.*",),
+}
+OTHER_GROUP = "Other parameters"
+ALL_GROUP = "All uncertain parameters"
+#: Draws needed per parameter before the EVPPI of all parameters together is estimated (a rule of
+#: thumb for a Gaussian process in that many dimensions; below it the fit is too smooth and the
+#: EVPPI too low).
+DRAWS_PER_PARAMETER = 10
+
+
+# --- the frame ---------------------------------------------------------------------------------
+
+
+def parameter_columns(frame: pd.DataFrame) -> list[str]:
+    """The drawn parameters of a PSA frame: numeric columns that are not ids or outcomes.
+
+    Generic: whatever the PSA drew (independent priors, or draws from a calibration posterior)
+    becomes a column, and every such column is a parameter here.
+    """
+    return [c for c in frame.columns if c not in NOT_PARAMETERS and pd.api.types.is_numeric_dtype(frame[c])]
+
+
+def _one_population(frame: pd.DataFrame) -> None:
+    if POPULATION in frame.columns and frame[POPULATION].nunique() > 1:
+        raise ValueError(f"the frame holds {frame[POPULATION].nunique()} populations: value of information is for "
+                         "one decision, so pass one population's rows")
+
+
+def strategies_of(frame: pd.DataFrame) -> list[str]:
+    """The strategies in the order they first appear."""
+    return list(dict.fromkeys(frame[STRATEGY]))
+
+
+def _wide(frame: pd.DataFrame, column: str, strategies: Sequence[str]) -> pd.DataFrame:
+    """(draws, strategies) table of ``column``, keeping only draws in which every strategy ran."""
+    _one_population(frame)
+    dup = frame.duplicated([DRAW, STRATEGY])
+    if dup.any():
+        raise ValueError(f"{int(dup.sum())} rows repeat a (replicate, strategy) pair: one row per draw and strategy")
+    wide = frame.pivot(index=DRAW, columns=STRATEGY, values=column).reindex(columns=list(strategies))
+    return wide.dropna()
+
+
+def net_benefit(frame: pd.DataFrame, wtp_gbp_per_qaly: float, strategies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Net monetary benefit per draw and strategy, GBP per graduate: ``wtp x QALYs - cost``.
+
+    Returns a (draws, strategies) table indexed by replicate, one column per strategy, keeping only
+    draws in which every strategy ran.
+    """
+    strategies = list(strategies or strategies_of(frame))
+    c = _wide(frame, COST, strategies)
+    q = _wide(frame, QALY, strategies).reindex(index=c.index)
+    return float(wtp_gbp_per_qaly) * q - c
+
+
+def net_monetary_benefit(frame: pd.DataFrame, wtp_gbp_per_qaly: Iterable[float] = WTP_THRESHOLDS_GBP) -> pd.DataFrame:
+    """The frame with ``nmb_<wtp>`` (GBP per graduate) for every ``wtp`` (GBP per QALY), row by row."""
+    out = frame.copy()
+    for wtp in wtp_gbp_per_qaly:
+        out[f"nmb_{int(wtp)}"] = float(wtp) * out[QALY] - out[COST]
+    return out
+
+
+# --- EVPI --------------------------------------------------------------------------------------
+
+
+def evpi(nb) -> float:
+    """EVPI from a (draws, strategies) array of net benefits: ``mean(max) - max(mean)``, same units."""
+    nb = np.asarray(nb, dtype=float)
+    if nb.ndim != 2 or nb.shape[0] == 0:
+        raise ValueError(f"net benefits must be a non-empty (draws, strategies) array, got shape {nb.shape}")
+    # >= 0 by Jensen's inequality; rounding error (a decision never in doubt) is returned as 0
+    value = float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+    return value if value > 1e-12 * max(1.0, float(np.abs(nb).max())) else 0.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its standard error (same units), and how many PSA draws it used."""
+
+    value: float
+    se: float
+    draws: int
+
+
+def evpi_per_graduate(frame: pd.DataFrame, wtp_gbp_per_qaly: float, bootstrap: int = 1000,
+                      seed: int = 20140301) -> Estimate:
+    """EVPI per graduate, GBP, at ``wtp`` (GBP per QALY), with a bootstrap standard error over draws.
+
+    The standard error is the SD of the EVPI over ``bootstrap`` resamples of the draws (with
+    replacement); 0 resamples gives NaN.
+    """
+    nb = net_benefit(frame, wtp_gbp_per_qaly).to_numpy()
+    value = evpi(nb)
+    se = float("nan")
+    if bootstrap > 0 and len(nb) > 1:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(nb), size=(bootstrap, len(nb)))
+        boot = nb[idx]  # (bootstrap, draws, strategies)
+        values = boot.max(axis=2).mean(axis=1) - boot.mean(axis=1).max(axis=1)
+        se = float(values.std(ddof=1))
+    return Estimate(value, se, len(nb))
+
+
+def population_graduates(graduates_per_year: float = GRADUATES_PER_YEAR, years: int = DECISION_YEARS,
+                         discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR) -> float:
+    """Discounted number of graduates the decision affects: ``sum_{t=0}^{years-1} N / (1 + r)^t``.
+
+    ``graduates_per_year`` (N) in one area, for ``years`` years, the first year undiscounted. The
+    factor that turns a per-graduate value (GBP per graduate) into a population value (GBP). (Some
+    tools, e.g. the ``voiage`` package, discount the first year too: their factor is this one
+    divided by ``1 + r``.)
+    """
+    if graduates_per_year < 0 or years < 0 or discount_rate_per_year <= -1:
+        raise ValueError("graduates_per_year and years must be >= 0 and the discount rate > -1")
+    t = np.arange(int(years))
+    return float(graduates_per_year * np.sum((1.0 + discount_rate_per_year) ** -t))
+
+
+def population_evpi(per_graduate_gbp: float, graduates_per_year: float = GRADUATES_PER_YEAR,
+                    years: int = DECISION_YEARS, discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR) -> float:
+    """Population EVPI, GBP: per-graduate EVPI (GBP per graduate) x :func:`population_graduates`."""
+    return float(per_graduate_gbp) * population_graduates(graduates_per_year, years, discount_rate_per_year)
+
+
+def evpi_curve(frame: pd.DataFrame, wtp_gbp_per_qaly=None, bootstrap: int = 200,
+               graduates_per_year: float = GRADUATES_PER_YEAR, years: int = DECISION_YEARS,
+               discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR) -> pd.DataFrame:
+    """EVPI over a grid of willingness to pay (default 0 to 50,000 GBP per QALY in steps of 500).
+
+    One row per ``wtp_gbp_per_qaly``: ``evpi_per_graduate_gbp`` (GBP per graduate) and its
+    ``se_gbp``, ``evpi_population_gbp`` (GBP, for the population of :func:`population_graduates`)
+    and ``best_strategy`` (the highest expected net benefit there).
+    """
+    wtp = wtp_grid() if wtp_gbp_per_qaly is None else np.atleast_1d(np.asarray(wtp_gbp_per_qaly, dtype=float))
+    pop = population_graduates(graduates_per_year, years, discount_rate_per_year)
+    rows = []
+    for w in wtp:
+        e = evpi_per_graduate(frame, w, bootstrap=bootstrap)
+        nb = net_benefit(frame, w)
+        rows.append({"wtp_gbp_per_qaly": float(w), "evpi_per_graduate_gbp": e.value, "se_gbp": e.se,
+                     "evpi_population_gbp": e.value * pop, "best_strategy": nb.mean().idxmax(), "draws": e.draws})
+    return pd.DataFrame(rows)
+
+
+# --- EVPPI by nonparametric regression -------------------------------------------------------------
+
+
+@dataclass
+class _Smooth:
+    """A regression fit at the training draws: the fitted ``E(y | phi)`` and samples from its
+    posterior (the regression function, without the noise), in the units of ``y``."""
+
+    mean: np.ndarray  # (draws,)
+    samples: np.ndarray  # (n_samples, draws)
+    signal_sd: float  # SD of the fitted function over the draws
+    noise_sd: float  # SD of the residual noise
+
+
+def _constant(y: np.ndarray, n_samples: int) -> _Smooth:
+    n, m = len(y), float(np.mean(y))
+    return _Smooth(np.full(n, m), np.full((n_samples, n), m), 0.0, float(np.std(y)))
+
+
+def _spline_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.Generator,
+                   segments: int = 20) -> _Smooth:
+    """Fit ``y ~ s(x)`` for one parameter: a one-dimensional GAM, as a penalised cubic regression
+    spline (P-spline: cubic B-splines on ``segments`` equal segments with a second-difference
+    penalty, Eilers & Marx 1996), its smoothness chosen by generalised cross-validation; posterior
+    samples from the Bayesian covariance of the coefficients ``sigma^2 (B'B + lambda P)^-1`` (as
+    mgcv's, which Strong et al. 2014 use). Fully penalised it is a straight line, so a parameter
+    without effect gets a nearly flat fit."""
+    from scipy.interpolate import BSpline
+
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    y_mean, y_sd = float(y.mean()), float(y.std())
+    lo, hi = float(x.min()), float(x.max())
+    if not y_sd > 0 or not hi > lo:
+        return _constant(y, n_samples)
+    t = (y - y_mean) / y_sd
+    degree = 3
+    width = (hi - lo) / segments
+    knots = lo + width * np.arange(-degree, segments + degree + 1)
+    basis = BSpline.design_matrix(np.clip(x, knots[degree], knots[-degree - 1]), knots, degree).toarray()  # (n, segments + 3)
+    k = basis.shape[1]
+    diff = np.diff(np.eye(k), n=2, axis=0)
+    penalty = diff.T @ diff
+    btb, bty = basis.T @ basis, basis.T @ t
+    scale = np.trace(btb) / np.trace(penalty)
+    best = None
+    for lam in np.logspace(-6, 6, 49):
+        inv = np.linalg.inv(btb + lam * scale * penalty)
+        beta = inv @ bty
+        rss = float(np.sum((t - basis @ beta) ** 2))
+        edf = float(np.trace(inv @ btb))
+        gcv = n * rss / max(n - edf, 1e-9) ** 2
+        if best is None or gcv < best[0]:
+            best = (gcv, beta, inv, rss, edf)
+    _, beta, inv, rss, edf = best
+    sigma2 = rss / max(n - edf, 1.0)
+    cov = sigma2 * (inv + inv.T) / 2
+    coefs = rng.multivariate_normal(beta, cov, size=n_samples, method="eigh")
+    mean = basis @ beta
+    return _Smooth(y_mean + y_sd * mean, y_mean + y_sd * (coefs @ basis.T), y_sd * float(mean.std()),
+                   y_sd * float(np.sqrt(sigma2)))
+
+
+#: Shortest length scale of the Gaussian process, in SDs of each parameter. Shorter ones let the
+#: kernel mimic noise (each draw its own bump): on a PSA of 100 agent-based runs the marginal
+#: likelihood then prefers fitting the noise, and the EVPPI of any group comes out equal to the
+#: EVPI. A PSA's parameters act smoothly over their range, so half an SD loses nothing real.
+GP_MIN_LENGTH_SCALE_SD = 0.5
+#: Most draws used to choose a Gaussian process's hyperparameters (each step of the optimiser costs
+#: O(draws^3)); the posterior itself always uses every draw.
+GP_FIT_DRAWS = 400
+
+
+def _gp_smooth(x: np.ndarray, y: np.ndarray, n_samples: int, rng: np.random.Generator) -> _Smooth:
+    """Fit ``y ~ GP(x)`` (squared-exponential kernel with one length scale per parameter, at least
+    :data:`GP_MIN_LENGTH_SCALE_SD`, plus white noise; parameters standardised; hyperparameters by
+    maximum marginal likelihood with scikit-learn, on at most
+    :data:`GP_FIT_DRAWS` draws chosen at random) and return the posterior of the latent function at
+    every draw."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    y_mean, y_sd = float(y.mean()), float(y.std())
+    x_sd = x.std(axis=0)
+    keep = x_sd > 0
+    if not y_sd > 0 or not keep.any():
+        return _constant(y, n_samples)
+    z = (x[:, keep] - x[:, keep].mean(axis=0)) / x_sd[keep]
+    t = (y - y_mean) / y_sd
+    kernel = (ConstantKernel(0.5, (1e-4, 1e2)) * RBF(np.ones(z.shape[1]), (GP_MIN_LENGTH_SCALE_SD, 1e3))
+              + WhiteKernel(0.5, (1e-4, 2.0)))
+    gp = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=0,
+                                  random_state=int(rng.integers(2**31)))
+    fit = rng.choice(n, GP_FIT_DRAWS, replace=False) if n > GP_FIT_DRAWS else slice(None)
+    with warnings.catch_warnings():  # a length scale at its bound (an irrelevant parameter) is expected
+        warnings.simplefilter("ignore")
+        gp.fit(z[fit], t[fit])
+    k_f = gp.kernel_.k1(z)  # the latent function's covariance at the draws
+    s2 = float(gp.kernel_.k2.noise_level)
+    # posterior of the latent f at the training points: with K_f = U diag(lam) U^T,
+    # mean = U diag(lam / (lam + s2)) U^T t, cov = U diag(lam s2 / (lam + s2)) U^T
+    lam, u = np.linalg.eigh(k_f)
+    lam = np.clip(lam, 0.0, None)
+    mean = u @ ((lam / (lam + s2)) * (u.T @ t))
+    sd = np.sqrt(lam * s2 / (lam + s2))
+    draws = mean[None, :] + (rng.standard_normal((n_samples, n)) * sd[None, :]) @ u.T
+    return _Smooth(y_mean + y_sd * mean, y_mean + y_sd * draws, y_sd * float(mean.std()), y_sd * float(np.sqrt(s2)))
+
+
+def _evppi_from_incremental(inb: np.ndarray) -> float:
+    """EVPPI from fitted incremental net benefits (strategies - 1, draws); the reference is 0."""
+    full = np.vstack([np.zeros((1, inb.shape[1])), inb])
+    return max(0.0, float(full.max(axis=0).mean() - full.mean(axis=1).max()))
+
+
+@dataclass
+class ConditionalNetBenefit:
+    """``E(QALYs | phi)`` and ``E(cost | phi)`` of each strategy relative to a reference strategy, at
+    every PSA draw, with posterior samples: enough to evaluate the EVPPI of ``phi`` at any
+    willingness to pay (net benefit is linear in the QALYs and costs)."""
+
+    parameters: list[str]
+    strategies: list[str]  # the reference first
+    draws: int
+    dqaly: np.ndarray  # (strategies - 1, draws), QALYs per graduate
+    dcost: np.ndarray  # (strategies - 1, draws), GBP per graduate
+    dqaly_samples: np.ndarray  # (samples, strategies - 1, draws)
+    dcost_samples: np.ndarray
+    method: str  # "spline" (a GAM of one parameter) or "gp"
+    valid_at: tuple[float, ...] | None = None  # the only wtps it holds at, if strategies were left out
+
+    def evppi(self, wtp_gbp_per_qaly: float) -> Estimate:
+        """EVPPI per graduate, GBP, at ``wtp`` (GBP per QALY), with the SE of the regression."""
+        w = float(wtp_gbp_per_qaly)
+        if self.valid_at is not None and w not in self.valid_at:
+            raise ValueError(f"this fit left out strategies that never beat the reference at {self.valid_at} GBP per "
+                             f"QALY: it holds at those only, not at {w:g}")
+        if self.dqaly.shape[0] == 0:  # the reference is best in every draw: nothing to learn
+            return Estimate(0.0, 0.0, self.draws)
+        value = _evppi_from_incremental(w * self.dqaly - self.dcost)
+        inb = w * self.dqaly_samples - self.dcost_samples  # (samples, strategies - 1, draws)
+        full = np.concatenate([np.zeros((inb.shape[0], 1, inb.shape[2])), inb], axis=1)
+        per_sample = full.max(axis=1).mean(axis=1) - full.mean(axis=2).max(axis=1)
+        se = float(per_sample.std(ddof=1)) if len(per_sample) > 1 else float("nan")
+        return Estimate(value, se, self.draws)
+
+
+def best_strategy(frame: pd.DataFrame, wtp_gbp_per_qaly: float) -> str:
+    """The strategy with the highest expected net benefit at ``wtp`` (GBP per QALY)."""
+    return str(net_benefit(frame, wtp_gbp_per_qaly).mean().idxmax())
+
+
+def conditional_net_benefit(frame: pd.DataFrame, parameters: str | Sequence[str], samples: int = 300,
+                            seed: int = 20140301, method: str = "auto", reference: str | None = None,
+                            only_at: Iterable[float] | None = None) -> ConditionalNetBenefit:
+    """Regress each strategy's QALYs and cost, relative to a reference strategy, on ``parameters``.
+
+    The nonparametric regression method of Strong, Oakley & Brennan (2014), with their own choice
+    of smoother by the number of parameters (``method="auto"``):
+
+    * **one parameter: a GAM** (a penalised cubic regression spline, smoothness by generalised
+      cross-validation: :func:`_spline_smooth`). Fast (linear in the number of draws), and fully
+      penalised it is a straight line, so a parameter without effect gets a nearly flat fit and an
+      EVPPI near 0; the standard error comes from the Bayesian posterior of its coefficients.
+    * **a group: a Gaussian process** (squared-exponential kernel with one length scale per
+      parameter plus white noise, hyperparameters by maximum marginal likelihood, with
+      scikit-learn: :func:`_gp_smooth`). A GAM of a group needs a tensor-product basis whose size
+      grows exponentially with the number of parameters; a GP models any smooth function of many
+      parameters and their interactions, chooses its own smoothness, does well with few draws (a
+      PSA of an agent-based model has few: each is a run of every strategy), and its posterior
+      gives the standard error directly (Strong et al., section 3.4). It costs O(draws^3): fine
+      up to a few thousand draws.
+
+    ``method="gp"`` or ``"spline"`` forces one (the spline takes exactly one parameter). The
+    standard error is the SD of the EVPPI over ``samples`` draws from the regressions' posteriors.
+
+    QALYs and costs are smoothed separately, each strategy against the reference (2 x (strategies -
+    1) fits), because then one fit gives the EVPPI at every willingness to pay: E(NB | phi) is
+    ``wtp x E(QALYs | phi) - E(cost | phi)``. The ``reference`` (default: the strategy with the
+    highest expected net benefit at GBP 20,000 per QALY, :func:`best_strategy`) should be the best
+    strategy at the willingness to pay of interest: each strategy's difference from it is then
+    fitted directly. Against another reference, the difference between two close rivals would be
+    the difference of two separate fits, whose independent errors make them seem to swap places
+    and inflate the EVPPI (with paired, common-random-number draws the raw differences between
+    close rivals vary far less than either varies against a distant reference).
+
+    ``only_at`` (GBP per QALY): if given, the fit serves these willingness-to-pay values only, and a
+    strategy whose net benefit is below the reference's in every draw at each of them is left out
+    (no regression is needed: if ``NB_s <= NB_ref`` in every draw, ``E(NB_s - NB_ref | phi) <= 0``
+    for every ``phi``, so it can never be the best choice given ``phi``). Exact, faster, and free
+    of the fitting noise those strategies would add; with none left the EVPPI is exactly 0. Correlated parameters (e.g. drawn from a calibration
+    posterior) are fine: the regression estimates the conditional expectation given ``phi`` whatever
+    the joint distribution.
+    """
+    params = [parameters] if isinstance(parameters, str) else list(parameters)
+    missing = [p for p in params if p not in frame.columns]
+    if missing or not params:
+        raise KeyError(f"no parameter column {missing[0] if missing else '(none given)'} in the PSA frame")
+    if method == "auto":
+        method = "spline" if len(params) == 1 else "gp"
+    if method not in ("spline", "gp") or (method == "spline" and len(params) != 1):
+        raise ValueError(f"method must be 'auto', 'gp' or (for one parameter) 'spline', got {method!r}")
+    smooth = _spline_smooth if method == "spline" else _gp_smooth
+    strategies = strategies_of(frame)
+    if len(strategies) < 2:
+        raise ValueError("value of information needs at least two strategies")
+    reference = best_strategy(frame, WTP_THRESHOLDS_GBP[0]) if reference is None else reference
+    if reference not in strategies:
+        raise KeyError(f"no strategy {reference!r} in the PSA frame (it has {strategies})")
+    strategies = [reference, *(x for x in strategies if x != reference)]
+    q = _wide(frame, QALY, strategies)
+    c = _wide(frame, COST, strategies).reindex(index=q.index)
+    valid_at = None
+    if only_at is not None:
+        valid_at = tuple(float(w) for w in only_at)
+        ref = strategies[0]
+        strategies = [ref, *(x for x in strategies[1:]
+                             if any(((w * q[x] - c[x]) > (w * q[ref] - c[ref])).any() for w in valid_at))]
+    x = frame.drop_duplicates(DRAW).set_index(DRAW).reindex(index=q.index)[params].to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    fits_q, fits_c = [], []
+    for s in strategies[1:]:
+        fits_q.append(smooth(x, (q[s] - q[strategies[0]]).to_numpy(), samples, rng))
+        fits_c.append(smooth(x, (c[s] - c[strategies[0]]).to_numpy(), samples, rng))
+    n = len(q)
+    if not fits_q:
+        empty = np.zeros((0, n))
+        return ConditionalNetBenefit(params, strategies, n, empty, empty, np.zeros((samples, 0, n)),
+                                     np.zeros((samples, 0, n)), method, valid_at)
+    return ConditionalNetBenefit(
+        params, strategies, n,
+        np.array([f.mean for f in fits_q]), np.array([f.mean for f in fits_c]),
+        np.stack([f.samples for f in fits_q], axis=1), np.stack([f.samples for f in fits_c], axis=1), method,
+        valid_at)
+
+
+def evppi(frame: pd.DataFrame, parameters: str | Sequence[str], wtp_gbp_per_qaly: float = WTP_THRESHOLDS_GBP[0],
+          samples: int = 300, seed: int = 20140301, method: str = "auto") -> Estimate:
+    """EVPPI per graduate, GBP, of one parameter or a group, at ``wtp`` (GBP per QALY), with its SE.
+
+    See :func:`conditional_net_benefit` for the method and the standard error; the reference is the
+    best strategy at ``wtp``.
+    """
+    reference = best_strategy(frame, wtp_gbp_per_qaly)
+    return conditional_net_benefit(frame, parameters, samples, seed, method, reference,
+                                   only_at=[wtp_gbp_per_qaly]).evppi(wtp_gbp_per_qaly)
+
+
+def parameter_groups(parameters: Sequence[str],
+                     patterns: Mapping[str, Sequence[str]] = PARAMETER_GROUPS) -> dict[str, list[str]]:
+    """Each parameter in the first group whose glob pattern matches its dotted key; the rest in
+    :data:`OTHER_GROUP`. Groups left empty are dropped."""
+    out: dict[str, list[str]] = {name: [] for name in patterns}
+    out[OTHER_GROUP] = []
+    for p in parameters:
+        name = next((g for g, pats in patterns.items() if any(fnmatch.fnmatchcase(p, pat) for pat in pats)), OTHER_GROUP)
+        out[name].append(p)
+    return {k: v for k, v in out.items() if v}
+
+
+def voi_table(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None = None,
+              singles: bool = True, wtp_gbp_per_qaly: Iterable[float] = WTP_THRESHOLDS_GBP,
+              graduates_per_year: float = GRADUATES_PER_YEAR, years: int = DECISION_YEARS,
+              discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR, samples: int = 300,
+              seed: int = 20140301) -> pd.DataFrame:
+    """The value-of-information table of one decision (one population), tidy, for ``voi.csv``.
+
+    One row per measure x willingness to pay: ``measure`` (``EVPI``; ``EVPPI group``, one per group
+    of :func:`parameter_groups`, and one for :data:`ALL_GROUP` when there are at least
+    :data:`DRAWS_PER_PARAMETER` draws per parameter, fewer being too few for a Gaussian process
+    in that many dimensions; ``EVPPI parameter``, one per parameter when ``singles``), ``name``, ``parameters`` (dotted keys, ``;``-separated),
+    ``method`` (``bootstrap``, ``spline`` or ``gp``), ``wtp_gbp_per_qaly``, ``per_graduate_gbp``
+    and ``se_gbp`` (GBP per graduate), ``population_gbp`` (GBP, for ``graduates_per_year``
+    graduates a year over ``years`` years discounted at ``discount_rate_per_year``, which are
+    columns too) and ``draws``.
+    """
+    wtps = [float(w) for w in wtp_gbp_per_qaly]
+    params = [p for p in parameter_columns(frame) if frame[p].nunique() > 1]
+    groups = dict(groups) if groups is not None else parameter_groups(params)
+    if 1 < len(params) and frame[DRAW].nunique() >= DRAWS_PER_PARAMETER * len(params):
+        groups[ALL_GROUP] = params
+    pop = population_graduates(graduates_per_year, years, discount_rate_per_year)
+    rows = []
+
+    def add(measure, name, keys, method, est, wtp):
+        rows.append({"measure": measure, "name": name, "parameters": ";".join(keys), "method": method,
+                     "wtp_gbp_per_qaly": wtp, "per_graduate_gbp": est.value, "se_gbp": est.se,
+                     "population_gbp": est.value * pop, "draws": est.draws, "graduates_per_year": graduates_per_year,
+                     "decision_years": years, "discount_rate_per_year": discount_rate_per_year})
+
+    for w in wtps:
+        add("EVPI", "Perfect information on everything", [], "bootstrap", evpi_per_graduate(frame, w), w)
+    jobs = [("EVPPI group", name, list(keys)) for name, keys in groups.items()]
+    if singles:
+        jobs += [("EVPPI parameter", p, [p]) for p in params]
+    best = {w: best_strategy(frame, w) for w in wtps}
+    for i, (measure, name, keys) in enumerate(jobs):
+        fits = {ref: conditional_net_benefit(frame, keys, samples, seed + i, reference=ref,
+                                             only_at=[w for w in wtps if best[w] == ref])
+                for ref in dict.fromkeys(best.values())}
+        for w in wtps:
+            fit = fits[best[w]]
+            add(measure, name, keys, fit.method, fit.evppi(w), w)
+    return pd.DataFrame(rows)
+
+
+# --- loading a PSA sweep -------------------------------------------------------------------------
+
+#: Keys under which a run's summary.json may record the values its PSA drew (first found wins);
+#: when none is present they are derived again from the run's resolved config
+#: (:func:`experiments.psa.run_draws`).
+DRAW_KEYS = ("psa_draws", "drawn_parameters", "draws")
+
+
+def run_parameters(run_dir: Path | str, summary: Mapping | None = None) -> dict[str, float]:
+    """The parameter values one run of a PSA drew, by dotted key ({} if the run is not a PSA)."""
+    run_dir = Path(run_dir)
+    summary = summary if summary is not None else json.loads((run_dir / "summary.json").read_text())
+    for key in DRAW_KEYS:
+        if isinstance(summary.get(key), Mapping):
+            return {k: float(v) for k, v in summary[key].items()}
+    from experiments.psa import run_draws
+
+    return run_draws(run_dir)
+
+
+def load_psa_frame(sweep_dir: Path | str) -> pd.DataFrame:
+    """The tidy PSA frame of a finished PSA sweep folder (``hydra.sweep.dir`` of ``experiment=psa``).
+
+    One row per run (draw x strategy x population): ``replicate``, ``strategy``, ``label`` (the
+    strategy's name), ``population``, ``run_id``, ``cost_gbp`` (discounted total cost per graduate,
+    GBP), ``qalys`` (discounted QALYs gained per graduate) and one column per drawn parameter (read
+    from each run: see :func:`run_parameters`). Raises ``FileNotFoundError`` if no run finished and
+    ``ValueError`` if the sweep drew no parameters (not a PSA).
+    """
+    sweep_dir = Path(sweep_dir)
+    runs = sorted(p.parent for p in (sweep_dir / "runs").glob("*/summary.json"))
+    if not runs:
+        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/summary.json)")
+    rows, drawn = [], {}
+    for run in runs:
+        s = json.loads((run / "summary.json").read_text())
+        rep = int(s.get("replicate", 0))
+        rows.append({DRAW: rep, STRATEGY: s["strategy"], LABEL: s["strategy"], POPULATION: s["population"],
+                     "run_id": run.name, COST: float(s["cost_per_graduate_gbp"]["total_discounted"]),
+                     QALY: float(s["qalys_gained_per_graduate"])})
+        if rep not in drawn:  # every strategy of a replicate draws the same values
+            drawn[rep] = run_parameters(run, s)
+    if not any(drawn.values()):
+        raise ValueError(f"{sweep_dir} drew no parameters: not a PSA (run experiment=psa)")
+    draws = pd.DataFrame([{DRAW: r, **v} for r, v in drawn.items()])
+    return (pd.DataFrame(rows).merge(draws, on=DRAW, how="left")
+            .sort_values([POPULATION, DRAW, STRATEGY], ignore_index=True))
