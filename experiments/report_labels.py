@@ -62,6 +62,9 @@ def _online_phrase(on: Mapping[str, Any]) -> str:
 
 def strategy_label(strategy: Mapping[str, Any]) -> str:
     """A short plain-words name of a strategy (for legends and tables), from its config."""
+    if strategy.get("course") is False:  # people referred who did not take the course
+        rest = strategy_label(dict(strategy, course=True))
+        return "No course" if rest == "Course only" else f"No course, {rest[0].lower()}{rest[1:]}"
     channels = [c for c in MATCHED if _enabled(strategy, c)]
     if len(channels) == 1:
         c = channels[0]
@@ -116,12 +119,18 @@ def strategy_description(strategy: Mapping[str, Any], population_label: str = ""
         parts.append(f"a {b.get('sessions', 2)}-session booster course at {months(b['week'])}")
     if _enabled(strategy, "newsletter"):
         parts.append(f"a newsletter {every(strategy['newsletter'].get('interval_weeks', 4))}")
+    if not parts and strategy.get("course") is False:
+        return "People referred who did not take the course: no course, no support."
     if not parts:
         return "The six-week course and nothing after it: the comparator for every other strategy."
     listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
     if len(channels) > 1 and strategy.get("matching") == "tailored":
-        text = (f"Each graduate is offered the one channel that fits them: a group if they like groups, else the "
-                f"online group if they are online and confident, else calls. Channels: {listed}.")
+        fit = {"peer_group": "a group if they like groups", "telephone": "calls if they have a phone",
+               "online": "the online group if they are online and confident"}
+        order = [c for c in strategy.get("tailoring_order", ["peer_group", "telephone", "online"]) if c in channels]
+        first, *rest = [fit[c] for c in order] or ["none"]
+        which = first + "".join(f", else {r}" for r in rest)
+        text = f"Each graduate is offered the one channel that fits them: {which}. Channels: {listed}."
     elif len(channels) > 1:
         text = f"Everyone is offered all of these and uses any they choose: {listed}."
     else:
