@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.params import ModelParams
-from sim.support.base import Engagement
 
 if TYPE_CHECKING:
     from sim.model import SelfManagementModel
@@ -139,6 +138,8 @@ def _qaly_difference_per_graduate(run: Run, comparator: Run) -> float:
 
 def _group_member_qaly_gain(run: Run, comparator: Run) -> float:
     """QALYs gained by those who joined a peer group, against the same people without one."""
+    from sim.support.base import Engagement  # lazy: the model's modules pull in scipy
+
     joined = run[0].channels["peer_group"].status >= Engagement.ENROLLED
     if not joined.any():
         return float("nan")

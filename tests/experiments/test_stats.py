@@ -43,20 +43,22 @@ def test_one_value_has_no_interval():
 def test_pairing_by_seed_narrows_the_interval_of_a_difference():
     """Same runs, two analyses: the paired interval (common random numbers) is narrower.
 
-    On the mean gain, where pairing helps most (the README says so); on a share above a threshold
-    the gain from pairing is smaller."""
-    base = load_params(["n_graduates=600", "weeks=52"])
+    Pairing cancels what both arms share: the people and what the course gave them. It helps most
+    where that dominates, as in the mean gain over the first weeks of support (here week 8, 600
+    graduates, 8 replicates); later the strategy's own chance events (who comes to which meeting)
+    weigh more and the gain from pairing is smaller (the README says so)."""
+    base = load_params(["n_graduates=600", "weeks=8"])
     outcome = {}
     for strategy in ("course_only", "peer_group"):
-        params = load_params([f"strategy={strategy}", "n_graduates=600", "weeks=52"])
+        params = load_params([f"strategy={strategy}", "n_graduates=600", "weeks=8"])
         outcome[strategy] = [
-            sim.SelfManagementModel(600, 52, strategy=params.strategy, population=base.population,
+            sim.SelfManagementModel(600, 8, strategy=params.strategy, population=base.population,
                                     rng=run_seed(11, r)).run().weekly_table()["mean_gain_sd"].iloc[-1]
             for r in range(8)
         ]
     _, p_low, p_high = paired_diff_ci(outcome["peer_group"], outcome["course_only"])
     _, u_low, u_high = unpaired_diff_ci(outcome["peer_group"], outcome["course_only"])
-    assert p_high - p_low < 0.7 * (u_high - u_low)
+    assert p_high - p_low < 0.5 * (u_high - u_low)
 
 
 def test_summary_pairs_each_run_with_its_own_comparator():
