@@ -204,7 +204,8 @@ def fit_shape(problem: Problem, shape: str, folder: Path) -> dict:
     noise_var = np.array([np.nanmean(both.groupby("point")[m].var(ddof=1)) if len(noise) else 0.0 for m in measures])
     noise_var = np.nan_to_num(noise_var)
     Y1 = wave1[measures].to_numpy(float)
-    em1 = hm.Emulator(U1, Y1, noise_var, seed=c.seed, restarts=c.gp_restarts)
+    em1 = hm.Emulator(U1, Y1, noise_var, seed=c.seed, restarts=c.gp_restarts, jobs=c.jobs)
+    print(f"  {shape}: wave-1 emulators fitted ({time.time() - t0:.0f} s)", flush=True)
     # rule out, and wave 2 in what is left
     cand = hm.latin_hypercube(c.candidates, box.dim, seed=c.seed + 10 * k + 2)
     kept, worst = hm.nroy(em1, z, h, noise_var, cand, c.cutoff)
@@ -215,12 +216,16 @@ def fit_shape(problem: Problem, shape: str, folder: Path) -> dict:
     else:  # too little left: the least implausible candidates
         U2 = cand[np.argsort(worst)[:c.wave2_runs]]
     seeds2 = [run_seed(c.seed, 1_000_000 * (k + 1) + 500_000 + i) for i in range(len(U2))]
-    wave2 = run_points(problem, f"{shape}_wave2", _rows(box, shape, U2, seeds2, list(range(len(U2)))), folder, c.jobs)
+    rows2 = _rows(box, shape, U2, seeds2, list(range(len(U2))))
+    tag = hashlib.sha1(pd.DataFrame(rows2).to_csv().encode()).hexdigest()[:8]  # a new design: new runs
+    wave2 = run_points(problem, f"{shape}_wave2_{tag}", rows2, folder, c.jobs)
     Y2 = wave2[measures].to_numpy(float)
     # how well wave 1's emulators predicted wave 2's runs (standardised errors)
     m2, v2 = em1.predict(U2)
     std_err = (Y2 - m2) / np.sqrt(v2 + noise_var)
-    em = hm.Emulator(np.vstack([U1, U2]), np.vstack([Y1, Y2]), noise_var, seed=c.seed, restarts=c.gp_restarts)
+    # refitted on both waves, its search starting from wave 1's hyperparameters
+    em = hm.Emulator(np.vstack([U1, U2]), np.vstack([Y1, Y2]), noise_var, seed=c.seed, restarts=0, start=em1,
+                     jobs=c.jobs)
     kept2, _ = hm.nroy(em, z, h, noise_var, cand, c.cutoff)
 
     def loglik(u):

@@ -100,27 +100,18 @@ class Emulator:
     """
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, noise_var: np.ndarray | None = None, seed: int = 0,
-                 restarts: int = 1):
+                 restarts: int = 1, start: "Emulator | None" = None, jobs: int = 1):
         X, Y = np.asarray(X, float), np.asarray(Y, float)
         self.dim, self.m = X.shape[1], Y.shape[1]
         self.noise_var = np.zeros(self.m) if noise_var is None else np.asarray(noise_var, float)
-        self.parts = []
-        for j in range(self.m):
-            ok = np.isfinite(Y[:, j])
-            x, y = X[ok], Y[ok, j]
-            A = np.column_stack([np.ones(len(x)), x])
-            beta, *_ = np.linalg.lstsq(A, y, rcond=None)
-            resid = y - A @ beta
-            scale = float(resid.std()) or 1e-9
-            noise = max(self.noise_var[j] / scale**2, 1e-6)
-            kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(self.dim, 0.5), (0.05, 1e3))
-                      + WhiteKernel(1e-3, (1e-8, 1.0)))  # what the replicate variance does not explain
-            gp = GaussianProcessRegressor(kernel, alpha=noise, normalize_y=False, random_state=seed + j,
-                                          n_restarts_optimizer=restarts)
-            with warnings.catch_warnings():  # a length scale at its bound: that parameter does not matter
-                warnings.simplefilter("ignore")
-                gp.fit(x, resid / scale)
-            self.parts.append((beta, scale, gp))
+        kernels = [None] * self.m if start is None else [gp.kernel_ for _, _, gp in start.parts]
+        args = [(X, Y[:, j], self.noise_var[j], seed + j, restarts, kernels[j]) for j in range(self.m)]
+        if jobs > 1:
+            from joblib import Parallel, delayed
+
+            self.parts = Parallel(n_jobs=jobs)(delayed(_fit_one)(*a) for a in args)
+        else:
+            self.parts = [_fit_one(*a) for a in args]
 
     def predict(self, X: np.ndarray, chunk: int = 4000) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of each output's expected value at ``X``: arrays of shape (n, m)."""
@@ -134,6 +125,27 @@ class Emulator:
                 mean[s:s + chunk, j] = A @ beta + scale * mu
                 var[s:s + chunk, j] = (scale * sd) ** 2
         return mean, var
+
+
+def _fit_one(X, y, noise_var, seed, restarts, kernel=None):
+    """(regression coefficients, residual scale, fitted GP) of one output; ``kernel``: a fitted
+    kernel to start the hyperparameter search from (the previous wave's), else a default."""
+    ok = np.isfinite(y)
+    x, y = X[ok], y[ok]
+    A = np.column_stack([np.ones(len(x)), x])
+    beta, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ beta
+    scale = float(resid.std()) or 1e-9
+    noise = max(noise_var / scale**2, 1e-6)
+    if kernel is None:
+        kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (0.05, 1e3))
+                  + WhiteKernel(1e-3, (1e-8, 1.0)))  # what the replicate variance does not explain
+    gp = GaussianProcessRegressor(kernel, alpha=noise, normalize_y=False, random_state=seed,
+                                  n_restarts_optimizer=restarts)
+    with warnings.catch_warnings():  # a length scale at its bound: that parameter does not matter
+        warnings.simplefilter("ignore")
+        gp.fit(x, resid / scale)
+    return beta, scale, gp
 
 
 def implausibility(mean: np.ndarray, var: np.ndarray, z: np.ndarray, half_width: np.ndarray,
