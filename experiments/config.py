@@ -27,7 +27,7 @@ from experiments.schemas import CalibrationConfig, SensitivityConfig
 from experiments.psa import PsaOptions
 from experiments.psa import apply as apply_psa
 from sim.engines import Engine
-from sim.params import ModelParams, ParameterError, StrategyParams, validate
+from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.
@@ -111,6 +111,15 @@ def to_params(cfg: DictConfig) -> ModelParams:
 def load_params(overrides: list[str] | None = None) -> ModelParams:
     """Compose and validate in one go: ``load_params(["strategy=peer_group", "n_graduates=500"])``."""
     return to_params(compose_config(overrides))
+
+
+def load_population(name: str) -> PopulationParams:
+    """The population ``configs/population/<name>.yaml`` as parameters, without Hydra's global state."""
+    path = check_config_dir() / "population" / f"{name}.yaml"
+    if not path.is_file():
+        choices = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ParameterError("population", name, f"must be one of {choices}")
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PopulationParams), OmegaConf.load(path)))
 
 
 def load_strategy(name: str) -> StrategyParams:

@@ -47,11 +47,14 @@ class Measure:
     comparator: str | None = None
 
 
-#: The arms the targets need: a strategy (a name of ``configs/strategy``) and changes to it.
+#: The arms the targets need: a strategy (a name of ``configs/strategy``) and changes to it; a change
+#: ``population`` names a ``configs/population`` preset to use instead of the calibration's.
 ARMS: dict[str, tuple[str, dict]] = {
     "no_course": ("no_course", {}),
     "course_only": ("course_only", {}),
     "peer_group": ("peer_group", {}),
+    # self-help groups in general (Wituk 2002), not only the people who chose a group course
+    "peer_group_general_ltc": ("peer_group", {"population": "general_ltc"}),
     "telephone": ("telephone", {}),
     "online": ("online", {}),
     # Mons 2013: monthly calls by practice nurses for 12 months
@@ -154,7 +157,8 @@ MEASURES: dict[str, Measure] = {
     "persistent_share": Measure("course_only", 104, _persistent_share, "Persistent share of the immediate gain"),
     "course_completion": Measure("course_only", 104, _course_completion, "Share attending at least 4 of 6 sessions"),
     "meeting_attendance": Measure("peer_group", 26, _meeting_attendance, "Share of a group's register at a meeting"),
-    "group_survival_week_52": Measure("peer_group", 52, _group_survival_at(52), "Peer groups still meeting at 12 months"),
+    "group_survival_week_52": Measure("peer_group_general_ltc", 52, _group_survival_at(52),
+                                      "Peer groups still meeting at 12 months (general population)"),
     "online_ever_posted": Measure("online", 52, _ever_posted, "Share of forum members who ever post"),
     "online_retention_12_weeks": Measure("online", 26, _online_retention_12_weeks, "Forum members still there at 12 weeks"),
     "peer_support_gain_week_26": Measure(
@@ -181,13 +185,16 @@ MEASURES: dict[str, Measure] = {
 
 def arm_params(base: ModelParams, arms) -> dict[str, ModelParams]:
     """Parameters of each arm: ``base`` with the arm's strategy (``configs/strategy``) and changes."""
-    from experiments.config import load_strategy, with_values
+    from experiments.config import load_population, load_strategy, with_values
 
     out = {}
     for arm in sorted(arms):
         strategy, changes = ARMS[arm]
+        changes = dict(changes)
         p = with_values(base, {})
         p.strategy = load_strategy(strategy)
+        if "population" in changes:
+            p.population = load_population(changes.pop("population"))
         out[arm] = with_values(p, changes)
     return out
 

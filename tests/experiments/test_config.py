@@ -70,11 +70,19 @@ def test_default_dynamics_are_the_calibrated_values():
     fitted = yaml.safe_load((CONFIG_DIR / "dynamics" / "calibrated.yaml").read_text())
     params = load_params([])
     assert fitted, "configs/dynamics/calibrated.yaml holds fitted values"
-    for block, values in fitted.items():
+
+    def check(node, values, path):
         for key, value in values.items():
-            assert getattr(getattr(params.dynamics, block), key) == pytest.approx(value)
+            if isinstance(value, dict):
+                check(getattr(node, key), value, f"{path}.{key}")
+            else:
+                assert getattr(node, key) == pytest.approx(value), f"{path}.{key}"
+
+    check(params.dynamics, fitted, "dynamics")
     prior = ModelParams().dynamics  # everything not fitted keeps its prior
-    assert params.dynamics.telephone == prior.telephone and params.dynamics.health == prior.health
+    for block in ("connectedness", "newsletter"):
+        assert block not in fitted and getattr(params.dynamics, block) == getattr(prior, block)
+    assert params.dynamics.telephone.join_prob == prior.telephone.join_prob
 
 
 def test_config_hash_is_stable_and_sensitive():

@@ -143,7 +143,7 @@ def test_a_killed_sweep_loses_nothing_that_finished(tmp_path):
     proc.wait()
     runs = list((tmp_path / "runs").iterdir())
     finished = [r for r in runs if (r / "summary.json").exists()]
-    assert 3 <= len(finished) < 12, "the sweep was killed midway"
+    assert 3 <= len(finished) < 14, "the sweep was killed midway"
     for run in finished:  # everything a finished run wrote is whole
         json.loads((run / "summary.json").read_text())
         assert len(pd.read_parquet(run / "weekly.parquet")) == 105
@@ -151,5 +151,5 @@ def test_a_killed_sweep_loses_nothing_that_finished(tmp_path):
     # resuming redoes none of the finished runs and completes the sweep
     subprocess.run(args, cwd=ROOT, check=True, capture_output=True, timeout=600)
     statuses = progress(tmp_path)
-    assert statuses.count("skipped") >= len(finished) and len(statuses) == 12
-    assert collect(tmp_path).runs == 12
+    assert statuses.count("skipped") >= len(finished) and len(statuses) == 14  # 7 strategies x 2
+    assert collect(tmp_path).runs == 14
