@@ -65,7 +65,7 @@ from experiments import history_matching as hm  # noqa: E402
 from experiments.config import check_config_dir, run_seed, to_params, with_values  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, FreeParameter  # noqa: E402
-from experiments.targets import MEASURES, Target, arm_params, arms_needed, measure_all  # noqa: E402
+from experiments.targets import ARMS, MEASURES, Target, arm_params, arms_needed, measure_all  # noqa: E402
 from sim.calibrated import CALIBRATED_FILE  # noqa: E402
 from sim.params import ModelParams, ParameterError  # noqa: E402
 
@@ -139,7 +139,9 @@ class Problem:
         spec = dict(free=[(p.key, p.low, p.high, p.log, p.shape) for p in self.free], measures=self.measures,
                     n=self.n_graduates, population=self.population, seed=c.seed, w1=c.wave1_runs, w2=c.wave2_runs,
                     noise=(c.noise_points, c.noise_replicates), cutoff=c.cutoff, candidates=c.candidates,
-                    targets=[(t.value, t.low, t.high) for t in self.targets], version=sim.__version__)
+                    targets=[(t.value, t.low, t.high) for t in self.targets], version=sim.__version__,
+                    arms={m: (MEASURES[m].arm, MEASURES[m].comparator, MEASURES[m].weeks, ARMS.get(MEASURES[m].arm))
+                          for m in self.measures})
         return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
