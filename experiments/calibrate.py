@@ -72,6 +72,7 @@ from sim.params import ModelParams, ParameterError  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SHAPE_KEY = "dynamics.retention.decay_shape"
 SHAPES = ("exponential", "power_law")
+RUNS = {"done": 0, "reused": 0}  # model runs of this invocation, and runs found saved by an earlier one
 
 
 def _value(params: ModelParams, key: str) -> float:
@@ -168,6 +169,8 @@ def run_points(problem: Problem, name: str, rows: list[dict], folder: Path, jobs
     folder.mkdir(parents=True, exist_ok=True)
     batches = [(rows[i:i + batch], folder / f"{name}_{i // batch:04d}.parquet") for i in range(0, len(rows), batch)]
     todo = [(r, p) for r, p in batches if not p.exists()]
+    RUNS["done"] += sum(len(r) for r, _ in todo)
+    RUNS["reused"] += len(rows) - sum(len(r) for r, _ in todo)
     if todo:
         print(f"  {name}: {sum(len(r) for r, _ in todo)} of {len(rows)} runs to do", flush=True)
         Parallel(n_jobs=max(1, min(jobs, len(todo))))(delayed(_run_batch)(problem, r, p) for r, p in todo)
@@ -421,17 +424,22 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
         f"SMC and checked with the real model (`experiments/calibrate.py`, `experiments/history_matching.py`; "
         f"docs/odd.md 6). Package {sim.__version__}, {datetime.date.today().isoformat()}; "
         f"{problem.n_graduates} graduates per run on population `{problem.population}`; wall time "
-        f"{elapsed / 60:.1f} min with {c.jobs} process(es).", "",
+        f"{elapsed / 60:.1f} min with {c.jobs} process(es), {RUNS['done']} model runs"
+        + (f" ({RUNS['reused']} more saved by an earlier, interrupted invocation)" if RUNS["reused"] else "")
+        + ".", "",
         "The likelihood of each target is Gaussian with standard deviation the half-width of its interval "
         "(plus the emulator's and the model's run-to-run variance): the interval is read as one standard "
         "deviation of what the evidence says about the quantity. The prior of each parameter is uniform on its "
         "range (log-uniform where searched on a log scale).", "",
         "## Decay shape", "",
-        "| shape | runs | NROY after wave 1 | after wave 2 | SMC steps | log marginal likelihood | posterior probability |",
-        "|---|---|---|---|---|---|---|",
+        "| shape | runs | NROY after wave 1 | after wave 2 | SMC steps | Metropolis acceptance (last step) | "
+        "distinct particles | log marginal likelihood | posterior probability |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for s, f in fits.items():
+        distinct = len(np.unique(f["particles"], axis=0))
         lines.append(f"| {s} | {f['runs']} | {f['nroy1']:.2%} | {f['nroy2']:.2%} | {f['steps']} | "
+                     f"{f['acceptance'][-1]:.2f} | {distinct} of {len(f['particles'])} | "
                      f"{f['log_evidence']:.2f} | {probability[s]:.3f} |")
     if len(fits) > 1:
         other = [s for s in fits if s != winner]
