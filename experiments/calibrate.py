@@ -4,7 +4,7 @@
 
 **Method: Bayesian history matching with Gaussian-process emulators, then a posterior sampled
 through the emulators and checked with the real model** (:mod:`experiments.history_matching`).
-Why this and not ABC-SMC: one evaluation of the 15 targets costs about 0.6 s (seven arms of the
+Why this and not ABC-SMC: one evaluation of the 15 targets costs about 0.6 s (eight arms of the
 model), and the calibration must finish in well under an hour on two shared cores, so about two
 thousand model runs in all. ABC-SMC (pyabc) needs tens of thousands of runs for 15 summaries in
 16-17 dimensions at a useful tolerance; an emulator needs a few hundred runs per decay shape,
