@@ -19,6 +19,7 @@ import os
 import tempfile
 import typing
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
@@ -415,6 +416,11 @@ def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
                 current = getattr(node, last)
                 if isinstance(current, int) and not isinstance(current, bool) and float(value).is_integer():
                     value = int(value)  # e.g. a sampled 4.0 for a whole-number parameter
+                elif isinstance(current, Enum) and not isinstance(value, Enum):
+                    try:
+                        value = type(current)(value)  # e.g. a decay shape named in a posterior table
+                    except ValueError:
+                        raise ParameterError(key, value, f"must be one of {[e.value for e in type(current)]}") from None
                 setattr(node, last, value)
         except (KeyError, AttributeError) as err:
             raise ParameterError(key, value, f"is not a parameter of the model (no {err.args[0]!r})") from None

@@ -18,6 +18,16 @@ like the parameters themselves::
 so a distribution can be changed on the command line by its dotted key
 (``psa.parameters.dynamics.retention.decay_rate_per_week.high=0.035``).
 
+**Calibrated parameters come from the posterior.** With ``psa.posterior`` set (the default:
+``docs/calibration/posterior.parquet``, written by ``experiments/calibrate.py``), each replicate
+takes one **whole row** of the posterior table, so the calibrated parameters keep the correlations
+the targets impose (and the decay shape comes with its own parameters). The row is chosen by the
+base ``seed`` and the replicate only, so every strategy of a replicate shares it. A parameter that
+is a column of the table is never drawn from ``psa.parameters`` (an empty cell, a parameter of the
+other decay shape, leaves the base case); every other entry (the cost items, behaviour parameters
+no target informs) is drawn from its own distribution as below. ``psa.posterior=null`` draws every
+entry independently instead (the entries for calibrated parameters are that fallback).
+
 A distribution is centred on the **base case**, the parameter's value in the composed config (the
 calibrated value under ``dynamics=calibrated``, the prior under ``dynamics=priors``), unless it
 gives its own ``mean`` (or ``mode``); its spread is an ``sd`` or a ``cv`` (sd / mean).
@@ -78,6 +88,7 @@ class PsaOptions:
     """Schema of ``psa`` in the run config: whether to draw, and what (nested by dotted key)."""
 
     enabled: bool = False
+    posterior: Optional[str] = None  # table of posterior draws (parquet; relative to the repository root)
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -262,16 +273,82 @@ def draw(parameters: Mapping[str, Any] | list[Uncertain], seed: int | None, repl
     return values
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=4)
+def _posterior_table(path: str):
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
+def posterior_row(path: str | Path, seed: int | None, replicate: int) -> tuple[int, dict[str, Any], list[str]]:
+    """The row of the posterior table for (``seed``, ``replicate``): (row number, its values by dotted
+    key without empty cells, every column). The same for every strategy of a replicate."""
+    if seed is None:
+        raise ParameterError("seed", None, "must be set for a PSA (the draws are seeded by seed and replicate)")
+    full = Path(path) if Path(path).is_absolute() else ROOT / path
+    if not full.is_file():
+        raise ParameterError("psa.posterior", str(path), "must be a parquet of posterior draws "
+                             "(python -m experiments.calibrate experiment=calibrate writes it)")
+    table = _posterior_table(str(full))
+    row = min(int(_uniform(seed, replicate, "posterior.row") * len(table)), len(table) - 1)
+    values = {}
+    for key, value in table.iloc[row].items():
+        if isinstance(value, str):
+            values[key] = value
+        elif value is not None and math.isfinite(float(value)):
+            values[key] = float(value)
+    return row, values, list(table.columns)
+
+
+@dataclass(frozen=True)
+class FromPosterior(Uncertain):
+    """A parameter a PSA takes from the rows of the posterior table (for the report's tables)."""
+
+    def around(self, base: float | None) -> "FromPosterior":
+        return self
+
+    def describe(self) -> str:
+        return f"Joint posterior ({self.source})"
+
+
+def listed_parameters(psa: Mapping[str, Any]) -> list[Uncertain]:
+    """The entries a PSA config draws, with the posterior's columns as :class:`FromPosterior`."""
+    entries = uncertain_parameters(psa.get("parameters") or {})
+    if not psa.get("posterior"):
+        return entries
+    full = Path(psa["posterior"]) if Path(psa["posterior"]).is_absolute() else ROOT / psa["posterior"]
+    if not full.is_file():
+        return entries
+    columns = list(_posterior_table(str(full)).columns)
+    return ([u for u in entries if u.key not in columns]
+            + [FromPosterior(key=c, distribution="uniform", source=str(psa["posterior"])) for c in columns])
+
+
+def psa_values(psa: PsaOptions | Mapping[str, Any], seed: int | None, replicate: int, base: Any) -> dict[str, Any]:
+    """Every value a PSA replicate sets: a posterior row (if ``psa.posterior``), then the other draws."""
+    get = psa.get if isinstance(psa, Mapping) else functools.partial(getattr, psa)
+    entries = uncertain_parameters(get("parameters") or {})
+    values: dict[str, Any] = {}
+    if get("posterior"):
+        _, values, columns = posterior_row(get("posterior"), seed, replicate)
+        entries = [u for u in entries if u.key not in columns]
+    values.update(draw(entries, seed, replicate, base=base))
+    return values
+
+
 def apply(params, psa: PsaOptions | None, seed: int | None, replicate: int):
-    """``params`` with the PSA's draws for (``seed``, ``replicate``) set; unchanged if off."""
+    """``params`` with the PSA's values for (``seed``, ``replicate``) set; unchanged if off."""
     if psa is None or not psa.enabled:
         return params
     from experiments.config import with_values  # here: config imports this module
 
-    return with_values(params, draw(psa.parameters, seed, replicate, base=params))
+    return with_values(params, psa_values(psa, seed, replicate, params))
 
 
-def run_draws(run_dir: Path | str) -> dict[str, float]:
+def run_draws(run_dir: Path | str) -> dict[str, Any]:
     """The values a finished run of a PSA drew (from its resolved ``config.yaml``); {} if not a PSA."""
     import yaml
 
@@ -279,4 +356,4 @@ def run_draws(run_dir: Path | str) -> dict[str, float]:
     psa = cfg.get("psa") or {}
     if not psa.get("enabled"):
         return {}
-    return draw(psa.get("parameters") or {}, cfg.get("seed"), cfg.get("replicate", 0), base=cfg)
+    return psa_values(psa, cfg.get("seed"), cfg.get("replicate", 0), base=cfg)

@@ -20,7 +20,7 @@ import yaml
 
 from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
 from experiments.outputs import read_json
-from experiments.psa import run_draws, uncertain_parameters
+from experiments.psa import listed_parameters, run_draws
 from experiments.report_labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
 from experiments.stats import mean_ci
 from sim import economics
@@ -198,7 +198,7 @@ def load(sweep_dir: Path | str) -> SweepData:
     is_psa = bool(psa.get("enabled"))
     psa_parameters, draws = [], pd.DataFrame()
     if is_psa:
-        psa_parameters = uncertain_parameters(psa.get("parameters") or {})
+        psa_parameters = listed_parameters(psa)
         firsts = ids[ids["arm"] == comparator_first.key].sort_values("replicate")
         draws = pd.DataFrame([{"replicate": r.replicate, **run_draws(sweep_dir / "runs" / r.run_id)}
                               for r in firsts.itertuples()])

@@ -21,21 +21,33 @@ class FreeParameter:
     low: float = 0.0
     high: float = 1.0
     log: bool = False  # sample on a log scale (calibration only)
+    shape: Optional[str] = None  # calibration: free only under this decay shape (exponential, power_law)
+    source: str = ""  # calibration: where the range (the prior) comes from
 
 
 @dataclass
 class CalibrationConfig:
+    """Bayesian history matching with GP emulators (experiments/calibrate.py, history_matching.py)."""
+
     parameters: list[FreeParameter] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
-    trials: int = 60  # trials in the study in all (a resumed study runs only the missing ones)
-    replicates: int = 3  # runs per strategy per trial; the loss uses their mean
-    jobs: int = 1  # worker processes sharing the study
-    seed: int = 2024  # base seed of the replicate runs (the same seeds in every trial)
-    prior_weight: float = 0.05  # pull towards the prior defaults, per squared range
-    polish_evaluations: int = 0  # then refine the study's best by Powell's method with this many evaluations
-    storage: str = "outputs/calibration/study.journal"  # Optuna journal: rerun to resume
-    study_name: str = "after_the_course"
-    output: str = "configs/dynamics/calibrated.yaml"  # the fitted values, as a dynamics config
+    shapes: list[str] = field(default_factory=lambda: ["exponential", "power_law"])  # decay shapes fitted
+    wave1_runs: int = 300  # space-filling design over the prior box, per shape
+    wave2_runs: int = 200  # runs in the space wave 1 did not rule out, per shape
+    noise_points: int = 10  # design points re-run to estimate the replicate variance
+    noise_replicates: int = 3  # runs at each of those points (with the design's own run)
+    cutoff: float = 3.0  # implausibility above which a point is ruled out
+    candidates: int = 100000  # emulator evaluations to find the space not ruled out
+    particles: int = 2000  # SMC particles on the emulators, per shape
+    moves: int = 4  # Metropolis moves per SMC step
+    posterior_draws: int = 2000  # rows of the posterior table (shapes mixed by their posterior probability)
+    check_draws: int = 100  # posterior draws re-run with the real model (posterior predictive)
+    gp_restarts: int = 1  # restarts of the GP hyperparameter optimiser
+    jobs: int = 1  # worker processes for the runs and the emulator fits
+    seed: int = 2024  # base seed: designs, run seeds, SMC
+    runs_dir: str = "outputs/calibration"  # one parquet per chunk of runs: rerun to resume
+    posterior: str = "docs/calibration/posterior.parquet"
+    output: str = "configs/dynamics/calibrated.yaml"  # the posterior median, as a dynamics config
     report_dir: str = "docs/calibration"  # kept in the repository: the evidence for the defaults
 
 

@@ -1,4 +1,4 @@
-"""Calibration and sensitivity analysis, each in a tiny but complete run."""
+"""Sensitivity analysis in a tiny but complete run (the calibration's: test_calibration_bayes.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 import experiments.sensitivity as sensitivity_module
-from experiments.calibrate import Problem
-from experiments.config import compose_config, to_params
-from experiments.schemas import CalibrationConfig
-from omegaconf import OmegaConf
+from experiments.config import compose_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,69 +20,6 @@ def run(module: str, *args: str) -> subprocess.CompletedProcess:
                           timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return done
-
-
-def test_a_tiny_calibration_fits_writes_a_dynamics_config_and_resumes(tmp_path):
-    args = ["experiment=calibrate", "calibration.trials=3", "calibration.replicates=1", "calibration.jobs=1",
-            "calibration.polish_evaluations=3",
-            "n_graduates=200", f"calibration.storage={tmp_path}/study.journal",
-            f"calibration.output={tmp_path}/calibrated.yaml", f"calibration.report_dir={tmp_path}/report",
-            f"hydra.run.dir={tmp_path}/run"]
-    run("experiments.calibrate", *args)
-    fitted = yaml.safe_load((tmp_path / "calibrated.yaml").read_text())
-    assert set(fitted) <= {"course", "retention", "connectedness", "health", "peer_group", "telephone", "online",
-                           "booster", "newsletter", "outcomes"}
-    assert 0.012 <= fitted["retention"]["decay_rate_per_week"] <= 0.04
-    report = (tmp_path / "report" / "report.md").read_text()
-    assert "| Mean gain at week 20" in report and "Fitted values" in report
-    assert "polished by Powell" in report
-    assert (tmp_path / "report" / "targets.png").stat().st_size > 0
-    assert len(pd.read_csv(tmp_path / "report" / "trials.csv")) == 3
-    # rerunning resumes: the study already has its trials, none is added
-    done = run("experiments.calibrate", *args)
-    assert "already has 3 complete trials" in done.stdout
-    assert len(pd.read_csv(tmp_path / "report" / "trials.csv")) == 3
-
-
-def test_polish_finds_the_minimum_of_a_known_loss():
-    """Powell's method from a poor start reaches a known minimum, on linear and log ranges, within bounds."""
-    from types import SimpleNamespace
-
-    from experiments.calibrate import polish
-    from experiments.schemas import FreeParameter
-
-    free = [FreeParameter(key="a", low=0.0, high=1.0), FreeParameter(key="b", low=0.01, high=1.0, log=True),
-            FreeParameter(key="c", low=-5.0, high=5.0)]
-    best = {"a": 0.3, "b": 0.05, "c": 5.0}  # c's best lies on its upper bound
-
-    def simulate(values):
-        return values
-
-    def loss(values, measured):
-        return ((measured["a"] - best["a"]) ** 2 + (np.log(measured["b"] / best["b"])) ** 2
-                + (measured["c"] - 7.0) ** 2 / 100)
-
-    problem = SimpleNamespace(free=free, simulate=simulate, loss=loss)
-    values, value, evaluations = polish(problem, {"a": 0.9, "b": 0.5, "c": 0.0}, 400)
-    assert values["a"] == pytest.approx(0.3, abs=0.01) and values["b"] == pytest.approx(0.05, rel=0.05)
-    assert values["c"] == pytest.approx(5.0, abs=0.05) and -5.0 <= values["c"] <= 5.0
-    assert value < loss({"a": 0.9, "b": 0.5, "c": 0.0}, {"a": 0.9, "b": 0.5, "c": 0.0}) and evaluations <= 401
-    # never worse than the start: from the optimum it stays there
-    values, _, _ = polish(problem, {"a": 0.3, "b": 0.05, "c": 5.0}, 50)
-    assert values == pytest.approx({"a": 0.3, "b": 0.05, "c": 5.0}, rel=1e-2)
-
-
-def test_calibration_loss_is_zero_at_the_targets_and_grows_with_distance():
-    cfg = compose_config(["experiment=calibrate", "calibration.replicates=1"])
-    calib: CalibrationConfig = OmegaConf.to_object(cfg.calibration)
-    problem = Problem(to_params(cfg), calib)
-    at_prior = {p.key: problem.prior[p.key] for p in problem.free}
-    exact = {t.measure: np.array([t.value]) for t in problem.targets}
-    assert problem.loss(at_prior, exact) == pytest.approx(0.0)
-    off = dict(exact)
-    t = problem.targets[0]
-    off[t.measure] = np.array([t.high])  # one half-width away: contributes weight * 1
-    assert problem.loss(at_prior, off) == pytest.approx(t.weight)
 
 
 @pytest.mark.parametrize("method", ["morris", "sobol"])

@@ -48,11 +48,11 @@ def test_draws_are_the_same_for_every_strategy_of_a_replicate():
     values = {}
     for strategy in ("course_only", "peer_group", "telephone"):
         p = to_params(compose_config(["experiment=psa", f"strategy={strategy}", "replicate=4"]))
-        values[strategy] = (p.seed, p.dynamics.retention.decay_rate_per_week, p.costs.items["peer_call"].value_gbp,
+        values[strategy] = (p.seed, p.dynamics.retention.isolation_effect, p.costs.items["peer_call"].value_gbp,
                             p.dynamics.telephone.effect.efficacy)
     assert values["course_only"] == values["peer_group"] == values["telephone"]
     other = to_params(compose_config(["experiment=psa", "strategy=telephone", "replicate=5"]))
-    assert other.dynamics.retention.decay_rate_per_week != values["telephone"][1]
+    assert other.dynamics.retention.isolation_effect != values["telephone"][1]  # a posterior column of both shapes
 
 
 def test_draws_are_reproducible_and_keyed_by_name():

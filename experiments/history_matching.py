@@ -1,0 +1,238 @@
+"""Bayesian history matching with Gaussian-process emulators, and a posterior sampled through them.
+
+The method of :mod:`experiments.calibrate`, kept apart from the model so that it can be tested on a
+simulator whose posterior is known (tests/experiments/test_calibration_bayes.py). Everything here
+works in the **unit cube** of the free parameters (each range mapped to 0..1, on a log scale where
+a parameter is searched on one); :class:`Box` converts.
+
+The steps (Vernon, Goldstein & Bower 2010; Andrianakis et al. 2015):
+
+1. **Design**: a Latin hypercube of runs over the prior box (:func:`latin_hypercube`).
+2. **Emulate**: one emulator per target (:class:`Emulator`): a linear regression on the
+   parameters plus a Gaussian process (squared-exponential kernel, one length scale per
+   parameter) on its residuals. The run-to-run noise of the model (its *replicate variance*,
+   estimated from repeated runs at a few design points) enters the GP as known noise, so the GP
+   fits the model's expected output, and its predictive variance is the emulator's own
+   uncertainty about that expectation.
+3. **Rule out**: the implausibility of a point for target ``j`` is
+   ``|z_j - E[f_j(x)]| / sqrt(h_j^2 + emulator variance + replicate variance)`` with ``z_j`` the
+   evidence and ``h_j`` the half-width of its interval; points whose largest implausibility
+   exceeds the cut-off (3) are ruled out (:func:`implausibility`). A second wave of runs fills the
+   space not ruled out (the NROY space) and the emulators are refitted on both waves.
+4. **Posterior**: the likelihood of a point is Gaussian in each target with the same variance,
+   ``N(z_j; E[f_j(x)], h_j^2 + emulator variance + replicate variance)``: the interval's
+   half-width is read as **one standard deviation** of the evidence about the quantity the model
+   computes (for Dale 2009 and Mons 2013 it is the trial's standard error; for ranges marked
+   "assumed" it says how far we believe the truth may lie from the value). The prior is uniform on
+   the box (log-uniform on a log range). :func:`smc_posterior` samples it by sequential Monte
+   Carlo on the emulators (likelihood tempering with adaptive steps, resampling, random-walk
+   Metropolis moves), which also estimates the marginal likelihood (the evidence ``Z``) used to
+   compare the two decay shapes.
+
+Only the last step's draws are checked against the real model (posterior predictive, in
+:mod:`experiments.calibrate`): an emulator is an approximation, and the check says how good.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+from scipy.stats import qmc
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+
+@dataclass(frozen=True)
+class Box:
+    """The prior box: parameter names, ranges and which are searched on a log scale."""
+
+    names: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+    log: np.ndarray  # bool per parameter
+
+    @classmethod
+    def of(cls, names, low, high, log=None) -> "Box":
+        log = np.zeros(len(names), bool) if log is None else np.asarray(log, bool)
+        return cls(tuple(names), np.asarray(low, float), np.asarray(high, float), log)
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def to_natural(self, u: np.ndarray) -> np.ndarray:
+        u = np.clip(np.asarray(u, float), 0.0, 1.0)
+        lin = self.low + u * (self.high - self.low)
+        logv = np.exp(np.log(np.where(self.log, self.low, 1.0))
+                      + u * (np.log(np.where(self.log, self.high, 1.0)) - np.log(np.where(self.log, self.low, 1.0))))
+        return np.where(self.log, logv, lin)
+
+    def to_unit(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, float)
+        lin = (x - self.low) / (self.high - self.low)
+        safe = np.where(self.log, x, 1.0)
+        logu = (np.log(np.maximum(safe, 1e-300)) - np.log(np.where(self.log, self.low, 1.0))) / (
+            np.log(np.where(self.log, self.high, 2.0)) - np.log(np.where(self.log, self.low, 1.0)))
+        return np.where(self.log, logu, lin)
+
+    def prior_sd(self, n: int = 200_000, seed: int = 0) -> np.ndarray:
+        """Standard deviation of each parameter under the prior (uniform or log-uniform), natural units."""
+        return self.to_natural(np.random.default_rng(seed).random((n, self.dim))).std(axis=0)
+
+
+def latin_hypercube(n: int, dim: int, seed: int) -> np.ndarray:
+    """``n`` points of a Latin hypercube in the unit cube (scipy.stats.qmc), reproducible by ``seed``."""
+    return qmc.LatinHypercube(d=dim, seed=seed).random(n)
+
+
+class Emulator:
+    """One emulator per output: linear regression plus a GP on the residuals, in the unit cube.
+
+    Args:
+        X: (n, d) design points in the unit cube.
+        Y: (n, m) model outputs, one column per target; NaN where a run gives no value.
+        noise_var: (m,) the model's replicate variance per output (its run-to-run noise), or None
+            to let a white-noise term estimate it.
+        seed: for the GP optimiser's restarts.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, noise_var: np.ndarray | None = None, seed: int = 0,
+                 restarts: int = 1, start: "Emulator | None" = None, jobs: int = 1):
+        X, Y = np.asarray(X, float), np.asarray(Y, float)
+        self.dim, self.m = X.shape[1], Y.shape[1]
+        self.noise_var = np.zeros(self.m) if noise_var is None else np.asarray(noise_var, float)
+        kernels = [None] * self.m if start is None else [gp.kernel_ for _, _, gp in start.parts]
+        args = [(X, Y[:, j], self.noise_var[j], seed + j, restarts, kernels[j]) for j in range(self.m)]
+        if jobs > 1:
+            from joblib import Parallel, delayed
+
+            self.parts = Parallel(n_jobs=jobs)(delayed(_fit_one)(*a) for a in args)
+        else:
+            self.parts = [_fit_one(*a) for a in args]
+
+    def predict(self, X: np.ndarray, chunk: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of each output's expected value at ``X``: arrays of shape (n, m)."""
+        X = np.asarray(X, float)
+        mean, var = np.empty((len(X), self.m)), np.empty((len(X), self.m))
+        for s in range(0, len(X), chunk):
+            x = X[s:s + chunk]
+            A = np.column_stack([np.ones(len(x)), x])
+            for j, (beta, scale, gp) in enumerate(self.parts):
+                mu, sd = gp.predict(x, return_std=True)
+                mean[s:s + chunk, j] = A @ beta + scale * mu
+                var[s:s + chunk, j] = (scale * sd) ** 2
+        return mean, var
+
+
+def _fit_one(X, y, noise_var, seed, restarts, kernel=None):
+    """(regression coefficients, residual scale, fitted GP) of one output; ``kernel``: a fitted
+    kernel to start the hyperparameter search from (the previous wave's), else a default."""
+    ok = np.isfinite(y)
+    x, y = X[ok], y[ok]
+    A = np.column_stack([np.ones(len(x)), x])
+    beta, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ beta
+    scale = float(resid.std()) or 1e-9
+    noise = max(noise_var / scale**2, 1e-6)
+    if kernel is None:
+        kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (0.05, 1e3))
+                  + WhiteKernel(1e-3, (1e-8, 1.0)))  # what the replicate variance does not explain
+    gp = GaussianProcessRegressor(kernel, alpha=noise, normalize_y=False, random_state=seed,
+                                  n_restarts_optimizer=restarts)
+    with warnings.catch_warnings():  # a length scale at its bound: that parameter does not matter
+        warnings.simplefilter("ignore")
+        gp.fit(x, resid / scale)
+    return beta, scale, gp
+
+
+def implausibility(mean: np.ndarray, var: np.ndarray, z: np.ndarray, half_width: np.ndarray,
+                   noise_var: np.ndarray) -> np.ndarray:
+    """Implausibility per point and target, (n, m): standardised distance of evidence from emulator."""
+    return np.abs(z - mean) / np.sqrt(half_width**2 + var + noise_var)
+
+
+def gaussian_loglik(mean: np.ndarray, var: np.ndarray, z: np.ndarray, half_width: np.ndarray,
+                    noise_var: np.ndarray) -> np.ndarray:
+    """Log-likelihood per point, (n,): independent Gaussians, variance h^2 + emulator + replicate."""
+    s2 = half_width**2 + var + noise_var
+    return np.sum(-0.5 * (z - mean) ** 2 / s2 - 0.5 * np.log(2 * np.pi * s2), axis=1)
+
+
+def _systematic(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    positions = (rng.random() + np.arange(n)) / n
+    return np.minimum(np.searchsorted(np.cumsum(weights), positions), len(weights) - 1)
+
+
+@dataclass
+class SmcResult:
+    particles: np.ndarray  # (n, d) equally weighted posterior draws in the unit cube
+    loglik: np.ndarray  # (n,)
+    log_evidence: float  # log marginal likelihood under the uniform prior on the unit cube
+    temperatures: list[float]
+    acceptance: list[float]
+
+
+def smc_posterior(loglik, dim: int, n: int, seed: int, moves: int = 5, ess_fraction: float = 0.5,
+                  max_steps: int = 200) -> SmcResult:
+    """Sample ``prior(x) * exp(loglik(x))`` on the unit cube (uniform prior) by tempered SMC.
+
+    ``loglik`` maps (k, dim) points to (k,) log-likelihoods (here: through the emulators). Each
+    step raises the temperature as far as keeps the effective sample size at ``ess_fraction * n``,
+    reweights, resamples (systematic), and moves every particle by ``moves`` random-walk
+    Metropolis steps with the particles' own covariance scaled by 2.38^2/dim (proposals outside
+    the cube are rejected: the prior is zero there). The evidence is the product over steps of the
+    mean incremental weight.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, dim))
+    ll = loglik(x)
+    phi, log_z, temps, acc = 0.0, 0.0, [0.0], []
+    for _ in range(max_steps):
+        if phi >= 1.0:
+            break
+
+        def ess(dphi):
+            lw = dphi * ll
+            w = np.exp(lw - lw.max())
+            return w.sum() ** 2 / (w**2).sum()
+
+        if ess(1.0 - phi) >= ess_fraction * n:
+            dphi = 1.0 - phi
+        else:
+            lo, hi = 0.0, 1.0 - phi
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if ess(mid) >= ess_fraction * n else (lo, mid)
+            dphi = max(lo, 1e-12)
+        lw = dphi * ll
+        log_z += float(logsumexp(lw) - np.log(n))
+        w = np.exp(lw - lw.max())
+        idx = _systematic(w / w.sum(), n, rng)
+        x, ll = x[idx], ll[idx]
+        phi = min(1.0, phi + dphi)
+        temps.append(phi)
+        cov = np.cov(x.T) + 1e-10 * np.eye(dim)
+        chol = np.linalg.cholesky(cov * 2.38**2 / dim)
+        accepted = 0
+        for _ in range(moves):
+            prop = x + rng.standard_normal((n, dim)) @ chol.T
+            inside = np.all((prop >= 0.0) & (prop <= 1.0), axis=1)
+            llp = np.full(n, -np.inf)
+            if inside.any():
+                llp[inside] = loglik(prop[inside])
+            ok = np.log(rng.random(n)) < phi * (llp - ll)
+            ok &= inside
+            x[ok], ll[ok] = prop[ok], llp[ok]
+            accepted += int(ok.sum())
+        acc.append(accepted / (moves * n))
+    return SmcResult(x, ll, log_z, temps, acc)
+
+
+def nroy(emulator: Emulator, z, half_width, noise_var, candidates: np.ndarray, cutoff: float = 3.0):
+    """The candidates not ruled out (largest implausibility <= cutoff), and every candidate's largest."""
+    mean, var = emulator.predict(candidates)
+    worst = implausibility(mean, var, z, half_width, noise_var).max(axis=1)
+    return candidates[worst <= cutoff], worst
