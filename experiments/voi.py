@@ -585,6 +585,21 @@ def load_psa_frame(sweep_dir: Path | str) -> pd.DataFrame:
             drawn[rep] = run_parameters(run, s)
     if not any(drawn.values()):
         raise ValueError(f"{sweep_dir} drew no parameters: not a PSA (run experiment=psa)")
-    draws = pd.DataFrame([{DRAW: r, **v} for r, v in drawn.items()])
+    draws = _numeric_draws(pd.DataFrame([{DRAW: r, **v} for r, v in drawn.items()]))
     return (pd.DataFrame(rows).merge(draws, on=DRAW, how="left")
             .sort_values([POPULATION, DRAW, STRATEGY], ignore_index=True))
+
+
+def _numeric_draws(draws: pd.DataFrame) -> pd.DataFrame:
+    """Draws ready for regression: a drawn choice (the calibration posterior's ``decay_shape``) becomes
+    one 0/1 column per value but the first, and a parameter that only acts under some choices (the
+    exponential rate, the power law's time scale and exponent) is 0 where it does not act, so that
+    every draw has a value and the regression can tell the choices apart by the 0/1 column."""
+    draws = draws.copy()
+    for col in [c for c in draws.columns if c != DRAW and not pd.api.types.is_numeric_dtype(draws[c])]:
+        values = sorted(draws[col].dropna().astype(str).unique())
+        for value in values[1:]:
+            draws[f"{col}={value}"] = (draws[col].astype(str) == value).astype(float)
+    numeric = [c for c in draws.columns if c != DRAW and pd.api.types.is_numeric_dtype(draws[c])]
+    draws[numeric] = draws[numeric].fillna(0.0)
+    return draws

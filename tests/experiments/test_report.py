@@ -267,7 +267,7 @@ def test_a_psa_report_adds_acceptability_curves_that_sum_to_one(tiny_psa):
     # the PSA draws differ between replicates and are the same across the strategies of one
     data = report_data.load(tiny_psa)
     assert data.is_psa and len(data.psa_draws) == 4
-    assert data.psa_draws["dynamics.retention.decay_rate_per_week"].nunique() == 4
+    assert data.psa_draws["dynamics.course.immediate_gain_mean_sd"].nunique() == 4  # in every posterior row
 
 
 # --- the page in a browser ---------------------------------------------------------------------

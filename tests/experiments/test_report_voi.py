@@ -39,9 +39,11 @@ def test_the_loader_builds_the_psa_frame_from_a_sweep(tiny_psa):
     params = voi.parameter_columns(frame)
     assert "dynamics.retention.decay_rate_per_week" in params and "costs.items.peer_call.value_gbp" in params
     # one set of draws per replicate, the same for both strategies, different between replicates
-    per_rep = frame.groupby("replicate")["dynamics.retention.decay_rate_per_week"].nunique()
+    # (a parameter every posterior row has, whatever its decay shape)
+    per_rep = frame.groupby("replicate")["dynamics.course.immediate_gain_mean_sd"].nunique()
     assert (per_rep == 1).all()
-    assert frame.drop_duplicates("replicate")["dynamics.retention.decay_rate_per_week"].nunique() == REPLICATES
+    assert frame.drop_duplicates("replicate")["dynamics.course.immediate_gain_mean_sd"].nunique() == REPLICATES
+    assert not frame[params].isna().any().any(), "every draw has a value for every parameter (0 where it does not act)"
     assert (frame["cost_gbp"] > 0).all()
 
 
