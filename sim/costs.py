@@ -36,7 +36,6 @@ class CostLedger:
         self.n = n_graduates
         self.gbp = dict.fromkeys(CATEGORIES, 0.0)
         self.discounted_gbp = 0.0
-        self.qalys = 0.0
         self.qalys_by_graduate = np.zeros(n_graduates)  # discounted QALYs gained, per graduate
 
     def discount(self, week: int) -> float:
@@ -49,9 +48,12 @@ class CostLedger:
 
     def add_qalys(self, gain_sd: np.ndarray, week: int) -> None:
         """QALYs from one week lived with each graduate's gain ``gain_sd`` (SD units)."""
-        factor = self.outcomes.qaly_per_sd_year / 52.0 * self.discount(week)
-        self.qalys_by_graduate += factor * gain_sd
-        self.qalys += factor * float(gain_sd.sum())
+        self.qalys_by_graduate += self.outcomes.qaly_per_sd_year / 52.0 * self.discount(week) * gain_sd
+
+    @property
+    def qalys(self) -> float:
+        """Discounted QALYs gained so far, summed over graduates."""
+        return float(self.qalys_by_graduate.sum())
 
     def per_graduate(self, category: str) -> float:
         return self.gbp[category] / self.n

@@ -103,7 +103,7 @@ def cohort_ties(rng: np.random.Generator, cohort: np.ndarray, ties_per_graduate:
 def shift_keeping_mean(p: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Probabilities ``p`` moved by ``shift`` on the log-odds scale, plus one common offset chosen
     (by bisection) so that their mean is unchanged: the shift moves probability between people."""
-    if p.size == 0 or not np.any(shift):
+    if not np.any(shift):
         return p
     base, target = logit(p) + shift, p.mean()
     lo, hi = -20.0, 20.0
@@ -152,12 +152,13 @@ def create_graduates(
     # People who find groups difficult come to fewer sessions of a group course and gain less from
     # it: shifts that move attendance and gain between people, keeping the population's means.
     attend_p = beta_by_mean(course_rng, p.course_attendance_prob_mean, p.course_attendance_concentration, n)
-    attend_p = shift_keeping_mean(attend_p, course.attendance_affinity_coef * (affinity - affinity.mean()))
+    centre = affinity.mean()  # n >= 1 (validated)
+    attend_p = shift_keeping_mean(attend_p, course.attendance_affinity_coef * (affinity - centre))
     sessions = course_rng.binomial(course.sessions, attend_p)
     if not took_course:
         sessions = np.zeros_like(sessions)
     dose = sessions / course.sessions
-    suits = np.maximum(1.0 + course.gain_affinity_coef * (affinity - (affinity.mean() if n else 0.5)), 0.0)
+    suits = np.maximum(1.0 + course.gain_affinity_coef * (affinity - centre), 0.0)
     by_age = np.asarray(course.gain_multiplier_by_age_band)[age_band]
     gain = course.immediate_gain_mean_sd * dose * (1.0 - course.low_baseline_gain_boost * baseline)
     gain = gain + course.immediate_gain_spread_sd * dose * course_rng.standard_normal(n)

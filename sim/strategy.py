@@ -15,6 +15,7 @@ import numpy as np
 from .params import TAILORABLE_CHANNELS, Matching, StrategyParams
 from .population import Graduates
 
+
 def fits(g: Graduates, channel: str, strategy: StrategyParams) -> np.ndarray:
     """Whether each graduate fits ``channel`` (for tailored matching)."""
     if channel == "peer_group":
