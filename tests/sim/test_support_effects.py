@@ -170,6 +170,11 @@ def test_a_lively_group_finds_a_successor(make_strategy):
     ch = everyone.channels["peer_group"]
     np.testing.assert_array_equal(ch.group_open, ch.present_last > 0)
     assert ch.groups_open > 0.9 * ch.groups_formed
+    # a successor comes from those present: when nobody came, nobody steps up, however willing
+    empty = _peer_model(make_strategy, weeks=1, behaviour=dict(leaving, successor_prob_per_attender=1.0,
+                                                               attend_intercept=-30.0)).run()
+    assert (empty.channels["peer_group"].present_last == 0).all()
+    assert empty.channels["peer_group"].groups_open == 0
 
 
 def test_rolling_intake_brings_newcomers_every_interval(make_strategy):
