@@ -45,7 +45,7 @@ class OutputOptions:
 
     csv: bool = True  # weekly.csv beside weekly.parquet
     graduates: bool = True  # graduates.parquet
-    plot: bool = True  # trajectories.png
+    plot: Optional[bool] = None  # trajectories.png; None: for a single run, not for the runs of a sweep
 
 
 @dataclass
@@ -346,21 +346,30 @@ def check_output_dir(key: str, value: Any) -> None:
                 pass
 
 
-def save_hydra_record(out_dir: Path, cfg: DictConfig) -> list[str]:
+def save_hydra_record(out_dir: Path, cfg: DictConfig, overrides: list[str] | None = None) -> list[str]:
     """Hydra's record of the run (``.hydra/``), written atomically once the run is validated
     (``hydra.output_subdir`` is null, so Hydra does not write it before the run is checked).
-    Returns the files written (relative to ``out_dir``); none outside a Hydra app."""
+    ``overrides``: the run's own, for a run of a batch (the Hydra job's record is the batch's; the
+    run's folder, overrides and override_dirname are put in). Returns the files written (relative
+    to ``out_dir``); none outside a Hydra app."""
     from hydra.core.hydra_config import HydraConfig
 
     from experiments.outputs import write_text
 
     if not HydraConfig.initialized():
         return []
-    hydra_cfg = HydraConfig.get()
+    hydra_cfg = OmegaConf.to_container(HydraConfig.get())
+    if overrides is not None:
+        hydra_cfg["overrides"]["task"] = list(overrides)
+        hydra_cfg["job"]["override_dirname"] = Path(out_dir).name
+        hydra_cfg["runtime"]["output_dir"] = str(Path(out_dir).absolute())
+        hydra_cfg["sweep"]["subdir"] = "runs/${hydra:job.override_dirname}"  # as configs/config.yaml
+        hydra_cfg["overrides"]["hydra"] = [o for o in hydra_cfg["overrides"]["hydra"]
+                                           if not o.startswith("hydra.sweep.subdir=")]
     record = {
         "config.yaml": OmegaConf.to_yaml(cfg),
-        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": OmegaConf.to_container(hydra_cfg)})),
-        "overrides.yaml": OmegaConf.to_yaml(hydra_cfg.overrides.task),
+        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": hydra_cfg})),
+        "overrides.yaml": OmegaConf.to_yaml(OmegaConf.create(hydra_cfg["overrides"]["task"])),
     }
     for name, text in record.items():
         write_text(out_dir / ".hydra" / name, text)

@@ -32,24 +32,26 @@ from experiments.config import (
     to_params,
 )
 from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text
-from experiments.sweep import pop_exit_code, remove_created, run_in_sweep
+from experiments.batches import run_batch
+from experiments.sweep import pop_exit_code, remove_created
 from sim.engines import model_class
 from sim.params import ModelParams, ParameterError
 
 
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
-            params: ModelParams | None = None) -> dict:
+            params: ModelParams | None = None, in_sweep: bool = False) -> dict:
     """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
 
     ``manifest.json`` (every file's size and SHA-256) is written last: a run is finished when its
-    manifest is there and every file still matches it.
+    manifest is there and every file still matches it. ``outputs.plot=null`` (the default) draws
+    ``trajectories.png`` for a single run and not for the runs of a sweep.
     """
     if params is None:
         fix_seed(cfg, out_dir)  # seed=null: a concrete seed, recorded in config.yaml below
         params = to_params(cfg)  # raises ParameterError before any simulation
     identity = run_identity(params, cfg.engine)
     out_dir.mkdir(parents=True, exist_ok=True)
-    hydra_record = save_hydra_record(out_dir, cfg)
+    hydra_record = save_hydra_record(out_dir, cfg, overrides if in_sweep else None)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
     write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     engine = model_class(cfg.engine)  # imports the model (and Mesa): not part of its run time
@@ -66,7 +68,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
     if cfg.outputs.graduates:
         write_table(out_dir / "graduates.parquet", model.graduate_table())
         written.append("graduates.parquet")
-    if cfg.outputs.plot:
+    if cfg.outputs.plot or (cfg.outputs.plot is None and not in_sweep):
         from experiments.plots import plot_trajectories  # lazy: matplotlib only when plotting
 
         written.append("trajectories.png")
@@ -114,8 +116,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    if hydra_cfg.mode == RunMode.MULTIRUN:
-        run_in_sweep(cfg, out_dir, lambda c, d, p: run_one(c, d, overrides, p))
+    if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: a batch of runs (experiments.batches)
+        run_batch(cfg, out_dir, lambda c, d, p, o: run_one(c, d, o, p, in_sweep=True))
         return
     try:
         summary = run_one(cfg, out_dir, overrides)

@@ -45,8 +45,9 @@ from experiments.outputs import (
 
 
 
-def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -> None:
+def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -> list[str | None]:
     """Validate every sweep point before the first run starts; raise ParameterError (one line).
+    Returns each job's run identity (None for ``seed=null``: known once the run finds its seed).
 
     Composes once per distinct choice of config groups (``strategy=...``), applies each job's
     other overrides to a copy (checking each key and value against the schema) and validates the
@@ -56,8 +57,11 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
 
     from omegaconf import OmegaConf, open_dict
 
-    from experiments.config import check_keys, check_value, params_of
+    from experiments.config import check_keys, check_value, params_of, run_identity
     from sim.params import ParameterError
+
+    def identity(run: Any, params: Any) -> str | None:
+        return run_identity(params, run.engine) if run.seed is not None else None
 
     launcher = config.hydra.launcher
     if "n_jobs" in launcher:
@@ -73,6 +77,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
 
     parser = OverridesParser.create(config_loader=config_loader)
     composed: dict[tuple[str, ...], DictConfig] = {}
+    identities: list[str | None] = []
     validated: dict[tuple, Any] = {}
     for job in jobs:
         groups, values = [], []
@@ -101,7 +106,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
             value = replicate[0].value()
             check_value("replicate", value)
             try:
-                params_of(validated[sig], value)
+                identities.append(identity(validated[sig], params_of(validated[sig], value)))
             except ParameterError as err:
                 raise ParameterError(err.key, err.value,
                                      f"{err.allowed} (in the sweep point {' '.join(job)})") from None
@@ -124,10 +129,11 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
         try:
             check_keys(cfg)
             run = OmegaConf.to_object(cfg)
-            params_of(run)
+            identities.append(identity(run, params_of(run)))
         except ParameterError as err:
             raise ParameterError(err.key, err.value, f"{err.allowed} (in the sweep point {' '.join(job)})") from None
         validated[sig] = run
+    return identities
 
 
 def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:
@@ -222,10 +228,11 @@ def clear_run(out_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
+def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str] | None = None) -> str:
     """One run of a sweep: skip if done, record a failure instead of raising; report progress.
 
-    ``run(cfg, out_dir, params)`` does the work. Returns "done", "skipped" or "failed".
+    ``run(cfg, out_dir, params)`` does the work; ``overrides`` are the run's own (default: the Hydra
+    job's). Returns "done", "skipped" or "failed".
     """
     from experiments.config import fix_seed, run_identity, to_params
 
@@ -245,7 +252,7 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any) -> str:
     except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
         clear_run(out_dir)  # no older run's outputs beside this failure
         write_json(out_dir / "error.json", {
-            "overrides": list(HydraConfig.get().overrides.task),
+            "overrides": list(overrides if overrides is not None else HydraConfig.get().overrides.task),
             "error": f"{type(err).__name__}: {err}",
             "traceback": traceback.format_exc(),
             "identity": digest,
@@ -283,16 +290,21 @@ def _watch_parent(sweep_pid: int | None) -> None:
     _WATCHING["on"] = True
 
 
+def append_progress(sweep_dir: Path, sweep_id: str, status: str, runs: list[tuple[str, float]]) -> None:
+    """Append one line per run (folder name, seconds) to the sweep's progress log."""
+    text = "".join(f"{sweep_id}\t{status}\t{seconds:.3f}\t{name}\n" for name, seconds in runs)
+    fd = os.open(Path(sweep_dir) / PROGRESS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, text.encode())  # one O_APPEND write of whole lines: atomic between parallel jobs
+    finally:
+        os.close(fd)
+
+
 def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
     """Append this run to the sweep's progress log and print runs done, out of total, and time left."""
     sweep_dir = Path(HydraConfig.get().sweep.dir)
     info = read_sweep(sweep_dir)
-    line = f"{info.get('id', '')}\t{status}\t{seconds:.3f}\t{out_dir.name}\n"
-    fd = os.open(sweep_dir / PROGRESS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode())  # one small O_APPEND write: atomic between parallel jobs
-    finally:
-        os.close(fd)
+    append_progress(sweep_dir, info.get("id", ""), status, [(out_dir.name, seconds)])
     mine = list(progress_of(sweep_dir, info.get("id")).values())
     done, total = len(mine), info.get("runs")
     failed, skipped = mine.count("failed"), mine.count("skipped")

@@ -1,0 +1,120 @@
+"""Batched sweeps (issue 13): many runs per Hydra job give exactly what one job per run gave;
+finished runs are skipped without a job; figures are off in sweeps unless asked for."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from experiments.batches import PlannedRun, auto_batch_size, plan_batches, workers_of
+
+TINY = ["replicates=3", "n_graduates=60", "weeks=6"]
+
+
+def cli(monkeypatch, *args: str) -> int:
+    from experiments.run import main
+
+    monkeypatch.setattr(sys, "argv", ["experiments.run", *args])
+    try:
+        main()
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def run(name: str, groups: list[str], values: list[str]) -> PlannedRun:
+    return PlannedRun([*groups, *values], groups, values, name)
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("runs,workers,size", [(210, 1, 210), (210, 2, 27), (180, 2, 23), (7, 2, 1),
+                                               (22528, 64, 88), (0, 2, 1)])
+def test_auto_batch_size_gives_about_four_batches_per_worker(runs, workers, size):
+    assert auto_batch_size(runs, workers) == size
+
+
+def test_workers_follow_the_launcher(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert workers_of(OmegaConf.create({"n_jobs": -1})) == 8
+    assert workers_of(OmegaConf.create({"n_jobs": -2})) == 7
+    assert workers_of(OmegaConf.create({"n_jobs": 3})) == 3
+    assert workers_of(OmegaConf.create({"array_parallelism": 64})) == 64
+    assert workers_of(OmegaConf.create({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"})) == 1
+
+
+def test_batches_keep_group_choices_apart_cover_every_run_once_and_are_near_equal():
+    runs = [run(f"{s},{r}", [f"strategy={s}"], [f"replicate={r}", "weeks=6"])
+            for s in ("a", "b", "c") for r in range(10)]
+    batches = plan_batches(runs, size=4)
+    assert sorted(r.name for b in batches for r in b.runs) == sorted(r.name for r in runs)
+    for b in batches:
+        assert len({tuple(r.groups) for r in b.runs}) == 1
+        assert b.job[0] == b.runs[0].groups[0] and "weeks=6" in b.job  # shared values go in the job
+        assert all(not v.startswith("replicate=") for v in b.job) or len(b.runs) == 1
+        assert all(v not in b.job for entry in b.plan()["runs"] for v in entry["values"])
+    assert sorted(len(b.runs) for b in batches) == [3, 3, 3, 3, 3, 3, 4, 4, 4]  # 10 runs: 3 + 3 + 4
+
+
+# --- the same numbers, files and folders whatever the batch size ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_per_job(tmp_path_factory):
+    """peer_group_frequency: runs within a batch differ by a value (interval) and the replicate."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("one")
+    subprocess.run([sys.executable, "-m", "experiments.run", "-m", "experiment=peer_group_frequency", *TINY,
+                    "hydra.sweeper.batch_size=1", f"hydra.sweep.dir={out}"], check=True, capture_output=True,
+                   cwd=Path(__file__).resolve().parents[2])
+    return out
+
+
+def test_batched_runs_equal_one_run_per_job(one_per_job, monkeypatch, tmp_path):
+    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *TINY, f"hydra.sweep.dir={tmp_path}") == 0
+    assert len(list((tmp_path / "batches").iterdir())) < len(list((one_per_job / "batches").iterdir()))
+    a = pd.read_parquet(one_per_job / "results.parquet").drop(columns="model_seconds", errors="ignore")
+    b = pd.read_parquet(tmp_path / "results.parquet").drop(columns="model_seconds", errors="ignore")
+    key = ["run_id", "week"]
+    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True))
+    names = sorted(p.name for p in (one_per_job / "runs").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "runs").iterdir()) and len(names) == 24
+    for name in names:
+        for f in ("config.yaml", ".hydra/config.yaml", ".hydra/overrides.yaml"):
+            assert (one_per_job / "runs" / name / f).read_text() == (tmp_path / "runs" / name / f).read_text(), (name, f)
+        record = OmegaConf.load(tmp_path / "runs" / name / ".hydra/hydra.yaml").hydra
+        assert record.job.override_dirname == name and Path(record.runtime.output_dir).name == name
+
+
+def test_a_finished_sweep_is_skipped_without_launching_a_job(one_per_job, monkeypatch, capsys):
+    before = {p: p.stat().st_mtime_ns for p in (one_per_job / "runs").glob("*/summary.json")}
+    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *TINY, "hydra.sweeper.batch_size=1",
+               f"hydra.sweep.dir={one_per_job}") == 0
+    out = capsys.readouterr().out
+    assert "24 of 24 runs already finished, skipped" in out and "jobs of up to" not in out
+    assert before == {p: p.stat().st_mtime_ns for p in (one_per_job / "runs").glob("*/summary.json")}
+
+
+def test_figures_are_off_in_sweeps_unless_asked_for(monkeypatch, tmp_path):
+    two = "hydra.sweeper.params.strategy=course_only"
+    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, two, "outputs.plot=null",
+               f"hydra.sweep.dir={tmp_path / 'off'}") == 0
+    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, two, "outputs.plot=true",
+               f"hydra.sweep.dir={tmp_path / 'on'}") == 0
+    assert not list((tmp_path / "off" / "runs").glob("*/trajectories.png"))
+    assert len(list((tmp_path / "on" / "runs").glob("*/trajectories.png"))) == 3
+    assert cli(monkeypatch, "n_graduates=60", "weeks=6", f"hydra.run.dir={tmp_path / 'single'}") == 0
+    assert (tmp_path / "single" / "trajectories.png").is_file()  # a single run draws it by default
+
+
+@pytest.mark.parametrize("arg,key", [("hydra.sweeper.batch_size=0", "hydra.sweeper.batch_size"),
+                                     ("hydra.sweep.subdir=x/${hydra.job.num}", "hydra.sweep.subdir")])
+def test_bad_batch_settings_stop_the_sweep_naming_the_key(monkeypatch, tmp_path, capsys, arg, key):
+    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, arg, f"hydra.sweep.dir={tmp_path}") == 2
+    assert key in capsys.readouterr().err and not (tmp_path / "runs").exists()
