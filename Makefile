@@ -7,10 +7,10 @@ PORT   ?= 8765
 TEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test venv dev bench browser dashboard clean help
+.PHONY: run test venv dev bench bench-sweep browser dashboard clean help
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
 $(PY):
 	@py=$$(sh scripts/find-python.sh "$(PYTHON)") || exit 1; \
@@ -49,6 +49,9 @@ test: dev browser  ## run the whole test suite
 
 bench: venv  ## print model speed figures
 	$(PY) benchmarks/bench_model.py
+
+bench-sweep: venv  ## print sweep throughput: the default comparison as a sweep against direct calls
+	$(PY) benchmarks/bench_sweep.py
 
 clean:  ## remove the virtual environment and outputs
 	rm -rf $(VENV) outputs multirun

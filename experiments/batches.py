@@ -11,7 +11,8 @@ more than a run of 2,000 graduates (0.13 s). So a sweep does not give every run 
   batch, with the batch's shared overrides and ``hydra.sweep.subdir=batches/<k>``;
 * the job (:func:`run_batch`) composes once (Hydra did), derives each run's config by applying its
   own overrides (``replicate=3``) exactly as Hydra applies overrides, and runs it into
-  ``SWEEP_DIR/runs/<overrides>``, the folder Hydra would have given it.
+  ``SWEEP_DIR/runs/<overrides>``, the folder Hydra would have given it; the typed config is turned
+  into parameter objects once per batch and per set of values other than the replicate.
 
 The batch size is chosen from the number of runs and workers (:func:`auto_batch_size`) or set with
 ``hydra.sweeper.batch_size=N``; ``batch_size=1`` is one run per Hydra job.
@@ -22,11 +23,13 @@ from __future__ import annotations
 import copy
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.outputs import read_json, write_json
 
@@ -121,9 +124,9 @@ def is_batch_dir(out_dir: Path) -> bool:
 
 def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list[str]:
     """Run every run of a batch's plan in this process (a Hydra job). ``cfg`` is the job's composed
-    config; each run's config is a copy with the run's own overrides applied as Hydra applies them.
-    ``run(cfg, out_dir, params, overrides)`` does one run. Returns the runs' statuses."""
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    config; each run's own overrides are applied to it as Hydra applies them, and undone after the
+    run (:func:`applied`). ``run(cfg, out_dir, params, overrides)`` does one run. Returns the runs'
+    statuses."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from experiments.sweep import run_in_sweep
@@ -132,13 +135,63 @@ def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list
     plan = read_json(batch_dir / PLAN)
     sweep_dir = batch_dir.parent.parent
     parser = OverridesParser.create()
+    params_for = _ParamsOfBatch()
     statuses = []
     for entry in plan["runs"]:
-        run_cfg = copy.deepcopy(cfg)
-        if entry["values"]:
-            # Hydra's own step from overrides to config (the same call its composition makes)
-            ConfigLoaderImpl._apply_overrides_to_config(parser.parse_overrides(entry["values"]), run_cfg)
-        statuses.append(run_in_sweep(run_cfg, sweep_dir / "runs" / entry["name"],
-                                     lambda c, d, p, o=entry["overrides"]: run(c, d, p, o),
-                                     overrides=entry["overrides"]))
+        parsed = parser.parse_overrides(entry["values"])
+        params_for.signature = tuple(o.input_line for o in parsed if o.key_or_group != "replicate")
+        with applied(cfg, parsed):
+            statuses.append(run_in_sweep(cfg, sweep_dir / "runs" / entry["name"],
+                                         lambda c, d, p, o=entry["overrides"]: run(c, d, p, o),
+                                         overrides=entry["overrides"], params_for=params_for))
     return statuses
+
+
+_ABSENT = object()
+
+
+@contextmanager
+def applied(cfg: DictConfig, overrides: list) -> Iterator[DictConfig]:
+    """``cfg`` with ``overrides`` (parsed Hydra overrides) applied by Hydra's own step from overrides
+    to config, and everything they changed (and the seed, which ``seed=null`` fills in) put back
+    afterwards: a run of a batch sees exactly the config Hydra would have composed for it alone,
+    without a copy of the whole config per run (a deep copy costs more than 20 ms)."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    saved = []
+    for o in overrides:
+        value = OmegaConf.select(cfg, o.key_or_group, default=_ABSENT, throw_on_missing=False)
+        saved.append((o.key_or_group, copy.deepcopy(value) if OmegaConf.is_config(value) else value))
+    seed = cfg.seed
+    try:
+        ConfigLoaderImpl._apply_overrides_to_config(overrides, cfg)
+        yield cfg
+    finally:
+        with open_dict(cfg):
+            for key, value in reversed(saved):
+                parent, _, leaf = key.rpartition(".")
+                node = OmegaConf.select(cfg, parent) if parent else cfg
+                if value is _ABSENT:
+                    node.pop(leaf, None)
+                else:
+                    node[leaf] = value
+            cfg.seed = seed
+
+
+class _ParamsOfBatch:
+    """A run's validated parameters, converting the typed config to objects once per distinct set
+    of overrides other than ``replicate`` (the slow step; the replicate only changes the seed and
+    PSA draws, which :func:`~experiments.config.params_of` applies). ``signature`` is set per run."""
+
+    def __init__(self) -> None:
+        self.signature: tuple[str, ...] = ()
+        self._runs: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, cfg: DictConfig) -> Any:
+        from experiments.config import check_keys, params_of
+
+        key = (self.signature, cfg.seed)  # the base seed (drawn per run under seed=null) is in the object
+        if key not in self._runs:
+            check_keys(cfg)
+            self._runs[key] = OmegaConf.to_object(cfg)
+        return params_of(self._runs[key], cfg.replicate)

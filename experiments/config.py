@@ -354,11 +354,11 @@ def save_hydra_record(out_dir: Path, cfg: DictConfig, overrides: list[str] | Non
     to ``out_dir``); none outside a Hydra app."""
     from hydra.core.hydra_config import HydraConfig
 
-    from experiments.outputs import write_text
+    from experiments.outputs import write_text, yaml_text
 
     if not HydraConfig.initialized():
         return []
-    hydra_cfg = OmegaConf.to_container(HydraConfig.get())
+    hydra_cfg = _hydra_container(HydraConfig.get())
     if overrides is not None:
         hydra_cfg["overrides"]["task"] = list(overrides)
         hydra_cfg["job"]["override_dirname"] = Path(out_dir).name
@@ -367,13 +367,24 @@ def save_hydra_record(out_dir: Path, cfg: DictConfig, overrides: list[str] | Non
         hydra_cfg["overrides"]["hydra"] = [o for o in hydra_cfg["overrides"]["hydra"]
                                            if not o.startswith("hydra.sweep.subdir=")]
     record = {
-        "config.yaml": OmegaConf.to_yaml(cfg),
-        "hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": hydra_cfg})),
-        "overrides.yaml": OmegaConf.to_yaml(OmegaConf.create(hydra_cfg["overrides"]["task"])),
+        "config.yaml": yaml_text(cfg),
+        "hydra.yaml": yaml_text({"hydra": hydra_cfg}),
+        "overrides.yaml": yaml_text(hydra_cfg["overrides"]["task"]),
     }
     for name, text in record.items():
         write_text(out_dir / ".hydra" / name, text)
     return [f".hydra/{name}" for name in record]
+
+
+_HYDRA_CONTAINER: dict[str, Any] = {}
+
+
+def _hydra_container(hydra_cfg: DictConfig) -> dict:
+    """A fresh plain copy of the Hydra job's config (converted once per job: the runs of a batch
+    share it)."""
+    if _HYDRA_CONTAINER.get("of") is not hydra_cfg:
+        _HYDRA_CONTAINER.update({"of": hydra_cfg, "container": OmegaConf.to_container(hydra_cfg, enum_to_str=True)})
+    return copy.deepcopy(_HYDRA_CONTAINER["container"])
 
 
 def load_params(overrides: list[str] | None = None) -> ModelParams:

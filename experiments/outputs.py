@@ -6,6 +6,7 @@ an interrupted sweep) never sees half a file.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -49,6 +50,29 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def write_text(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def yaml_text(cfg, resolve: bool = False) -> str:
+    """A config (or plain data) as YAML, as ``OmegaConf.to_yaml`` writes it (strings that would read
+    back as numbers or booleans quoted), with libyaml's C emitter: 5-10 times faster, which matters
+    when every run of a sweep writes its config. ``resolve``: interpolations resolved."""
+    import yaml
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=resolve, enum_to_str=True) if OmegaConf.is_config(cfg) else cfg
+    return yaml.dump(data, Dumper=_yaml_dumper(), default_flow_style=False, allow_unicode=True, sort_keys=False)
+
+
+@functools.cache
+def _yaml_dumper() -> type:
+    import yaml
+    from omegaconf._utils import OmegaConfDumper
+
+    class Dumper(getattr(yaml, "CDumper", yaml.Dumper)):  # the C emitter where libyaml is built in
+        pass
+
+    Dumper.add_representer(str, OmegaConfDumper.str_representer)
+    return Dumper
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -31,7 +31,7 @@ from experiments.config import (
     save_hydra_record,
     to_params,
 )
-from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text
+from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
 from experiments.batches import run_batch
 from experiments.sweep import pop_exit_code, remove_created
 from sim.engines import model_class
@@ -53,7 +53,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     hydra_record = save_hydra_record(out_dir, cfg, overrides if in_sweep else None)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
-    write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    write_text(out_dir / "config.yaml", yaml_text(cfg, resolve=True))
     engine = model_class(cfg.engine)  # imports the model (and Mesa): not part of its run time
     started = time.perf_counter()
     model = engine.from_params(params).run()

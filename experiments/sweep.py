@@ -228,20 +228,24 @@ def clear_run(out_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str] | None = None) -> str:
+def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str] | None = None,
+                 params_for: Any = None) -> str:
     """One run of a sweep: skip if done, record a failure instead of raising; report progress.
 
     ``run(cfg, out_dir, params)`` does the work; ``overrides`` are the run's own (default: the Hydra
-    job's). Returns "done", "skipped" or "failed".
+    job's); ``params_for(cfg)`` gives its validated parameters (default :func:`~experiments.config.to_params`).
+    Returns "done", "skipped" or "failed".
     """
     from experiments.config import fix_seed, run_identity, to_params
+
+    params_for = params_for or to_params
 
     started = time.perf_counter()
     _watch_parent(read_sweep(Path(HydraConfig.get().sweep.dir)).get("pid"))
     digest = None
     try:
         fix_seed(cfg, out_dir)  # seed=null: the seed an earlier attempt recorded, or a fresh one
-        params = to_params(cfg)
+        params = params_for(cfg)
         digest = run_identity(params, cfg.engine)
         if finished(out_dir, digest):
             status = "skipped"
