@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A single-node SLURM cluster on this machine, for testing the SLURM launcher (make slurm-test).
 #
-#   sh scripts/slurm-local.sh start    install Debian's SLURM and munge if missing, start the daemons,
+#   bash scripts/slurm-local.sh start    install Debian's SLURM and munge if missing, start the daemons,
 #                                      wait until the node is idle (a no-op when already running)
-#   sh scripts/slurm-local.sh status   print sinfo
-#   sh scripts/slurm-local.sh stop     stop the daemons this script started
+#   bash scripts/slurm-local.sh status   print sinfo
+#   bash scripts/slurm-local.sh stop     stop the daemons this script started
 #
 # Debian's slurm-wlm (22.05 on Debian 12). No systemd: munged, slurmctld and slurmd are started
 # by hand; their state, logs and PID files live in $SLURM_LOCAL_DIR (default /tmp/slurm-local).
@@ -41,6 +41,9 @@ alive_pid() {
     [ -n "$pid" ] && as_root kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+# the node's name as slurmd sees it (hostname -s; the hostname command may be missing in a container)
+short_hostname() { hostname -s 2>/dev/null || uname -n | cut -d. -f1; }
+
 install_packages() {
     local missing="" p
     for p in $PACKAGES; do
@@ -62,9 +65,9 @@ write_conf() {
         die "$CONF exists and is not this script's: not overwriting it (a real SLURM installation?)"
     fi
     local host cpus mem
-    host=$(hostname -s)
+    host=$(short_hostname)
     cpus=$(nproc)
-    mem=$(free -m | awk '/^Mem:/ {print int($2 * 0.9)}')
+    mem=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)  # MB, a little under the total
     as_root mkdir -p /etc/slurm "$STATE/ctld" "$STATE/d" "$STATE/log"
     as_root tee "$CONF" >/dev/null <<EOF
 $MARK: a single-node cluster for tests (state and logs in $STATE)
@@ -154,8 +157,8 @@ start() {
         fi
         sleep 0.5
     done
-    say "running: partition debug, node $(hostname -s), $(nproc) CPUs; started in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
-    say "state and logs in $STATE; stop with: sh scripts/slurm-local.sh stop"
+    say "running: partition debug, node $(short_hostname), $(nproc) CPUs; started in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+    say "state and logs in $STATE; stop with: bash scripts/slurm-local.sh stop"
 }
 
 stop_pidfile() {
@@ -181,8 +184,8 @@ stop() {
 }
 
 status() {
-    command -v sinfo >/dev/null 2>&1 || die "SLURM is not installed (run: sh scripts/slurm-local.sh start)"
-    sinfo || die "slurmctld does not answer (start it: sh scripts/slurm-local.sh start; logs in $STATE/log)"
+    command -v sinfo >/dev/null 2>&1 || die "SLURM is not installed (run: bash scripts/slurm-local.sh start)"
+    sinfo || die "slurmctld does not answer (start it: bash scripts/slurm-local.sh start; logs in $STATE/log)"
     squeue
 }
 

@@ -264,7 +264,7 @@ def main() -> int:
         failed = "interrupted"
     finally:
         if os.environ.get("KEEP_CLUSTER") == "1":
-            print("\nslurm-test: KEEP_CLUSTER=1: the cluster is left running (sh scripts/slurm-local.sh stop)")
+            print("\nslurm-test: KEEP_CLUSTER=1: the cluster is left running (bash scripts/slurm-local.sh stop)")
         else:
             say("stopping the cluster")
             subprocess.run(CLUSTER + ["stop"], check=False)
