@@ -88,6 +88,9 @@ def run(cmd: list[str], log: Path, expect: int | None = 0) -> tuple[int, float]:
         stop_group(proc)
         show(log, 40)
         raise Failed(f"no result after {SWEEP_TIMEOUT} s (output: {log})") from None
+    except BaseException:  # interrupted: end the command too
+        stop_group(proc)
+        raise
     seconds = time.perf_counter() - t0
     if expect is not None and code != expect:
         show(log, 40)
@@ -209,7 +212,9 @@ def test_cancel_and_resume(timings: dict) -> None:
     t_first = time.perf_counter() - t0
     before = run_files(c)
     done = len(manifests(c))
-    print(f"   after the cancel: {done} of {LARGE_RUNS} runs finished ({len(before)} files)")
+    started = sum(1 for p in (c / "runs").iterdir() if p.is_dir()) if (c / "runs").is_dir() else 0
+    print(f"   after the cancel: {done} of {LARGE_RUNS} runs finished ({len(before)} files), "
+          f"{started - done} interrupted")
     check(0 < done < LARGE_RUNS, f"the cancel should leave the sweep part-done; {done} of {LARGE_RUNS} runs "
           "finished (if all: the sweep was too fast to cancel, make LARGE larger)")
     results, _ = collect(c)
