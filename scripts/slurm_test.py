@@ -175,7 +175,7 @@ def user() -> str:
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-def test_same_as_local(timings: dict) -> None:
+def same_as_local(timings: dict) -> None:
     say(f"the same sweep ({SMALL_RUNS} runs) on SLURM and locally gives identical tables")
     a, b = OUT / "A-slurm", OUT / "B-local"
     _, t_slurm = run(sweep_command(a, SMALL, SLURM), OUT / "A-slurm.log")
@@ -190,7 +190,7 @@ def test_same_as_local(timings: dict) -> None:
     timings["small sweep locally"] = (t_local, SMALL_RUNS)
 
 
-def test_cancel_and_resume(timings: dict) -> None:
+def cancel_and_resume(timings: dict) -> None:
     say(f"a SLURM sweep of {LARGE_RUNS} runs cancelled part-way, then rerun: resumes, redoes nothing")
     c, d = OUT / "C-slurm-cancelled", OUT / "D-local"
     cmd = sweep_command(c, LARGE, SLURM)
@@ -259,8 +259,8 @@ def main() -> int:
         subprocess.run(CLUSTER + ["start"], check=True)
         timings["cluster start"] = (time.perf_counter() - t0, 0)
         subprocess.run(CLUSTER + ["status"], check=True)
-        test_same_as_local(timings)
-        test_cancel_and_resume(timings)
+        same_as_local(timings)
+        cancel_and_resume(timings)
     except Failed as err:
         failed = str(err)
     except subprocess.CalledProcessError as err:
