@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each sets itself up on a fresh machine.
+# `make slurm-test` checks sweeps on a real (single-node) SLURM cluster.
 # Override the interpreter with `make test PYTHON=/path/to/python3.12`.
 PYTHON ?=
 VENV   ?= .venv
@@ -7,7 +8,7 @@ PORT   ?= 8765
 TEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test venv dev bench bench-sweep browser dashboard clean help
+.PHONY: run test slurm-test venv dev bench bench-sweep browser dashboard clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -46,6 +47,9 @@ dashboard: venv  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
 
 test: dev browser  ## run the whole test suite
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
+
+slurm-test: venv  ## start a single-node SLURM cluster here (root or sudo; installs Debian's SLURM), run sweeps through it, stop it
+	$(PY) scripts/slurm_test.py
 
 bench: venv  ## print model speed figures
 	$(PY) benchmarks/bench_model.py
