@@ -70,26 +70,31 @@ class Batch:
                           "values": [v for v in r.values if v not in shared]} for r in self.runs]}
 
 
-def workers_of(launcher: DictConfig) -> int:
-    """How many runs the launcher runs at once: joblib's ``n_jobs`` (-1 every core, -2 all but
-    one...), submitit's ``array_parallelism``; 1 for Hydra's basic launcher (one after another)."""
+def workers_of(launcher: DictConfig) -> tuple[int, int]:
+    """How many runs the launcher runs at once, and how many batches to give each worker.
+
+    joblib (``n_jobs``: -1 every core, -2 all but one...) keeps its worker processes: about
+    ``BATCHES_PER_WORKER`` batches each balance the load. submitit (``array_parallelism``) starts a
+    fresh process per job, which imports the model (3-4 s): one batch per worker. Hydra's basic
+    launcher runs jobs one after another in its own process: one worker.
+    """
     n_jobs = launcher.get("n_jobs")
     if isinstance(n_jobs, int) and not isinstance(n_jobs, bool) and n_jobs != 0:
-        return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+        return (n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)), BATCHES_PER_WORKER
     parallel = launcher.get("array_parallelism")
     if isinstance(parallel, int) and not isinstance(parallel, bool) and parallel > 0:
-        return parallel
-    return 1
+        return parallel, 1
+    return 1, 1
 
 
-def auto_batch_size(runs: int, workers: int) -> int:
-    """Runs per batch: everything of one config-group choice in one job when runs go one after
-    another; otherwise about ``BATCHES_PER_WORKER`` batches per worker."""
+def auto_batch_size(runs: int, workers: int, per_worker: int = BATCHES_PER_WORKER) -> int:
+    """Runs per batch: about ``per_worker`` batches per worker; everything of one config-group
+    choice in one job when runs go one after another (one worker)."""
     if runs <= 0:
         return 1
     if workers <= 1:
         return runs
-    return max(1, math.ceil(runs / (workers * BATCHES_PER_WORKER)))
+    return max(1, math.ceil(runs / (workers * per_worker)))
 
 
 def plan_batches(runs: list[PlannedRun], size: int) -> list[Batch]:

@@ -34,8 +34,10 @@ SMALL = ["experiment=compare_strategies", "strategy=course_only,peer_group,telep
 SMALL_RUNS = 3 * 2
 LARGE = ["experiment=compare_strategies", "replicates=4", "n_graduates=1000", "weeks=52"]
 LARGE_RUNS = 7 * 4
+# array_parallelism: the cores this cluster has (2), as a user sets it to what they may use; it also
+# sizes the batches (runs per job: experiments.batches)
 SLURM = ["hydra/launcher=slurm", "hydra.launcher.partition=debug", "hydra.launcher.mem_gb=1",
-         "hydra.launcher.timeout_min=10"]
+         "hydra.launcher.timeout_min=10", "hydra.launcher.array_parallelism=2"]
 LOCAL = ["hydra/launcher=local"]
 SWEEP_TIMEOUT = 900  # seconds: no sweep of this test takes more than a minute or two
 

@@ -86,8 +86,8 @@ class BatchedSweeper(BasicSweeper):
         todo = [r for r in planned if r.name not in skipped]
         if not todo:
             return []
-        workers = workers_of(self.config.hydra.launcher)
-        size = self.batch_size or auto_batch_size(len(todo), workers)
+        workers, per_worker = workers_of(self.config.hydra.launcher)
+        size = self.batch_size or auto_batch_size(len(todo), workers, per_worker)
         batches = plan_batches(todo, size)
         print(f"{len(todo)} runs in {len(batches)} jobs of up to {size} runs ({workers} at a time)", flush=True)
         results = self.launcher.launch(write_plans(sweep_dir, batches), initial_job_idx=0)

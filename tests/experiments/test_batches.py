@@ -33,19 +33,20 @@ def run(name: str, groups: list[str], values: list[str]) -> PlannedRun:
 # --- planning ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("runs,workers,size", [(210, 1, 210), (210, 2, 27), (180, 2, 23), (7, 2, 1),
-                                               (22528, 64, 88), (0, 2, 1)])
-def test_auto_batch_size_gives_about_four_batches_per_worker(runs, workers, size):
-    assert auto_batch_size(runs, workers) == size
+@pytest.mark.parametrize("runs,workers,per_worker,size", [(210, 1, 4, 210), (210, 2, 4, 27), (180, 2, 4, 23),
+                                                          (7, 2, 4, 1), (100_000, 1000, 1, 100), (28, 2, 1, 14),
+                                                          (0, 2, 4, 1)])
+def test_auto_batch_size_gives_each_worker_its_share_of_batches(runs, workers, per_worker, size):
+    assert auto_batch_size(runs, workers, per_worker) == size
 
 
 def test_workers_follow_the_launcher(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert workers_of(OmegaConf.create({"n_jobs": -1})) == 8
-    assert workers_of(OmegaConf.create({"n_jobs": -2})) == 7
-    assert workers_of(OmegaConf.create({"n_jobs": 3})) == 3
-    assert workers_of(OmegaConf.create({"array_parallelism": 64})) == 64
-    assert workers_of(OmegaConf.create({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"})) == 1
+    assert workers_of(OmegaConf.create({"n_jobs": -1})) == (8, 4)  # joblib keeps its workers: 4 batches each
+    assert workers_of(OmegaConf.create({"n_jobs": -2})) == (7, 4)
+    assert workers_of(OmegaConf.create({"n_jobs": 3})) == (3, 4)
+    assert workers_of(OmegaConf.create({"array_parallelism": 64})) == (64, 1)  # submitit: a process per job
+    assert workers_of(OmegaConf.create({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"})) == (1, 1)
 
 
 def test_batches_keep_group_choices_apart_cover_every_run_once_and_are_near_equal():
