@@ -30,8 +30,7 @@ class CostLedger:
 
     def __init__(self, costs: CostParams, outcomes: OutcomeParams, n_graduates: int):
         self.unit_gbp = {name: costs.inflate(name) for name in costs.items}
-        mix = costs.planned_contact_mix
-        self.planned_contact_gbp = sum(share * self.unit_gbp[item] for item, share in mix.items())
+        self.planned_contact_gbp = costs.planned_contact_gbp()
         self.outcomes = outcomes
         self.n = n_graduates
         self.gbp = dict.fromkeys(CATEGORIES, 0.0)

@@ -11,7 +11,7 @@ Three kinds of parameter are kept apart (EMA Workbench's levers / uncertainties)
 * :class:`StrategyParams` -- levers: what a commissioner funds (channels, how often, by whom).
 * :class:`PopulationParams` -- who the graduates are.
 * :class:`DynamicsParams` -- uncertain behaviour: decay, reinforcement, engagement (calibrated).
-* :class:`CostParams` -- unit costs with their price year and source.
+* :class:`CostParams` -- unit costs with their price year and source (:func:`inflate_gbp`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import math
 import numbers
 import os
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Optional
@@ -427,7 +428,23 @@ class CostParams:
     def inflate(self, name: str) -> float:
         """Value of item ``name`` in GBP at ``price_year`` prices."""
         item = self.items[name]
-        return item.value_gbp * self.inflation_index[self.price_year] / self.inflation_index[item.price_year]
+        return inflate_gbp(item.value_gbp, item.price_year, self.price_year, self.inflation_index)
+
+    def planned_contact_gbp(self) -> float:
+        """GBP of one planned contact: the ``planned_contact_mix`` average, at ``price_year`` prices."""
+        return sum(share * self.inflate(item) for item, share in self.planned_contact_mix.items())
+
+
+def inflate_gbp(value_gbp: float, from_year: int, to_year: int, index: Mapping[int, float]) -> float:
+    """``value_gbp`` at ``from_year`` prices, expressed at ``to_year`` prices through ``index``.
+
+    ``index`` maps a year to a price index (any base): the value is scaled by
+    index[to_year] / index[from_year]. Raises ``KeyError`` naming a year the index lacks.
+    """
+    for year in (from_year, to_year):
+        if year not in index:
+            raise KeyError(f"no price index for {year} (the index has {sorted(index)})")
+    return float(value_gbp * index[to_year] / index[from_year])
 
 
 #: The cost items the model uses; a costs config must price each of them.
