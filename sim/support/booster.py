@@ -3,19 +3,55 @@
 Everyone offered is invited; each attends each session with a probability rising with group
 affinity. Sessions attended count as contacts at once (their effects compound), with the
 connectedness of a group setting. Attendees are ENROLLED during the booster week and LEFT after.
+
+The module holds, in order: the parameters (:class:`BoosterParams`, read as ``strategy.booster``;
+:class:`BoosterBehaviour`, read as ``dynamics.booster``) and the vectorised channel
+:class:`BoosterCourse`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ..fields import ContactEffect, CostItem, contact_effect, count, prob, real
 from ..streams import logistic
 from .base import Engagement, SupportChannel
 
+# --- parameters ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BoosterParams:
+    """A one-off short repeat of the course at a set week."""
+
+    enabled: bool = False
+    week: int = count(26, lo=1, doc="the week the booster is held (1 = the first week after the course)")
+    sessions: int = count(2, lo=1, hi=6, doc="number of booster sessions")
+
+
+@dataclass
+class BoosterBehaviour:
+    effect: ContactEffect = contact_effect(0.1, 0.1)
+    attend_prob_per_session: float = prob(0.6, "at group affinity 0.5")
+    attend_affinity_coef: float = real(3.0, "log-odds per unit of group affinity")
+
+
+# --- the channel, vectorised ---------------------------------------------------------------------
+
 
 class BoosterCourse(SupportChannel):
+    """The booster course, every invitee at once (numpy arrays)."""
+
     name = "booster"
     cost_category = "booster"
+    week_order = 40
+    lever_type = BoosterParams
+    behaviour_type = BoosterBehaviour
+    unit_costs = {
+        "booster_per_participant": CostItem(60.0, 2024, "assumed: 2 sessions at course cost per session", True),
+    }
 
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
@@ -41,3 +77,4 @@ class BoosterCourse(SupportChannel):
 
     def engage(self, week):
         self.leave(self.enrolled)
+

@@ -1,18 +1,50 @@
 """A newsletter: low-dose information to every graduate offered it, every ``interval_weeks``.
 
 Read with ``read_prob``; reading reinforces a little and builds a little habit, with no company.
+
+The module holds, in order: the parameters (:class:`NewsletterParams`, read as
+``strategy.newsletter``; :class:`NewsletterBehaviour`, read as ``dynamics.newsletter``) and the
+vectorised channel :class:`Newsletter`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ..fields import ContactEffect, CostItem, contact_effect, count, prob
 from .base import SupportChannel
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+@dataclass
+class NewsletterParams:
+    """Low-dose information sent to every graduate every few weeks."""
+
+    enabled: bool = False
+    interval_weeks: int = count(4, lo=1, hi=52)
+
+
+@dataclass
+class NewsletterBehaviour:
+    effect: ContactEffect = contact_effect(0.015, 0.0, 0.25)
+    read_prob: float = prob(0.5)
+
+
+# --- the channel, vectorised ---------------------------------------------------------------------
 
 
 class Newsletter(SupportChannel):
+    """The newsletter, every recipient at once (numpy arrays)."""
+
     name = "newsletter"
     cost_category = "newsletter"
+    week_order = 50
+    lever_type = NewsletterParams
+    behaviour_type = NewsletterBehaviour
+    unit_costs = {"newsletter_per_issue": CostItem(1.0, 2024, "assumed: print and post, per graduate", True)}
 
     def takes_up(self, offered):
         return np.ones(offered.size, dtype=bool)
@@ -24,3 +56,4 @@ class Newsletter(SupportChannel):
         readers = recipients[self.rng.random(recipients.size) < self.behaviour.read_prob]
         self.deliver(readers, week, self.behaviour.effect, social=False)
         self.spend(recipients.size * self.model.ledger.unit_gbp["newsletter_per_issue"], week)
+

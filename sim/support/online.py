@@ -10,22 +10,86 @@ What each visit adds: a reply is a social contact (reinforcement, habit, connect
 without a reply is practice without company; reading without posting adds information only.
 Drop-out is about 10% a week for those whose posts get no reply and for readers, lower for those
 who get replies (retention at 12 weeks about 26%, Powell 2013).
+
+The module holds, in order: the parameters (the levers :class:`OnlineParams`, read as
+``strategy.online``, and the behaviour :class:`OnlineBehaviour`, read as ``dynamics.online``)
+and the vectorised channel :class:`OnlineForum`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..params import ContactEffect
+from ..fields import ContactEffect, CostItem, contact_effect, nonneg, positive, prob, real
 from ..streams import logistic
 from .base import Engagement, SupportChannel
 
+if TYPE_CHECKING:
+    from ..params import StrategyParams
+    from ..population import Graduates
+
+#: A member's experience of the forum last week, which sets their chance of leaving.
 READ, POSTED_NO_REPLY, REPLIED = 0, 1, 2
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OnlineParams:
+    """An online group (forum) with a moderator."""
+
+    enabled: bool = False
+    moderated: bool = True
+    moderator_hours_per_week_per_1000_graduates: float = nonneg(5.0)
+
+
+@dataclass
+class OnlineBehaviour:
+    effect: ContactEffect = contact_effect(0.05, 0.05)
+    read_efficacy: float = prob(0.02, "reading without posting: information only")
+    join_intercept: float = real(-0.5, "log-odds of joining at digital confidence 0.5")
+    join_confidence_coef: float = real(3.0)
+    visit_intercept: float = real(-0.4, "log-odds of visiting in a week")
+    visit_confidence_coef: float = real(1.5)
+    visit_habit_coef: float = real(1.0)
+    visit_critical_mass_coef: float = real(1.5, "per unit of posters/(posters + critical mass)")
+    critical_mass_posters: float = positive(5.0, doc="active posters at which the forum feels half-alive")
+    poster_propensity_a: float = positive(0.25, doc="Beta shape a of the propensity to post")
+    poster_propensity_b: float = positive(3.5, doc="Beta shape b: fewer than a quarter ever post")
+    reply_half_saturation_visitors: float = positive(10.0, doc="visitors at which half of posts get a reply")
+    moderator_reply_prob: float = prob(0.5, "a moderator replies to a post nobody answered")
+    leave_prob_per_week_no_reply: float = prob(0.12)
+    leave_prob_per_week_replied: float = prob(0.03)
+    leave_prob_per_week_reader: float = prob(0.12)
+
+
+# --- the channel, vectorised ---------------------------------------------------------------------
 
 
 class OnlineForum(SupportChannel):
+    """The forum, every member at once (numpy arrays)."""
+
     name = "online"
     cost_category = "online"
+    week_order = 30
+    lever_type = OnlineParams
+    behaviour_type = OnlineBehaviour
+    unit_costs = {
+        "online_platform_per_1000_graduates_per_year": CostItem(
+            3000.0, 2024, "assumed: hosted forum licence per year, per 1,000 graduates offered", True
+        ),
+        "moderator_per_hour": CostItem(25.0, 2024, "assumed: moderator cost per hour", True),
+    }
+    tailorable = True
+
+    @classmethod
+    def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:
+        """Those online and confident with it: digital confidence at
+        ``strategy.tailoring_digital_confidence_threshold`` or more."""
+        return g.online_access & (g.digital_confidence >= strategy.tailoring_digital_confidence_threshold)
 
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
@@ -41,6 +105,15 @@ class OnlineForum(SupportChannel):
     def offer(self, offered, week):
         super().offer(offered, week)
         self.offered = int(np.count_nonzero(offered))
+
+    def weekly_cost_gbp(self) -> float:
+        """GBP a week: the platform and, if moderated, the moderator's hours, both per 1,000 offered."""
+        n_thousands = self.offered / 1000.0
+        unit = self.model.ledger.unit_gbp
+        weekly = unit["online_platform_per_1000_graduates_per_year"] * n_thousands / 52.0
+        if self.lever.moderated:
+            weekly += self.lever.moderator_hours_per_week_per_1000_graduates * n_thousands * unit["moderator_per_hour"]
+        return weekly
 
     def takes_up(self, offered):
         g, b = self.model.graduates, self.behaviour
@@ -76,13 +149,7 @@ class OnlineForum(SupportChannel):
         self.experience[replied] = REPLIED
         self.visitors, self.posters = visitors.size, posters.size
         self.posters_last_week = posters.size
-
-        n_thousands = self.offered / 1000.0
-        unit = self.model.ledger.unit_gbp
-        weekly = unit["online_platform_per_1000_graduates_per_year"] * n_thousands / 52.0
-        if self.lever.moderated:
-            weekly += self.lever.moderator_hours_per_week_per_1000_graduates * n_thousands * unit["moderator_per_hour"]
-        self.spend(weekly, week)
+        self.spend(self.weekly_cost_gbp(), week)
 
     def engage(self, week):
         b = self.behaviour
@@ -106,3 +173,4 @@ class OnlineForum(SupportChannel):
             forum_ever_posted_share=float(np.count_nonzero(self.ever_posted)) / ever_member if ever_member else 0.0,
         )
         return r
+

@@ -26,20 +26,108 @@ leaving rate, and can step up as leader. They keep a group alive as its first me
 (Wituk 2002: the number of new people coming to meetings told surviving groups from disbanded
 ones). Meeting costs are shared between modelled members and newcomers by their numbers on the
 register: the modelled graduates bear their own share.
+
+The module holds, in order: the parameters (the levers :class:`PeerGroupParams`, read as
+``strategy.peer_group``, and the behaviour :class:`PeerGroupBehaviour`, read as
+``dynamics.peer_group``) and the vectorised channel :class:`PeerGroups`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..params import GroupDelivery, GroupFormation
+from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob, real
 from ..streams import logistic
-from .base import Engagement, SupportChannel
+from .base import VOLUNTEER_TRAINING, Engagement, SupportChannel
+
+if TYPE_CHECKING:
+    from ..params import StrategyParams
+    from ..population import Graduates
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+class GroupDelivery(str, Enum):
+    peer_led = "peer_led"  # a volunteer leader from the group; free but volunteers leave
+    facilitated = "facilitated"  # a paid facilitator; costs more, never loses its leader
+
+
+class GroupFormation(str, Enum):
+    cohort = "cohort"  # each course cohort continues as its own group
+    pooled = "pooled"  # members of an area's cohorts are pooled into groups of a target register size
+
+
+@dataclass
+class PeerGroupParams:
+    """Follow-on peer support groups: by default pooled by area from the graduates of several courses."""
+
+    enabled: bool = False
+    interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between meetings (1, 2 or 4)")
+    delivery: GroupDelivery = GroupDelivery.peer_led
+    formation: GroupFormation = GroupFormation.pooled
+    pooled_group_size: int = count(16, lo=2, doc="target register size when pooling an area's cohorts")
+    min_attendance: int = count(2, lo=0, doc="a meeting with fewer present counts as too small")
+    min_attendance_share: float = prob(
+        0.10, "a meeting with fewer present than this share of the register counts as too small"
+    )
+    close_after_meetings: int = count(3, lo=1, doc="consecutive too-small meetings before closing")
+    intake_interval_weeks: int = count(
+        13, lo=0, hi=52, doc="weeks between later courses in the area whose graduates join open groups; 0: none"
+    )
+    newcomers_per_intake: float = nonneg(4.0, doc="mean newcomers each open group gets from each later course")
+
+
+@dataclass
+class PeerGroupBehaviour:
+    effect: ContactEffect = contact_effect(0.10, 0.15)
+    join_intercept: float = real(0.7, "log-odds of joining at group affinity 0.5 (a third never attend)")
+    join_affinity_coef: float = real(6.0, "per unit of group affinity")
+    attend_intercept: float = real(-3.8, "log-odds of attending a meeting (about 1/3 of the register)")
+    attend_affinity_coef: float = real(2.5)
+    attend_habit_coef: float = real(1.0)
+    attend_friends_coef: float = real(1.5, "per share of one's cohort friends present last time")
+    attend_need_coef: float = real(1.0, "per unit of (1 - connectedness)")
+    attend_flare_coef: float = real(-1.5, "during a flare-up")
+    attend_novelty_coef: float = real(1.0, "extra log-odds at a group's first meeting (attendance settles)")
+    attend_novelty_meetings: float = positive(3.0, doc="meetings over which the novelty fades (e-folding)")
+    leave_prob_per_week: float = prob(0.014, "5-6% a month")
+    leave_friends_effect: float = nonneg(1.0, doc="log hazard ratio per share of friends attending")
+    leave_benefit_effect: float = nonneg(1.0, doc="log hazard ratio per SD of gain")
+    vicarious_effect: float = nonneg(0.5, doc="efficacy rise per SD of mean gain of others present")
+    facilitated_efficacy_multiplier: float = positive(1.2)
+    volunteer_leave_prob_per_week: float = prob(0.013, "half of volunteers leave within a year")
+    successor_prob_per_attender: float = prob(
+        0.25, "when the leader leaves, each member at the last meeting steps up with this probability"
+    )
+
+
+# --- the channel, vectorised ---------------------------------------------------------------------
 
 
 class PeerGroups(SupportChannel):
+    """Peer groups, every graduate at once (numpy arrays)."""
+
     name = "peer_group"
     cost_category = "peer_group"
+    week_order = 10
+    lever_type = PeerGroupParams
+    behaviour_type = PeerGroupBehaviour
+    unit_costs = {
+        "peer_group_venue_per_meeting": CostItem(40.0, 2024, "assumed: community room hire, 2 hours", True),
+        "peer_group_coordination_per_meeting": CostItem(25.0, 2024, "assumed: 1 hour coordinator time", True),
+        "facilitator_per_meeting": CostItem(90.0, 2024, "assumed: 3 hours paid facilitator incl. preparation", True),
+        **VOLUNTEER_TRAINING,
+    }
+    tailorable = True
+
+    @classmethod
+    def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:
+        """Those who like groups: group affinity at ``strategy.tailoring_group_affinity_threshold`` or more."""
+        return g.group_affinity >= strategy.tailoring_group_affinity_threshold
 
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
@@ -77,7 +165,7 @@ class PeerGroups(SupportChannel):
         self.present_last = np.zeros(n_groups, dtype=np.int64)
         self.newcomers = np.zeros(n_groups, dtype=np.int64)
         if self.lever.delivery == GroupDelivery.peer_led:
-            self._train_leaders(n_groups, week)
+            self.train_leaders(n_groups, week)
 
     @property
     def groups_open(self) -> int:
@@ -92,11 +180,20 @@ class PeerGroups(SupportChannel):
         lever = self.lever
         return (present < lever.min_attendance) | (present < lever.min_attendance_share * register)
 
-    def _train_leaders(self, k: int, week: int, paid: float | None = None) -> None:
+    def train_leaders(self, k: int, week: int, paid: float | None = None) -> None:
         """Train ``k`` volunteer leaders; the modelled graduates pay for ``paid`` of them (default all)."""
         self.leaders_trained += k
         paid = k if paid is None else paid
         self.spend(paid * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+
+    @property
+    def meeting_cost_gbp(self) -> float:
+        """GBP per meeting: the venue and its coordination, and a paid facilitator if facilitated."""
+        unit = self.model.ledger.unit_gbp
+        per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
+        if self.lever.delivery == GroupDelivery.facilitated:
+            per_meeting += unit["facilitator_per_meeting"]
+        return per_meeting
 
     def take_in_newcomers(self, week: int) -> None:
         """A later course in the area has ended: each open group gets its newcomers."""
@@ -154,12 +251,8 @@ class PeerGroups(SupportChannel):
         self.small_streak = np.where(meeting & small, self.small_streak + 1, np.where(meeting, 0, self.small_streak))
         self.meetings_this_week = int(meeting.sum())
         self.attendance_share = present.size / members.size if members.size else 0.0
-        unit = self.model.ledger.unit_gbp
-        per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
-        if self.lever.delivery == GroupDelivery.facilitated:
-            per_meeting += unit["facilitator_per_meeting"]
         ours = np.divide(modelled, register, out=np.zeros(n_groups), where=register > 0)
-        self.spend(float(ours[meeting].sum()) * per_meeting, week)
+        self.spend(float(ours[meeting].sum()) * self.meeting_cost_gbp, week)
 
     def engage(self, week):
         g, b = self.model.graduates, self.behaviour
@@ -182,7 +275,7 @@ class PeerGroups(SupportChannel):
             successors = leader_leaves[stepped_up]  # trained; the modelled graduates pay their share
             register = modelled[successors] + self.newcomers[successors]
             ours = np.divide(modelled[successors], register, out=np.zeros(successors.size), where=register > 0)
-            self._train_leaders(successors.size, week, float(ours.sum()))
+            self.train_leaders(successors.size, week, float(ours.sum()))
         if closing.any():
             self.group_open &= ~closing
             self.newcomers[closing] = 0
@@ -206,3 +299,4 @@ class PeerGroups(SupportChannel):
         r["peer_group_meetings"] = float(self.meetings_this_week)
         r["peer_group_attendance_share"] = self.attendance_share
         return r
+
