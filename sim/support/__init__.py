@@ -1,7 +1,7 @@
 """Follow-on support channels, one module each, all with the interface of :class:`SupportChannel`.
 
-Each module declares the channel's parameters at its top, then its vectorised class.
-:mod:`sim.support.registry` finds them.
+Each module declares the channel's parameters at its top, then its vectorised class, then its
+rules for one graduate at a time (the reference engine). :mod:`sim.support.registry` finds them.
 """
 
 from .base import Engagement, SupportChannel

@@ -12,6 +12,9 @@ in the order of the week (see :class:`sim.model.SelfManagementModel`):
 * ``engage(week)`` every week of support: who leaves; groups close; volunteers leave;
 * ``close()`` once, when support ends: everyone still enrolled leaves.
 
+The reference engine (:mod:`sim.reference`) runs instead the channel's rules for one graduate at a
+time, from :meth:`SupportChannel.one_by_one` (see :mod:`sim.support.one_by_one`).
+
 This module imports nothing of the model at its top (retention and connectedness are imported when
 a contact is delivered), since :mod:`sim.params` imports every channel's module for its parameters.
 """
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from ..model import SelfManagementModel
     from ..params import StrategyParams
     from ..population import Graduates
+    from .one_by_one import ChannelRules
 
 #: A unit cost more than one channel uses (peer-group leaders and peer callers are trained alike).
 VOLUNTEER_TRAINING = {
@@ -100,6 +104,10 @@ class SupportChannel:
         raise NotImplementedError
 
     def step(self, week: int) -> None:
+        raise NotImplementedError
+
+    def one_by_one(self) -> ChannelRules:
+        """The same rules for one graduate at a time, on this channel's state (the reference engine)."""
         raise NotImplementedError
 
     def engage(self, week: int) -> None:

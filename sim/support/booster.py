@@ -5,19 +5,26 @@ affinity. Sessions attended count as contacts at once (their effects compound), 
 connectedness of a group setting. Attendees are ENROLLED during the booster week and LEFT after.
 
 The module holds, in order: the parameters (:class:`BoosterParams`, read as ``strategy.booster``;
-:class:`BoosterBehaviour`, read as ``dynamics.booster``) and the vectorised channel
-:class:`BoosterCourse`.
+:class:`BoosterBehaviour`, read as ``dynamics.booster``), the vectorised channel
+:class:`BoosterCourse`, and the same rules for one graduate at a time, :class:`BoosterRules`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..fields import ContactEffect, CostItem, contact_effect, count, prob, real
 from ..streams import logistic
 from .base import Engagement, SupportChannel
+from .one_by_one import ChannelRules
+from .one_by_one import logistic as logistic_one
+
+if TYPE_CHECKING:
+    from ..reference import ReferenceGraduate
 
 # --- parameters ------------------------------------------------------------------------------------
 
@@ -53,6 +60,9 @@ class BoosterCourse(SupportChannel):
         "booster_per_participant": CostItem(60.0, 2024, "assumed: 2 sessions at course cost per session", True),
     }
 
+    def one_by_one(self) -> BoosterRules:
+        return BoosterRules(self)
+
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
         self.invited = np.zeros(self.status.size, dtype=bool)
@@ -78,3 +88,39 @@ class BoosterCourse(SupportChannel):
     def engage(self, week):
         self.leave(self.enrolled)
 
+
+# --- the same rules, one graduate at a time (the reference engine) --------------------------------
+
+
+class BoosterRules(ChannelRules):
+    """The booster for one graduate at a time, restated (see :mod:`sim.support.one_by_one`)."""
+
+    channel: BoosterCourse
+
+    def consider_offer(self, agent: ReferenceGraduate) -> None:
+        self.channel.invited[agent.index] = True  # invited now; whether they come is decided on the day
+
+    def step(self, week: int) -> None:
+        if week == self.channel.lever.week:
+            self.model.agents.shuffle_do(self.attend_booster)
+
+    def attend_booster(self, agent: ReferenceGraduate) -> None:
+        """The booster course is on: ``agent`` comes to each session or not; each session is one dose."""
+        booster = self.channel
+        if not booster.invited[agent.index]:
+            return
+        b, sessions = booster.behaviour, 0
+        p = logistic_one(math.log(b.attend_prob_per_session / max(1.0 - b.attend_prob_per_session, 1e-12))
+                         + b.attend_affinity_coef * (agent.group_affinity - 0.5))
+        for _ in range(booster.lever.sessions):
+            if booster.rng.random() < p:
+                sessions += 1
+        if sessions == 0:
+            booster.status[agent.index] = Engagement.DECLINED
+            return
+        booster.status[agent.index] = Engagement.ENROLLED  # for this week; everyone leaves after it
+        agent.receive_contact(booster, b.effect, doses=sessions)
+        booster.spend(self.model.ledger.unit_gbp["booster_per_participant"], self.model.week)
+
+    def leaves(self, agent: ReferenceGraduate) -> bool:
+        return True  # the booster is over

@@ -3,18 +3,24 @@
 Read with ``read_prob``; reading reinforces a little and builds a little habit, with no company.
 
 The module holds, in order: the parameters (:class:`NewsletterParams`, read as
-``strategy.newsletter``; :class:`NewsletterBehaviour`, read as ``dynamics.newsletter``) and the
-vectorised channel :class:`Newsletter`.
+``strategy.newsletter``; :class:`NewsletterBehaviour`, read as ``dynamics.newsletter``), the
+vectorised channel :class:`Newsletter`, and the same rules for one graduate at a time,
+:class:`NewsletterRules`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..fields import ContactEffect, CostItem, contact_effect, count, prob
 from .base import SupportChannel
+from .one_by_one import ChannelRules
+
+if TYPE_CHECKING:
+    from ..reference import ReferenceGraduate
 
 # --- parameters ------------------------------------------------------------------------------------
 
@@ -46,6 +52,9 @@ class Newsletter(SupportChannel):
     behaviour_type = NewsletterBehaviour
     unit_costs = {"newsletter_per_issue": CostItem(1.0, 2024, "assumed: print and post, per graduate", True)}
 
+    def one_by_one(self) -> NewsletterRules:
+        return NewsletterRules(self)
+
     def takes_up(self, offered):
         return np.ones(offered.size, dtype=bool)
 
@@ -57,3 +66,27 @@ class Newsletter(SupportChannel):
         self.deliver(readers, week, self.behaviour.effect, social=False)
         self.spend(recipients.size * self.model.ledger.unit_gbp["newsletter_per_issue"], week)
 
+
+# --- the same rules, one graduate at a time (the reference engine) --------------------------------
+
+
+class NewsletterRules(ChannelRules):
+    """The newsletter for one graduate at a time, restated (see :mod:`sim.support.one_by_one`)."""
+
+    channel: Newsletter
+
+    def wants_to_join(self, agent: ReferenceGraduate) -> bool:
+        return True  # everyone offered takes it
+
+    def step(self, week: int) -> None:
+        if (week - self.channel.first_week) % self.channel.lever.interval_weeks == 0:
+            self.model.agents.shuffle_do(self.read_newsletter)
+
+    def read_newsletter(self, agent: ReferenceGraduate) -> None:
+        """An issue arrives (and costs a copy); ``agent`` reads it or not: a small dose, no company."""
+        newsletter = self.channel
+        if not agent.is_enrolled(newsletter):
+            return
+        newsletter.spend(self.model.ledger.unit_gbp["newsletter_per_issue"], self.model.week)
+        if newsletter.rng.random() < newsletter.behaviour.read_prob:
+            agent.receive_contact(newsletter, newsletter.behaviour.effect, social=False)

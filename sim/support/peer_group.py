@@ -29,11 +29,14 @@ register: the modelled graduates bear their own share.
 
 The module holds, in order: the parameters (the levers :class:`PeerGroupParams`, read as
 ``strategy.peer_group``, and the behaviour :class:`PeerGroupBehaviour`, read as
-``dynamics.peer_group``) and the vectorised channel :class:`PeerGroups`.
+``dynamics.peer_group``), the vectorised channel :class:`PeerGroups`, and the same rules for one
+graduate at a time, :class:`PeerGroupRules` (the reference engine).
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -43,10 +46,13 @@ import numpy as np
 from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob, real
 from ..streams import logistic
 from .base import VOLUNTEER_TRAINING, Engagement, SupportChannel
+from .one_by_one import ChannelRules
+from .one_by_one import logistic as logistic_one
 
 if TYPE_CHECKING:
     from ..params import StrategyParams
     from ..population import Graduates
+    from ..reference import ReferenceGraduate
 
 # --- parameters ------------------------------------------------------------------------------------
 
@@ -195,6 +201,9 @@ class PeerGroups(SupportChannel):
             per_meeting += unit["facilitator_per_meeting"]
         return per_meeting
 
+    def one_by_one(self) -> PeerGroupRules:
+        return PeerGroupRules(self)
+
     def take_in_newcomers(self, week: int) -> None:
         """A later course in the area has ended: each open group gets its newcomers."""
         lever = self.lever
@@ -300,3 +309,173 @@ class PeerGroups(SupportChannel):
         r["peer_group_attendance_share"] = self.attendance_share
         return r
 
+
+# --- the same rules, one graduate at a time (the reference engine) --------------------------------
+
+
+class PeerGroupRules(ChannelRules):
+    """Peer groups for one graduate at a time, restated (see :mod:`sim.support.one_by_one`).
+
+    What belongs to a group is written plainly here, not in the agent: forming groups, a meeting's
+    head count and the gains of the others present, counting too-small meetings, closing groups
+    and replacing their leaders. Everyone decides to come against the last meeting's register, and
+    a meeting's contacts use the gains of those present *before* the meeting, so the order of
+    agents does not matter.
+    """
+
+    channel: PeerGroups
+
+    def __init__(self, channel: PeerGroups):
+        super().__init__(channel)
+        #: each group's register at formation (members who left are skipped when counted)
+        self.group_members: list[list[ReferenceGraduate]] = []
+
+    def wants_to_join(self, agent: ReferenceGraduate) -> bool:
+        b = self.channel.behaviour
+        p = logistic_one(b.join_intercept + b.join_affinity_coef * (agent.group_affinity - 0.5))
+        return self.channel.rng.random() < p
+
+    def set_up(self, offered: np.ndarray, week: int) -> None:
+        """Groups from those who joined: one per course cohort, or pooled in id order."""
+        peer = self.channel
+        members = [a for a in self.model.graduate_agents if a.is_enrolled(peer)]
+        if peer.lever.formation == GroupFormation.cohort:
+            group_of_cohort = {c: k for k, c in enumerate(sorted({a.cohort for a in members}))}
+            groups = [group_of_cohort[a.cohort] for a in members]
+        else:
+            groups = [k // peer.lever.pooled_group_size for k in range(len(members))]
+        n_groups = max(groups) + 1 if groups else 0
+        self.group_members = [[] for _ in range(n_groups)]
+        for agent, group in zip(members, groups):
+            peer.group_of[agent.index] = group
+            self.group_members[group].append(agent)
+        peer.group_open = np.ones(n_groups, dtype=bool)
+        peer.small_streak = np.zeros(n_groups, dtype=np.int64)
+        peer.meetings_held = np.zeros(n_groups, dtype=np.int64)
+        peer.present_last = np.zeros(n_groups, dtype=np.int64)
+        peer.newcomers = np.zeros(n_groups, dtype=np.int64)
+        if peer.lever.delivery == GroupDelivery.peer_led:  # a volunteer leader per group, trained
+            peer.train_leaders(n_groups, week)
+
+    def step(self, week: int) -> None:
+        """A meeting week: members decide to come; those present meet; too-small meetings count.
+
+        First, in any week, a later course in the area may have ended: each open group then takes
+        in a Poisson number of newcomers (a count per group, not agents)."""
+        peer = self.channel
+        peer.meetings_this_week = 0
+        lever = peer.lever
+        since = week - peer.first_week
+        if lever.intake_interval_weeks and since > 0 and since % lever.intake_interval_weeks == 0:
+            for k in range(peer.group_open.size):
+                arrivals = int(peer.rng.poisson(lever.newcomers_per_intake))
+                if peer.group_open[k]:
+                    peer.newcomers[k] += arrivals
+        if since % lever.interval_weeks != 0 or not peer.group_open.any():
+            return
+        members: list[ReferenceGraduate] = []
+        present: list[ReferenceGraduate] = []
+        self.model.agents.shuffle_do(self.decide_to_attend, members, present)
+        for agent in members:  # this meeting's register, which friends look at next time
+            peer.attended_last[agent.index] = False
+        for agent in present:
+            peer.attended_last[agent.index] = True
+
+        present_by_group: dict[int, list[ReferenceGraduate]] = defaultdict(list)
+        for agent in present:
+            present_by_group[int(peer.group_of[agent.index])].append(agent)
+        for people in present_by_group.values():
+            total_gain = sum(a.gain for a in people)  # before anyone's contact at this meeting
+            for agent in people:
+                others = len(people) - 1
+                self.attend_meeting(agent, (total_gain - agent.gain) / others if others else 0.0)
+
+        open_groups = [k for k in range(peer.group_open.size) if peer.group_open[k]]
+        our_share = 0.0
+        for k in open_groups:
+            came = len(present_by_group.get(k, ()))
+            modelled = sum(1 for a in self.group_members[k] if a.is_enrolled(peer))
+            newcomers = int(peer.newcomers[k])
+            # newcomers come as often as the group's modelled members did this time
+            newcomers_came = int(peer.rng.binomial(newcomers, came / modelled if modelled else 0.0))
+            came += newcomers_came
+            register = modelled + newcomers
+            if came < lever.min_attendance or came < lever.min_attendance_share * register:
+                peer.small_streak[k] += 1  # too small for its register
+            else:
+                peer.small_streak[k] = 0
+            peer.meetings_held[k] += 1
+            peer.present_last[k] = came
+            our_share += modelled / register if register else 0.0  # newcomers pay their share
+        peer.meetings_this_week = len(open_groups)
+        peer.attendance_share = len(present) / len(members) if members else 0.0
+        peer.spend(our_share * peer.meeting_cost_gbp, week)
+
+    def decide_to_attend(self, agent: ReferenceGraduate, members: list, present: list) -> None:
+        """A meeting of ``agent``'s group: come or not (friends who came last time, affinity, habit,
+        need)."""
+        peer = self.channel
+        if not agent.is_enrolled(peer):
+            return
+        members.append(agent)
+        friends_there = sum(1 for j in agent.friends if peer.attended_last[j])
+        friend_share = friends_there / len(agent.friends) if agent.friends else 0.0
+        peer.friend_share[agent.index] = friend_share
+        b = peer.behaviour
+        held = peer.meetings_held[peer.group_of[agent.index]]  # a new group's novelty wears off
+        logit = (
+            b.attend_intercept
+            + b.attend_novelty_coef * math.exp(-held / b.attend_novelty_meetings)
+            + b.attend_affinity_coef * agent.group_affinity
+            + b.attend_habit_coef * agent.habit
+            + b.attend_friends_coef * friend_share
+            + b.attend_need_coef * (1.0 - agent.connectedness)
+            + b.attend_flare_coef * agent.flare
+        )
+        if peer.rng.random() < logistic_one(logit):
+            present.append(agent)
+
+    def attend_meeting(self, agent: ReferenceGraduate, others_mean_gain: float) -> None:
+        """At the meeting: a social contact, stronger when the others present have kept more."""
+        peer = self.channel
+        b = peer.behaviour
+        multiplier = 1.0 + b.vicarious_effect * max(others_mean_gain, 0.0)
+        if peer.lever.delivery == GroupDelivery.facilitated:
+            multiplier *= b.facilitated_efficacy_multiplier
+        agent.receive_contact(peer, b.effect, multiplier)
+
+    def leaves(self, agent: ReferenceGraduate) -> bool:
+        """Less likely with friends attending and a felt benefit."""
+        peer = self.channel
+        b = peer.behaviour
+        hazard = b.leave_prob_per_week * math.exp(
+            -b.leave_friends_effect * peer.friend_share[agent.index] - b.leave_benefit_effect * max(agent.gain, 0.0)
+        )
+        return peer.rng.random() < hazard
+
+    def engage(self, week: int) -> None:
+        """Members leave or stay; then groups close: too small too long, empty, or leaderless."""
+        super().engage(week)
+        peer = self.channel
+        b = peer.behaviour
+        for k in range(peer.newcomers.size):  # newcomers leave as members do, at the base rate
+            peer.newcomers[k] -= int(peer.rng.binomial(int(peer.newcomers[k]), b.leave_prob_per_week))
+        for k, members in enumerate(self.group_members):
+            if not peer.group_open[k]:
+                continue
+            register = [a for a in members if a.is_enrolled(peer)]
+            newcomers = int(peer.newcomers[k])
+            closes = peer.small_streak[k] >= peer.lever.close_after_meetings or not (register or newcomers)
+            if not closes and peer.lever.delivery == GroupDelivery.peer_led:
+                if peer.rng.random() < b.volunteer_leave_prob_per_week:  # the leader leaves
+                    # each member who came last time may step up: more likely in a lively group
+                    p_successor = 1.0 - (1.0 - b.successor_prob_per_attender) ** int(peer.present_last[k])
+                    if peer.rng.random() < p_successor:  # a member steps up, is trained; we pay our share
+                        peer.train_leaders(1, week, len(register) / (len(register) + newcomers))
+                    else:
+                        closes = True
+            if closes:
+                peer.group_open[k] = False
+                peer.newcomers[k] = 0
+                for agent in register:
+                    agent.leave(peer)

@@ -2,13 +2,17 @@
 
 A channel is a module of this package (``sim/support/<channel>.py``) that defines a subclass of
 :class:`~sim.support.base.SupportChannel` carrying its ``name``, its ``week_order``, its
-``lever_type`` and ``behaviour_type`` dataclasses (declared at the top of the same module) and
-its ``unit_costs``. The registry finds them by importing every module of the package, and orders
-them by ``week_order``.
+``lever_type`` and ``behaviour_type`` dataclasses (declared at the top of the same module), its
+``unit_costs`` and, for the reference engine, its rules for one graduate (``one_by_one``). The
+registry finds them by importing every module of the package, and orders them by
+``week_order``.
 Everything else is derived from :data:`CHANNEL_TYPES`: the blocks ``strategy.<name>`` and
 ``dynamics.<name>`` (:mod:`sim.params`), the cost items a costs config must price, the ledger's
 cost categories (:mod:`sim.costs`), the tailored matching (:mod:`sim.strategy`), the channels a
-model runs and their reporter columns.
+model runs, their reporter columns and the reference engine's rules.
+
+Adding a channel therefore touches its own module, a costs config (``configs/costs/*.yaml``, for
+its unit costs) and its tests, and nothing else.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ a graduate is dropped from the list.
 
 The module holds, in order: the parameters (the levers :class:`TelephoneParams`, read as
 ``strategy.telephone``, and the behaviour :class:`TelephoneBehaviour`, read as
-``dynamics.telephone``) and the vectorised channel :class:`TelephoneSupport`.
+``dynamics.telephone``), the vectorised channel :class:`TelephoneSupport`, and the same rules
+for one graduate at a time, :class:`TelephoneRules` (the reference engine).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import numpy as np
 
 from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob
 from .base import VOLUNTEER_TRAINING, SupportChannel
+from .one_by_one import ChannelRules
 
 if TYPE_CHECKING:
     from ..params import StrategyParams
     from ..population import Graduates
+    from ..reference import ReferenceGraduate
 
 # --- parameters ------------------------------------------------------------------------------------
 
@@ -125,6 +128,9 @@ class TelephoneSupport(SupportChannel):
         replaced = self.volunteers * self.behaviour.volunteer_leave_prob_per_week
         return replaced * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"]
 
+    def one_by_one(self) -> TelephoneRules:
+        return TelephoneRules(self)
+
     def step(self, week):
         b = self.behaviour
         due = np.flatnonzero(self.enrolled & (week - self.last_call_week >= self.lever.interval_weeks))
@@ -164,3 +170,67 @@ class TelephoneSupport(SupportChannel):
         super().begin_week()
         self.calls_made = self.calls_unanswered = self.calls_waiting = 0
 
+
+# --- the same rules, one graduate at a time (the reference engine) --------------------------------
+
+
+class TelephoneRules(ChannelRules):
+    """Telephone support for one graduate at a time, restated (see :mod:`sim.support.one_by_one`).
+
+    The queue under the week's capacity belongs to the service and is written plainly here: calls
+    due, longest wait first, ties in the shuffled order of the agents. Each call is booked as it is
+    made; the expected training of replacement callers once a week.
+    """
+
+    channel: TelephoneSupport
+
+    def wants_to_join(self, agent: ReferenceGraduate) -> bool:
+        return bool(agent.phone_access) and self.channel.rng.random() < self.channel.behaviour.join_prob
+
+    def set_up(self, offered: np.ndarray, week: int) -> None:
+        """The service, sized to those who accepted calls; the first call is due now."""
+        phone = self.channel
+        phone.size_service(int(np.count_nonzero(phone.enrolled)))
+        phone.last_call_week[:] = week - phone.lever.interval_weeks
+        phone.train_callers(week)
+
+    def step(self, week: int) -> None:
+        """Calls due, longest wait first (ties in random order), up to the week's capacity."""
+        phone = self.channel
+        queue: list[ReferenceGraduate] = []
+        self.model.agents.shuffle_do(self.wait_for_call, queue)
+        queue.sort(key=lambda a: phone.last_call_week[a.index])  # stable: shuffled order breaks ties
+        called = queue[: phone.capacity]
+        for agent in called:
+            self.take_call(agent)
+        phone.calls_made = len(called)
+        phone.calls_waiting = len(queue) - len(called)
+        phone.spend(phone.replacement_training_gbp(), week)  # expected replacements
+
+    def wait_for_call(self, agent: ReferenceGraduate, queue: list) -> None:
+        """``agent`` joins this week's call queue if their call is due."""
+        phone = self.channel
+        if agent.is_enrolled(phone) and self.model.week - phone.last_call_week[agent.index] >= phone.lever.interval_weeks:
+            queue.append(agent)
+
+    def take_call(self, agent: ReferenceGraduate) -> None:
+        """``agent`` is called: answers (a social contact, the next call due after the interval) or
+        misses it."""
+        phone = self.channel
+        b = phone.behaviour
+        professional = phone.lever.caller == Caller.professional
+        phone.spend(phone.call_cost_gbp, self.model.week)
+        if phone.rng.random() < b.answer_prob:
+            agent.receive_contact(phone, b.effect, b.professional_efficacy_multiplier if professional else 1.0)
+            phone.last_call_week[agent.index] = self.model.week
+            phone.missed[agent.index] = 0
+        else:
+            phone.missed[agent.index] += 1  # still due next week
+            phone.calls_unanswered += 1
+
+    def leaves(self, agent: ReferenceGraduate) -> bool:
+        """Leaves, or is dropped after too many missed calls."""
+        phone = self.channel
+        b = phone.behaviour
+        leaves = phone.rng.random() < b.leave_prob_per_week
+        return leaves or phone.missed[agent.index] >= b.max_missed_calls
