@@ -20,7 +20,7 @@ Costs and QALYs for cost-effectiveness are the discounted ones (``cost_total_dis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np

@@ -45,7 +45,7 @@ import numpy as np
 
 from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob, real
 from ..streams import logistic
-from .base import VOLUNTEER_TRAINING, Engagement, SupportChannel
+from .base import VOLUNTEER_TRAINING, SupportChannel
 from .one_by_one import ChannelRules
 from .one_by_one import logistic as logistic_one
 
