@@ -54,8 +54,12 @@ class SupportChannel:
 
     #: The key of its blocks in the strategy (``strategy.<name>``) and the dynamics (``dynamics.<name>``).
     name: ClassVar[str] = "channel"
+    #: Its name in plots and reports.
+    label: ClassVar[str] = "Channel"
     #: The cost category its spending is booked under (a column ``cost_<category>_gbp``).
     cost_category: ClassVar[str] = "channel"
+    #: The cost category's name in plots and reports.
+    cost_label: ClassVar[str] = "Channel"
     #: Where it runs in the week: channels run in increasing order.
     week_order: ClassVar[int] = 0
     #: The dataclass of its levers (``strategy.<name>``); it has an ``enabled`` flag.

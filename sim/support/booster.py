@@ -52,7 +52,9 @@ class BoosterCourse(SupportChannel):
     """The booster course, every invitee at once (numpy arrays)."""
 
     name = "booster"
+    label = "Booster course"
     cost_category = "booster"
+    cost_label = "Booster"
     week_order = 40
     lever_type = BoosterParams
     behaviour_type = BoosterBehaviour

@@ -46,7 +46,9 @@ class Newsletter(SupportChannel):
     """The newsletter, every recipient at once (numpy arrays)."""
 
     name = "newsletter"
+    label = "Newsletter"
     cost_category = "newsletter"
+    cost_label = "Newsletter"
     week_order = 50
     lever_type = NewsletterParams
     behaviour_type = NewsletterBehaviour

@@ -77,7 +77,9 @@ class OnlineForum(SupportChannel):
     """The forum, every member at once (numpy arrays)."""
 
     name = "online"
+    label = "Online group"
     cost_category = "online"
+    cost_label = "Online group"
     week_order = 30
     lever_type = OnlineParams
     behaviour_type = OnlineBehaviour

@@ -118,7 +118,9 @@ class PeerGroups(SupportChannel):
     """Peer groups, every graduate at once (numpy arrays)."""
 
     name = "peer_group"
+    label = "Peer support group"
     cost_category = "peer_group"
+    cost_label = "Peer groups"
     week_order = 10
     lever_type = PeerGroupParams
     behaviour_type = PeerGroupBehaviour

@@ -71,7 +71,9 @@ class TelephoneSupport(SupportChannel):
     """Telephone support, every graduate at once (numpy arrays)."""
 
     name = "telephone"
+    label = "Telephone support"
     cost_category = "telephone"
+    cost_label = "Telephone"
     week_order = 20
     lever_type = TelephoneParams
     behaviour_type = TelephoneBehaviour
