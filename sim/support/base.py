@@ -66,7 +66,7 @@ class SupportChannel:
     lever_type: ClassVar[type]
     #: The dataclass of its behaviour (``dynamics.<name>``); it has an ``effect`` (ContactEffect).
     behaviour_type: ClassVar[type]
-    #: The unit costs it uses, with their default values (``configs/costs/uk.yaml`` repeats them).
+    #: The unit costs it uses, with their default values (:func:`sim.params.default_costs` gathers them).
     unit_costs: ClassVar[dict[str, CostItem]] = {}
     #: Whether a ``tailored`` strategy may match graduates to it (``strategy.tailoring_order``).
     tailorable: ClassVar[bool] = False

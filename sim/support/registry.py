@@ -11,8 +11,8 @@ Everything else is derived from :data:`CHANNEL_TYPES`: the blocks ``strategy.<na
 cost categories (:mod:`sim.costs`), the tailored matching (:mod:`sim.strategy`), the channels a
 model runs, their reporter columns and the reference engine's rules.
 
-Adding a channel therefore touches its own module, a costs config (``configs/costs/*.yaml``, for
-its unit costs) and its tests, and nothing else.
+Adding a channel therefore touches, in the model, its own module and nothing else: then a config
+that offers it (``configs/strategy/*.yaml``) and its tests.
 """
 
 from __future__ import annotations
