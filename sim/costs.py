@@ -11,18 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from .params import CostParams, OutcomeParams
+from .support import CHANNEL_TYPES
 
+#: Cost categories of the support channels, in the order they run.
+SUPPORT_CATEGORIES = tuple(dict.fromkeys(c.cost_category for c in CHANNEL_TYPES))
+#: Cost categories of care prompted by flare-ups.
+CARE_CATEGORIES = ("planned_care", "urgent_care")
 #: Cost categories reported, in the order plots stack them.
-CATEGORIES = (
-    "course",
-    "peer_group",
-    "telephone",
-    "online",
-    "booster",
-    "newsletter",
-    "planned_care",
-    "urgent_care",
-)
+CATEGORIES = ("course", *SUPPORT_CATEGORIES, *CARE_CATEGORIES)
 
 
 class CostLedger:
@@ -30,8 +26,7 @@ class CostLedger:
 
     def __init__(self, costs: CostParams, outcomes: OutcomeParams, n_graduates: int):
         self.unit_gbp = {name: costs.inflate(name) for name in costs.items}
-        mix = costs.planned_contact_mix
-        self.planned_contact_gbp = sum(share * self.unit_gbp[item] for item, share in mix.items())
+        self.planned_contact_gbp = costs.planned_contact_gbp()
         self.outcomes = outcomes
         self.n = n_graduates
         self.gbp = dict.fromkeys(CATEGORIES, 0.0)

@@ -4,7 +4,7 @@ Pure arithmetic on the numbers the model's ledger (:mod:`sim.costs`) records, us
 (``experiments/report.py``), the probabilistic sensitivity analysis and the notebooks:
 
 * **Prices.** Every unit cost has its own price year and is inflated to one price year through an
-  index (:func:`inflate_gbp`, :func:`unit_costs`): value x index[to] / index[from].
+  index (:func:`unit_costs`; :func:`inflate_gbp`, from :mod:`sim.params`): value x index[to] / index[from].
 * **Increments.** Against the comparator (``course_only``) on the same seed: incremental cost
   (GBP per graduate), incremental QALYs (per graduate), the ICER (GBP per QALY gained) and the net
   monetary benefit ``NMB = wtp x dQALY - dCost`` at a willingness to pay ``wtp`` (GBP per QALY;
@@ -20,13 +20,13 @@ Costs and QALYs for cost-effectiveness are the discounted ones (``cost_total_dis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .params import CostParams
+from .params import CostParams, inflate_gbp  # noqa: F401 - inflate_gbp: imported from here by experiments
 
 #: NICE's willingness-to-pay thresholds, GBP per QALY gained.
 WTP_THRESHOLDS_GBP = (20_000, 30_000)
@@ -37,18 +37,6 @@ QALY_COLUMN = "qalys_gained"
 
 
 # --- prices ------------------------------------------------------------------------------------
-
-
-def inflate_gbp(value_gbp: float, from_year: int, to_year: int, index: Mapping[int, float]) -> float:
-    """``value_gbp`` at ``from_year`` prices, expressed at ``to_year`` prices through ``index``.
-
-    ``index`` maps a year to a price index (any base): the value is scaled by
-    index[to_year] / index[from_year]. Raises ``KeyError`` naming a year the index lacks.
-    """
-    for year in (from_year, to_year):
-        if year not in index:
-            raise KeyError(f"no price index for {year} (the index has {sorted(index)})")
-    return float(value_gbp) * float(index[to_year]) / float(index[from_year])
 
 
 @dataclass(frozen=True)
@@ -67,15 +55,16 @@ def unit_costs(costs: CostParams) -> list[UnitCost]:
     """Every cost item with its own price year, inflated to ``costs.price_year``."""
     return [
         UnitCost(name, item.value_gbp, item.price_year,
-                 inflate_gbp(item.value_gbp, item.price_year, costs.price_year, costs.inflation_index),
+                 costs.inflate(name),
                  item.source, item.assumption)
         for name, item in costs.items.items()
     ]
 
 
 def planned_contact_gbp(costs: CostParams) -> float:
-    """Cost of one planned contact: the ``planned_contact_mix`` average, at ``costs.price_year``."""
-    return sum(share * costs.inflate(item) for item, share in costs.planned_contact_mix.items())
+    """Cost of one planned contact: the ``planned_contact_mix`` average, at ``costs.price_year``
+    (:meth:`sim.params.CostParams.planned_contact_gbp`, which the ledger uses too)."""
+    return costs.planned_contact_gbp()
 
 
 # --- increments --------------------------------------------------------------------------------

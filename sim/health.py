@@ -28,6 +28,11 @@ class HealthEvents:
         self.planned_contacts = 0
         self.unplanned_contacts = 0
 
+    def begin_week(self, g: Graduates) -> None:
+        """A new week: nobody has a flare-up yet and nothing is counted."""
+        g.flare[:] = False
+        self.flare_ups = self.self_managed = self.planned_contacts = self.unplanned_contacts = 0
+
     def step(self, g: Graduates) -> None:
         p = self.params
         u = self.rng.random((3, g.n))

@@ -137,12 +137,8 @@ class SelfManagementModel(mesa.Model):
 
     def step(self) -> None:
         """One week, in the order of the class docstring."""
-        self.week += 1
-        week, g, dyn, strategy = self.week, self.graduates, self.params.dynamics, self.params.strategy
-        g.contacted[:] = False
-        g.social_contact[:] = False
-        for channel in self.channels.values():
-            channel.begin_week()
+        week = self._begin_week()
+        g, dyn = self.graduates, self.params.dynamics
 
         self.health.step(g)  # 1. health events
         self.ledger.add("planned_care", self.health.planned_contacts * self.ledger.planned_contact_gbp, week)
@@ -150,16 +146,7 @@ class SelfManagementModel(mesa.Model):
             "urgent_care", self.health.unplanned_contacts * self.ledger.unit_gbp["urgent_care_attendance"], week
         )
 
-        support_on = strategy.active(week)  # 2. support
-        if support_on and self._support == "not started":
-            self._support = "running"
-            offered = offers(g, strategy)
-            for channel in self.active_channels:
-                channel.offer(offered[channel.name], week)
-        elif not support_on and self._support == "running":
-            self._support = "ended"
-            for channel in self.active_channels:
-                channel.close()
+        support_on = self._switch_support(week)  # 2. support
         if support_on:
             for channel in self.active_channels:
                 channel.step(week)
@@ -172,6 +159,36 @@ class SelfManagementModel(mesa.Model):
                 channel.engage(week)
 
         self._record_week(week)  # 6. record
+
+    def _begin_week(self) -> int:
+        """The next week starts with a new page: this week's flags and counters empty. Returns it."""
+        self.week += 1
+        g = self.graduates
+        g.contacted[:] = False
+        g.social_contact[:] = False
+        self.health.begin_week(g)
+        for channel in self.channels.values():
+            channel.begin_week()
+        return self.week
+
+    def _switch_support(self, week: int) -> bool:
+        """Start support in its first week (:meth:`open_support`), close every channel after its
+        last; whether support runs in ``week``."""
+        support_on = self.params.strategy.active(week)
+        if support_on and self._support == "not started":
+            self._support = "running"
+            self.open_support(week)
+        elif not support_on and self._support == "running":
+            self._support = "ended"
+            for channel in self.active_channels:
+                channel.close()  # the service stops: everyone still taking part leaves
+        return support_on
+
+    def open_support(self, week: int) -> None:
+        """The first week of support: the strategy's offers, and each channel's take-up."""
+        offered = offers(self.graduates, self.params.strategy)
+        for channel in self.active_channels:
+            channel.offer(offered[channel.name], week)
 
     def _record_week(self, week: int) -> None:
         """Step 6 of the week: QALYs accrue, channel results update, the DataCollector records."""

@@ -1,17 +1,23 @@
 """Parameters of the model: typed, documented, with units and allowed ranges.
 
-Every number the model uses lives here as a dataclass field with a default (the prior from
-``design.md``) and, where it has one, an allowed range in the field's metadata. The same
-dataclasses are the Hydra schema (``experiments/config.py`` registers them), so a YAML file or a
-command-line override with an unknown key or a wrong type fails before anything runs, and
-:func:`validate` checks every range and cross-field rule with one clear message.
+Every number the model uses is a dataclass field with a default (the prior from ``design.md``)
+and, where it has one, an allowed range in the field's metadata (the helpers of
+:mod:`sim.fields`). The whole model's parameters are assembled here; each support channel's
+blocks are declared at the top of its own module in :mod:`sim.support` (``PeerGroupParams`` and
+``PeerGroupBehaviour`` in ``sim/support/peer_group.py``, ...) and joined in as
+``strategy.<channel>`` and ``dynamics.<channel>`` from the channel registry
+(:mod:`sim.support.registry`), in the order the channels run. They are re-exported here, so
+``from sim.params import PeerGroupParams`` keeps working. The same dataclasses are the Hydra
+schema (``experiments/config.py`` registers them), so a YAML file or a command-line override
+with an unknown key or a wrong type fails before anything runs, and :func:`validate` checks every
+range and cross-field rule with one clear message.
 
 Three kinds of parameter are kept apart (EMA Workbench's levers / uncertainties):
 
 * :class:`StrategyParams` -- levers: what a commissioner funds (channels, how often, by whom).
 * :class:`PopulationParams` -- who the graduates are.
 * :class:`DynamicsParams` -- uncertain behaviour: decay, reinforcement, engagement (calibrated).
-* :class:`CostParams` -- unit costs with their price year and source.
+* :class:`CostParams` -- unit costs with their price year and source (:func:`inflate_gbp`).
 """
 
 from __future__ import annotations
@@ -22,9 +28,22 @@ import math
 import numbers
 import os
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Optional
+
+from .fields import ContactEffect, CostItem, count, list_of, nonneg, positive, prob, real  # noqa: F401
+from .support.registry import CHANNEL_NAMES, CHANNEL_TYPES, TAILORABLE_CHANNELS, channel_unit_costs  # noqa: F401
+
+# Re-exported for ``from sim.params import PeerGroupParams`` (experiments, tests, notebooks); the
+# model itself takes every channel from the registry, and a new channel need not be added here.
+from .support.booster import BoosterBehaviour, BoosterParams  # noqa: F401, E402
+from .support.newsletter import NewsletterBehaviour, NewsletterParams  # noqa: F401, E402
+from .support.online import OnlineBehaviour, OnlineParams  # noqa: F401, E402
+from .support.peer_group import GroupDelivery, GroupFormation, PeerGroupBehaviour, PeerGroupParams  # noqa: F401, E402
+from .support.telephone import Caller, TelephoneBehaviour, TelephoneParams  # noqa: F401, E402
+
 
 
 class ParameterError(ValueError):
@@ -33,41 +52,6 @@ class ParameterError(ValueError):
     def __init__(self, key: str, value: Any, allowed: str):
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"{key}={value!r} is not allowed: {allowed}")
-
-
-# --- field helpers: a default plus its allowed range -------------------------------------------
-
-
-def _num(default, lo=None, hi=None, *, lo_open=False, integer=False, doc=""):
-    return field(
-        default=default,
-        metadata={"lo": lo, "hi": hi, "lo_open": lo_open, "integer": integer, "doc": doc},
-    )
-
-
-def prob(default: float, doc: str = ""):
-    """A probability (per week, per meeting, ...: the name says per what), in [0, 1]."""
-    return _num(default, 0.0, 1.0, doc=doc)
-
-
-def nonneg(default: float, hi: float | None = None, doc: str = ""):
-    return _num(default, 0.0, hi, doc=doc)
-
-
-def positive(default: float, hi: float | None = None, doc: str = ""):
-    return _num(default, 0.0, hi, lo_open=True, doc=doc)
-
-
-def count(default: int, lo: int = 0, hi: int | None = None, doc: str = ""):
-    return _num(default, lo, hi, integer=True, doc=doc)
-
-
-def real(default: float, doc: str = ""):
-    return _num(default, doc=doc)
-
-
-def _list(default: list):
-    return field(default_factory=lambda: list(default))
 
 
 # --- enums -------------------------------------------------------------------------------------
@@ -80,30 +64,35 @@ class Matching(str, Enum):
     tailored = "tailored"  # each graduate is offered the one channel that fits them
 
 
-class GroupDelivery(str, Enum):
-    peer_led = "peer_led"  # a volunteer leader from the group; free but volunteers leave
-    facilitated = "facilitated"  # a paid facilitator; costs more, never loses its leader
-
-
-class GroupFormation(str, Enum):
-    cohort = "cohort"  # each course cohort continues as its own group
-    pooled = "pooled"  # members of an area's cohorts are pooled into groups of a target register size
-
-
-class Caller(str, Enum):
-    peer = "peer"  # trained volunteer graduates
-    professional = "professional"  # staff (nurse, health trainer)
-
-
 class DecayShape(str, Enum):
     exponential = "exponential"  # constant hazard: transient *= exp(-rate)
     power_law = "power_law"  # (1 + b t)^-psi, t = weeks since last contact: fast early loss, long tail
 
 
-#: The support channels, in the order they run each week (and the order of their parameter blocks).
-CHANNEL_NAMES = ("peer_group", "telephone", "online", "booster", "newsletter")
-#: Channels a ``tailored`` strategy matches one per graduate.
-TAILORABLE_CHANNELS = ("peer_group", "telephone", "online")
+def channel_blocks(block_type: str, before: str | None = None):
+    """Class decorator, applied before ``@dataclass``: one field per support channel, named after
+    it (``peer_group``, ...), of the channel's ``block_type`` (``"lever_type"`` or
+    ``"behaviour_type"``), with its defaults; inserted before field ``before`` (default: at the end),
+    in the order the channels run (:data:`sim.support.registry.CHANNEL_TYPES`)."""
+
+    def add(cls: type) -> type:
+        own = dict(cls.__dict__.get("__annotations__", {}))
+        blocks = {c.name: getattr(c, block_type) for c in CHANNEL_TYPES}
+        if clash := set(own) & set(blocks):
+            raise TypeError(f"{cls.__name__}: channel names {sorted(clash)} clash with its own fields")
+        ordered: dict[str, Any] = {}
+        for name, annotation in own.items():
+            if name == before:
+                ordered.update(blocks)
+            ordered[name] = annotation
+        if before is None:
+            ordered.update(blocks)
+        cls.__annotations__ = ordered
+        for name, block in blocks.items():
+            setattr(cls, name, field(default_factory=block))
+        return cls
+
+    return add
 
 
 # --- population --------------------------------------------------------------------------------
@@ -119,8 +108,8 @@ class PopulationParams:
     group_affinity_averse_mean: float = prob(0.1, "mean group affinity of the group-averse")
     group_affinity_other_mean: float = prob(0.65, "mean group affinity of everyone else")
     group_affinity_concentration: float = positive(6.0, doc="Beta concentration (a + b)")
-    age_band_shares: list[float] = _list([0.45, 0.35, 0.20])
-    online_access_by_age_band: list[float] = _list([0.90, 0.80, 0.54])
+    age_band_shares: list[float] = list_of([0.45, 0.35, 0.20])
+    online_access_by_age_band: list[float] = list_of([0.90, 0.80, 0.54])
     phone_access_share: float = prob(0.97)
     digital_confidence_mean: float = prob(0.6, "mean digital confidence of those online")
     digital_confidence_concentration: float = positive(4.0)
@@ -141,67 +130,14 @@ class PopulationParams:
 
 
 @dataclass
-class PeerGroupParams:
-    """Follow-on peer support groups: by default pooled by area from the graduates of several courses."""
-
-    enabled: bool = False
-    interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between meetings (1, 2 or 4)")
-    delivery: GroupDelivery = GroupDelivery.peer_led
-    formation: GroupFormation = GroupFormation.pooled
-    pooled_group_size: int = count(16, lo=2, doc="target register size when pooling an area's cohorts")
-    min_attendance: int = count(2, lo=0, doc="a meeting with fewer present counts as too small")
-    min_attendance_share: float = prob(
-        0.10, "a meeting with fewer present than this share of the register counts as too small"
-    )
-    close_after_meetings: int = count(3, lo=1, doc="consecutive too-small meetings before closing")
-    intake_interval_weeks: int = count(
-        13, lo=0, hi=52, doc="weeks between later courses in the area whose graduates join open groups; 0: none"
-    )
-    newcomers_per_intake: float = nonneg(4.0, doc="mean newcomers each open group gets from each later course")
-
-
-@dataclass
-class TelephoneParams:
-    """Scheduled support calls to enrolled graduates."""
-
-    enabled: bool = False
-    interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between scheduled calls to a graduate")
-    caller: Caller = Caller.peer
-    calls_per_week_per_100_enrolled: float = nonneg(
-        70.0, doc="call capacity per week, per 100 who accepted calls: a call each 2 weeks, with retries"
-    )
-    calls_per_volunteer_per_week: float = positive(5.0, doc="peer callers needed = capacity / this")
-
-
-@dataclass
-class OnlineParams:
-    """An online group (forum) with a moderator."""
-
-    enabled: bool = False
-    moderated: bool = True
-    moderator_hours_per_week_per_1000_graduates: float = nonneg(5.0)
-
-
-@dataclass
-class BoosterParams:
-    """A one-off short repeat of the course at a set week."""
-
-    enabled: bool = False
-    week: int = count(26, lo=1, doc="the week the booster is held (1 = the first week after the course)")
-    sessions: int = count(2, lo=1, hi=6, doc="number of booster sessions")
-
-
-@dataclass
-class NewsletterParams:
-    """Low-dose information sent to every graduate every few weeks."""
-
-    enabled: bool = False
-    interval_weeks: int = count(4, lo=1, hi=52)
-
-
-@dataclass
+@channel_blocks("lever_type")
 class StrategyParams:
-    """Which follow-on support is offered, to whom, and when (weeks after the course ends)."""
+    """Which follow-on support is offered, to whom, and when (weeks after the course ends).
+
+    After the fields below come the channels' lever blocks, one per channel in the order they run
+    (``peer_group``: :class:`PeerGroupParams`, ``telephone``, ``online``, ``booster``,
+    ``newsletter``), each with its ``enabled`` flag.
+    """
 
     name: str = "course_only"
     label: str = "Course only (no follow-on support)"
@@ -214,15 +150,9 @@ class StrategyParams:
     tailoring_group_affinity_threshold: float = prob(0.5, "tailored: offer a group at this affinity or more")
     tailoring_digital_confidence_threshold: float = prob(0.4, "tailored: offer the forum at this or more")
     tailoring_order: list[str] = field(
-        default_factory=lambda: ["peer_group", "telephone", "online"],
+        default_factory=lambda: list(TAILORABLE_CHANNELS),
         metadata={"doc": "tailored: channels in order of preference; each graduate gets the first that fits"},
     )
-    peer_group: PeerGroupParams = field(default_factory=PeerGroupParams)
-    telephone: TelephoneParams = field(default_factory=TelephoneParams)
-    online: OnlineParams = field(default_factory=OnlineParams)
-    booster: BoosterParams = field(default_factory=BoosterParams)
-    newsletter: NewsletterParams = field(default_factory=NewsletterParams)
-
     @property
     def channels(self) -> dict[str, Any]:
         """The channel blocks by name, in the order they run each week."""
@@ -254,7 +184,7 @@ class CourseParams:
     gain_affinity_coef: float = nonneg(
         0.5, doc="relative change in the course gain per unit of group affinity above the mean"
     )
-    gain_multiplier_by_age_band: list[float] = _list([1.0, 1.0, 1.0])
+    gain_multiplier_by_age_band: list[float] = list_of([1.0, 1.0, 1.0])
 
 
 @dataclass
@@ -301,117 +231,25 @@ class HealthParams:
 
 
 @dataclass
-class ContactEffect:
-    """What one contact through a channel adds (retention.reinforce)."""
-
-    efficacy: float = prob(0.1, "share of what was lost since the course recovered by one contact")
-    connectedness_gain: float = prob(0.05, "share of the gap to 1 closed by one contact")
-    habit_multiplier: float = nonneg(1.0, doc="habit gain relative to a full contact")
-
-
-def _effect(efficacy, connectedness_gain, habit_multiplier=1.0):
-    return field(default_factory=lambda: ContactEffect(efficacy, connectedness_gain, habit_multiplier))
-
-
-@dataclass
-class PeerGroupBehaviour:
-    effect: ContactEffect = _effect(0.10, 0.15)
-    join_intercept: float = real(0.7, "log-odds of joining at group affinity 0.5 (a third never attend)")
-    join_affinity_coef: float = real(6.0, "per unit of group affinity")
-    attend_intercept: float = real(-3.8, "log-odds of attending a meeting (about 1/3 of the register)")
-    attend_affinity_coef: float = real(2.5)
-    attend_habit_coef: float = real(1.0)
-    attend_friends_coef: float = real(1.5, "per share of one's cohort friends present last time")
-    attend_need_coef: float = real(1.0, "per unit of (1 - connectedness)")
-    attend_flare_coef: float = real(-1.5, "during a flare-up")
-    attend_novelty_coef: float = real(1.0, "extra log-odds at a group's first meeting (attendance settles)")
-    attend_novelty_meetings: float = positive(3.0, doc="meetings over which the novelty fades (e-folding)")
-    leave_prob_per_week: float = prob(0.014, "5-6% a month")
-    leave_friends_effect: float = nonneg(1.0, doc="log hazard ratio per share of friends attending")
-    leave_benefit_effect: float = nonneg(1.0, doc="log hazard ratio per SD of gain")
-    vicarious_effect: float = nonneg(0.5, doc="efficacy rise per SD of mean gain of others present")
-    facilitated_efficacy_multiplier: float = positive(1.2)
-    volunteer_leave_prob_per_week: float = prob(0.013, "half of volunteers leave within a year")
-    successor_prob_per_attender: float = prob(
-        0.25, "when the leader leaves, each member at the last meeting steps up with this probability"
-    )
-
-
-@dataclass
-class TelephoneBehaviour:
-    effect: ContactEffect = _effect(0.07, 0.08)
-    join_prob: float = prob(0.6, "share of those offered who accept calls")
-    answer_prob: float = prob(0.7, "a scheduled call is answered")
-    professional_efficacy_multiplier: float = positive(1.2)
-    leave_prob_per_week: float = prob(0.01)
-    max_missed_calls: int = count(3, lo=1, doc="consecutive unanswered calls before being dropped")
-    volunteer_leave_prob_per_week: float = prob(0.013, "peer callers: half leave within a year")
-
-
-@dataclass
-class OnlineBehaviour:
-    effect: ContactEffect = _effect(0.05, 0.05)
-    read_efficacy: float = prob(0.02, "reading without posting: information only")
-    join_intercept: float = real(-0.5, "log-odds of joining at digital confidence 0.5")
-    join_confidence_coef: float = real(3.0)
-    visit_intercept: float = real(-0.4, "log-odds of visiting in a week")
-    visit_confidence_coef: float = real(1.5)
-    visit_habit_coef: float = real(1.0)
-    visit_critical_mass_coef: float = real(1.5, "per unit of posters/(posters + critical mass)")
-    critical_mass_posters: float = positive(5.0, doc="active posters at which the forum feels half-alive")
-    poster_propensity_a: float = positive(0.25, doc="Beta shape a of the propensity to post")
-    poster_propensity_b: float = positive(3.5, doc="Beta shape b: fewer than a quarter ever post")
-    reply_half_saturation_visitors: float = positive(10.0, doc="visitors at which half of posts get a reply")
-    moderator_reply_prob: float = prob(0.5, "a moderator replies to a post nobody answered")
-    leave_prob_per_week_no_reply: float = prob(0.12)
-    leave_prob_per_week_replied: float = prob(0.03)
-    leave_prob_per_week_reader: float = prob(0.12)
-
-
-@dataclass
-class BoosterBehaviour:
-    effect: ContactEffect = _effect(0.1, 0.1)
-    attend_prob_per_session: float = prob(0.6, "at group affinity 0.5")
-    attend_affinity_coef: float = real(3.0, "log-odds per unit of group affinity")
-
-
-@dataclass
-class NewsletterBehaviour:
-    effect: ContactEffect = _effect(0.015, 0.0, 0.25)
-    read_prob: float = prob(0.5)
-
-
-@dataclass
 class OutcomeParams:
     qaly_per_sd_year: float = nonneg(0.12, doc="utility per SD of gain, so the course yields ~0.02 QALY in 6 months")
     discount_rate_per_year: float = prob(0.035, "NICE reference case, costs and QALYs")
 
 
 @dataclass
+@channel_blocks("behaviour_type", before="outcomes")
 class DynamicsParams:
+    """Uncertain behaviour. Between ``health`` and ``outcomes`` come the channels' behaviour
+    blocks, one per channel in the order they run (``peer_group``: :class:`PeerGroupBehaviour`, ...)."""
+
     course: CourseParams = field(default_factory=CourseParams)
     retention: RetentionParams = field(default_factory=RetentionParams)
     connectedness: ConnectednessParams = field(default_factory=ConnectednessParams)
     health: HealthParams = field(default_factory=HealthParams)
-    peer_group: PeerGroupBehaviour = field(default_factory=PeerGroupBehaviour)
-    telephone: TelephoneBehaviour = field(default_factory=TelephoneBehaviour)
-    online: OnlineBehaviour = field(default_factory=OnlineBehaviour)
-    booster: BoosterBehaviour = field(default_factory=BoosterBehaviour)
-    newsletter: NewsletterBehaviour = field(default_factory=NewsletterBehaviour)
     outcomes: OutcomeParams = field(default_factory=OutcomeParams)
 
 
 # --- costs -------------------------------------------------------------------------------------
-
-
-@dataclass
-class CostItem:
-    """One unit cost: its value in its own price year, where it comes from, whether it is assumed."""
-
-    value_gbp: float = nonneg(0.0)
-    price_year: int = count(2024, lo=1990, hi=2100)
-    source: str = ""
-    assumption: bool = False
 
 
 @dataclass
@@ -427,27 +265,38 @@ class CostParams:
     def inflate(self, name: str) -> float:
         """Value of item ``name`` in GBP at ``price_year`` prices."""
         item = self.items[name]
-        return item.value_gbp * self.inflation_index[self.price_year] / self.inflation_index[item.price_year]
+        return inflate_gbp(item.value_gbp, item.price_year, self.price_year, self.inflation_index)
+
+    def planned_contact_gbp(self) -> float:
+        """GBP of one planned contact: the ``planned_contact_mix`` average, at ``price_year`` prices."""
+        return sum(share * self.inflate(item) for item, share in self.planned_contact_mix.items())
+
+
+def inflate_gbp(value_gbp: float, from_year: int, to_year: int, index: Mapping[int, float]) -> float:
+    """``value_gbp`` at ``from_year`` prices, expressed at ``to_year`` prices through ``index``.
+
+    ``index`` maps a year to a price index (any base): the value is scaled by
+    index[to_year] / index[from_year]. Raises ``KeyError`` naming a year the index lacks.
+    """
+    for year in (from_year, to_year):
+        if year not in index:
+            raise KeyError(f"no price index for {year} (the index has {sorted(index)})")
+    return float(value_gbp * index[to_year] / index[from_year])
+
+
+def _course_and_care_costs() -> dict[str, CostItem]:
+    """The unit costs of the course and of care (the channels price their own: ``unit_costs``)."""
+    return {
+        "course_per_participant": CostItem(400.0, 2010, "EPP cost per participant (design.md)"),
+        "gp_surgery_consultation": CostItem(45.0, 2013, "PSSRU 2013, GP surgery consultation"),
+        "gp_phone_consultation": CostItem(27.0, 2013, "PSSRU 2013, GP telephone consultation"),
+        "practice_nurse_consultation": CostItem(13.0, 2013, "PSSRU 2013, practice nurse consultation"),
+        "urgent_care_attendance": CostItem(150.0, 2013, "assumed: urgent care / A&E attendance", True),
+    }
 
 
 #: The cost items the model uses; a costs config must price each of them.
-REQUIRED_COST_ITEMS = (
-    "course_per_participant",
-    "gp_surgery_consultation",
-    "gp_phone_consultation",
-    "practice_nurse_consultation",
-    "urgent_care_attendance",
-    "peer_group_venue_per_meeting",
-    "peer_group_coordination_per_meeting",
-    "facilitator_per_meeting",
-    "volunteer_training_per_volunteer",
-    "peer_call",
-    "professional_call",
-    "online_platform_per_1000_graduates_per_year",
-    "moderator_per_hour",
-    "booster_per_participant",
-    "newsletter_per_issue",
-)
+REQUIRED_COST_ITEMS = (*_course_and_care_costs(), *channel_unit_costs())
 
 
 # --- the whole model ---------------------------------------------------------------------------
@@ -659,26 +508,9 @@ def validate(params: ModelParams) -> ModelParams:
 def default_costs() -> CostParams:
     """Unit costs used when no costs config is given (the same values as ``configs/costs/uk.yaml``)."""
     # Kept here so that the model runs without Hydra (notebooks, tests); the YAML is the version
-    # a researcher edits. tests/experiments/test_config.py checks that the two agree.
-    items = {
-        "course_per_participant": CostItem(400.0, 2010, "EPP cost per participant (design.md)"),
-        "gp_surgery_consultation": CostItem(45.0, 2013, "PSSRU 2013, GP surgery consultation"),
-        "gp_phone_consultation": CostItem(27.0, 2013, "PSSRU 2013, GP telephone consultation"),
-        "practice_nurse_consultation": CostItem(13.0, 2013, "PSSRU 2013, practice nurse consultation"),
-        "urgent_care_attendance": CostItem(150.0, 2013, "assumed: urgent care / A&E attendance", True),
-        "peer_group_venue_per_meeting": CostItem(40.0, 2024, "assumed: community room hire, 2 hours", True),
-        "peer_group_coordination_per_meeting": CostItem(25.0, 2024, "assumed: 1 hour coordinator time", True),
-        "facilitator_per_meeting": CostItem(90.0, 2024, "assumed: 3 hours paid facilitator incl. preparation", True),
-        "volunteer_training_per_volunteer": CostItem(100.0, 2010, "design.md: volunteer training ~GBP 100"),
-        "peer_call": CostItem(4.0, 2024, "assumed: coordination per peer call", True),
-        "professional_call": CostItem(12.0, 2024, "assumed: 20 min of a band-5 nurse", True),
-        "online_platform_per_1000_graduates_per_year": CostItem(
-            3000.0, 2024, "assumed: hosted forum licence per year, per 1,000 graduates offered", True
-        ),
-        "moderator_per_hour": CostItem(25.0, 2024, "assumed: moderator cost per hour", True),
-        "booster_per_participant": CostItem(60.0, 2024, "assumed: 2 sessions at course cost per session", True),
-        "newsletter_per_issue": CostItem(1.0, 2024, "assumed: print and post, per graduate", True),
-    }
+    # a researcher edits. tests/experiments/test_config.py checks that the two agree. Each
+    # channel's items come from its module (``unit_costs``), copied so that no run shares them.
+    items = {**_course_and_care_costs(), **channel_unit_costs()}
     return CostParams(
         price_year=2024,
         inflation_index={2010: 267.0, 2013: 289.1, 2024: 389.0},

@@ -5,7 +5,8 @@ access: a phone, the internet). ``tailored``: each graduate is offered the one c
 them, the first that fits in ``strategy.tailoring_order``. The default order is a peer group if
 they like groups, else telephone calls if they have a phone, else the forum if they are online
 and confident with it (docs/odd.md 7.5 gives the evidence). Boosters and newsletters go to
-everyone either way.
+everyone either way. Which channels may be tailored, and who fits each, is the channel's own
+(``tailorable`` and ``fits`` in its module).
 """
 
 from __future__ import annotations
@@ -14,17 +15,12 @@ import numpy as np
 
 from .params import TAILORABLE_CHANNELS, Matching, StrategyParams
 from .population import Graduates
+from .support import CHANNELS
 
 
 def fits(g: Graduates, channel: str, strategy: StrategyParams) -> np.ndarray:
     """Whether each graduate fits ``channel`` (for tailored matching)."""
-    if channel == "peer_group":
-        return g.group_affinity >= strategy.tailoring_group_affinity_threshold
-    if channel == "online":
-        return g.online_access & (g.digital_confidence >= strategy.tailoring_digital_confidence_threshold)
-    if channel == "telephone":
-        return g.phone_access.copy()
-    return np.ones(g.n, dtype=bool)
+    return CHANNELS[channel].fits(g, strategy)
 
 
 def offers(g: Graduates, strategy: StrategyParams) -> dict[str, np.ndarray]:

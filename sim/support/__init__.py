@@ -1,20 +1,10 @@
-"""Follow-on support channels, one module each, all with the interface of :class:`SupportChannel`."""
+"""Follow-on support channels, one module each, all with the interface of :class:`SupportChannel`.
+
+Each module declares the channel's parameters at its top, then its vectorised class, then its
+rules for one graduate at a time (the reference engine). :mod:`sim.support.registry` finds them.
+"""
 
 from .base import Engagement, SupportChannel
-from .booster import BoosterCourse
-from .newsletter import Newsletter
-from .online import OnlineForum
-from .peer_group import PeerGroups
-from .telephone import TelephoneSupport
+from .registry import CHANNEL_NAMES, CHANNEL_TYPES, CHANNELS, TAILORABLE_CHANNELS
 
-#: Channel classes by the name of their block in the strategy config, in the order they run.
-CHANNELS: dict[str, type[SupportChannel]] = {
-    "peer_group": PeerGroups,
-    "telephone": TelephoneSupport,
-    "online": OnlineForum,
-    "booster": BoosterCourse,
-    "newsletter": Newsletter,
-}
-
-__all__ = ["CHANNELS", "BoosterCourse", "Engagement", "Newsletter", "OnlineForum", "PeerGroups",
-           "SupportChannel", "TelephoneSupport"]
+__all__ = ["CHANNELS", "CHANNEL_NAMES", "CHANNEL_TYPES", "Engagement", "SupportChannel", "TAILORABLE_CHANNELS"]

@@ -1,27 +1,43 @@
 """The interface every support channel shares, and the engagement states of a graduate.
 
-A channel owns its parameters (the strategy's lever block and the behaviour block), its state
-(one engagement status per graduate, contact counts) and its results for the week. The model calls,
+A channel owns its parameters (the strategy's lever block and the behaviour block, declared at
+the top of its module and named by :attr:`SupportChannel.lever_type` and
+:attr:`SupportChannel.behaviour_type`), the unit costs it uses, its state (one engagement status
+per graduate, contact counts) and its results for the week. :mod:`sim.support.registry` finds the
+channels; :mod:`sim.params` builds the strategy and dynamics blocks from them. The model calls,
 in the order of the week (see :class:`sim.model.SelfManagementModel`):
 
 * ``offer(mask)`` once, in the first week of support: who is offered it, who takes it up;
 * ``step(week)`` every week of support: who is reached, who takes part, what each contact adds;
 * ``engage(week)`` every week of support: who leaves; groups close; volunteers leave;
 * ``close()`` once, when support ends: everyone still enrolled leaves.
+
+The reference engine (:mod:`sim.reference`) runs instead the channel's rules for one graduate at a
+time, from :meth:`SupportChannel.one_by_one` (see :mod:`sim.support.one_by_one`).
+
+This module imports nothing of the model at its top (retention and connectedness are imported when
+a contact is delivered), since :mod:`sim.params` imports every channel's module for its parameters.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .. import connectedness, retention
-from ..params import ContactEffect
+from ..fields import ContactEffect, CostItem
 
 if TYPE_CHECKING:
     from ..model import SelfManagementModel
+    from ..params import StrategyParams
+    from ..population import Graduates
+    from .one_by_one import ChannelRules
+
+#: A unit cost more than one channel uses (peer-group leaders and peer callers are trained alike).
+VOLUNTEER_TRAINING = {
+    "volunteer_training_per_volunteer": CostItem(100.0, 2010, "design.md: volunteer training ~GBP 100"),
+}
 
 
 class Engagement(IntEnum):
@@ -36,8 +52,29 @@ class Engagement(IntEnum):
 class SupportChannel:
     """Base class: engagement status and contact bookkeeping shared by every channel."""
 
-    name = "channel"
-    cost_category = "channel"
+    #: The key of its blocks in the strategy (``strategy.<name>``) and the dynamics (``dynamics.<name>``).
+    name: ClassVar[str] = "channel"
+    #: Its name in plots and reports.
+    label: ClassVar[str] = "Channel"
+    #: The cost category its spending is booked under (a column ``cost_<category>_gbp``).
+    cost_category: ClassVar[str] = "channel"
+    #: The cost category's name in plots and reports.
+    cost_label: ClassVar[str] = "Channel"
+    #: Where it runs in the week: channels run in increasing order.
+    week_order: ClassVar[int] = 0
+    #: The dataclass of its levers (``strategy.<name>``); it has an ``enabled`` flag.
+    lever_type: ClassVar[type]
+    #: The dataclass of its behaviour (``dynamics.<name>``); it has an ``effect`` (ContactEffect).
+    behaviour_type: ClassVar[type]
+    #: The unit costs it uses, with their default values (:func:`sim.params.default_costs` gathers them).
+    unit_costs: ClassVar[dict[str, CostItem]] = {}
+    #: Whether a ``tailored`` strategy may match graduates to it (``strategy.tailoring_order``).
+    tailorable: ClassVar[bool] = False
+
+    @classmethod
+    def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:
+        """Whether each graduate fits the channel, for tailored matching (default: everyone)."""
+        return np.ones(g.n, dtype=bool)
 
     def __init__(self, model: SelfManagementModel, lever: Any, behaviour: Any, rng: np.random.Generator):
         self.model = model
@@ -73,6 +110,10 @@ class SupportChannel:
     def step(self, week: int) -> None:
         raise NotImplementedError
 
+    def one_by_one(self) -> ChannelRules:
+        """The same rules for one graduate at a time, on this channel's state (the reference engine)."""
+        raise NotImplementedError
+
     def engage(self, week: int) -> None:
         """Leaving; default: nothing."""
 
@@ -95,6 +136,8 @@ class SupportChannel:
         """Contacts for graduates ``who`` (indices): reinforce gains, build habit, connect."""
         if who.size == 0:
             return
+        from .. import connectedness, retention  # here, not at the top: see the module docstring
+
         g, dyn = self.model.graduates, self.model.params.dynamics
         retention.reinforce(
             g, who, week, dyn.retention, effect.efficacy * np.asarray(efficacy_multiplier),

@@ -26,20 +26,116 @@ leaving rate, and can step up as leader. They keep a group alive as its first me
 (Wituk 2002: the number of new people coming to meetings told surviving groups from disbanded
 ones). Meeting costs are shared between modelled members and newcomers by their numbers on the
 register: the modelled graduates bear their own share.
+
+The module holds, in order: the parameters (the levers :class:`PeerGroupParams`, read as
+``strategy.peer_group``, and the behaviour :class:`PeerGroupBehaviour`, read as
+``dynamics.peer_group``), the vectorised channel :class:`PeerGroups`, and the same rules for one
+graduate at a time, :class:`PeerGroupRules` (the reference engine).
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..params import GroupDelivery, GroupFormation
+from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob, real
 from ..streams import logistic
-from .base import Engagement, SupportChannel
+from .base import VOLUNTEER_TRAINING, SupportChannel
+from .one_by_one import ChannelRules
+from .one_by_one import logistic as logistic_one
+
+if TYPE_CHECKING:
+    from ..params import StrategyParams
+    from ..population import Graduates
+    from ..reference import ReferenceGraduate
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+class GroupDelivery(str, Enum):
+    peer_led = "peer_led"  # a volunteer leader from the group; free but volunteers leave
+    facilitated = "facilitated"  # a paid facilitator; costs more, never loses its leader
+
+
+class GroupFormation(str, Enum):
+    cohort = "cohort"  # each course cohort continues as its own group
+    pooled = "pooled"  # members of an area's cohorts are pooled into groups of a target register size
+
+
+@dataclass
+class PeerGroupParams:
+    """Follow-on peer support groups: by default pooled by area from the graduates of several courses."""
+
+    enabled: bool = False
+    interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between meetings (1, 2 or 4)")
+    delivery: GroupDelivery = GroupDelivery.peer_led
+    formation: GroupFormation = GroupFormation.pooled
+    pooled_group_size: int = count(16, lo=2, doc="target register size when pooling an area's cohorts")
+    min_attendance: int = count(2, lo=0, doc="a meeting with fewer present counts as too small")
+    min_attendance_share: float = prob(
+        0.10, "a meeting with fewer present than this share of the register counts as too small"
+    )
+    close_after_meetings: int = count(3, lo=1, doc="consecutive too-small meetings before closing")
+    intake_interval_weeks: int = count(
+        13, lo=0, hi=52, doc="weeks between later courses in the area whose graduates join open groups; 0: none"
+    )
+    newcomers_per_intake: float = nonneg(4.0, doc="mean newcomers each open group gets from each later course")
+
+
+@dataclass
+class PeerGroupBehaviour:
+    effect: ContactEffect = contact_effect(0.10, 0.15)
+    join_intercept: float = real(0.7, "log-odds of joining at group affinity 0.5 (a third never attend)")
+    join_affinity_coef: float = real(6.0, "per unit of group affinity")
+    attend_intercept: float = real(-3.8, "log-odds of attending a meeting (about 1/3 of the register)")
+    attend_affinity_coef: float = real(2.5)
+    attend_habit_coef: float = real(1.0)
+    attend_friends_coef: float = real(1.5, "per share of one's cohort friends present last time")
+    attend_need_coef: float = real(1.0, "per unit of (1 - connectedness)")
+    attend_flare_coef: float = real(-1.5, "during a flare-up")
+    attend_novelty_coef: float = real(1.0, "extra log-odds at a group's first meeting (attendance settles)")
+    attend_novelty_meetings: float = positive(3.0, doc="meetings over which the novelty fades (e-folding)")
+    leave_prob_per_week: float = prob(0.014, "5-6% a month")
+    leave_friends_effect: float = nonneg(1.0, doc="log hazard ratio per share of friends attending")
+    leave_benefit_effect: float = nonneg(1.0, doc="log hazard ratio per SD of gain")
+    vicarious_effect: float = nonneg(0.5, doc="efficacy rise per SD of mean gain of others present")
+    facilitated_efficacy_multiplier: float = positive(1.2)
+    volunteer_leave_prob_per_week: float = prob(0.013, "half of volunteers leave within a year")
+    successor_prob_per_attender: float = prob(
+        0.25, "when the leader leaves, each member at the last meeting steps up with this probability"
+    )
+
+
+# --- the channel, vectorised ---------------------------------------------------------------------
 
 
 class PeerGroups(SupportChannel):
+    """Peer groups, every graduate at once (numpy arrays)."""
+
     name = "peer_group"
+    label = "Peer support group"
     cost_category = "peer_group"
+    cost_label = "Peer groups"
+    week_order = 10
+    lever_type = PeerGroupParams
+    behaviour_type = PeerGroupBehaviour
+    unit_costs = {
+        "peer_group_venue_per_meeting": CostItem(40.0, 2024, "assumed: community room hire, 2 hours", True),
+        "peer_group_coordination_per_meeting": CostItem(25.0, 2024, "assumed: 1 hour coordinator time", True),
+        "facilitator_per_meeting": CostItem(90.0, 2024, "assumed: 3 hours paid facilitator incl. preparation", True),
+        **VOLUNTEER_TRAINING,
+    }
+    tailorable = True
+
+    @classmethod
+    def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:
+        """Those who like groups: group affinity at ``strategy.tailoring_group_affinity_threshold`` or more."""
+        return g.group_affinity >= strategy.tailoring_group_affinity_threshold
 
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
@@ -77,7 +173,7 @@ class PeerGroups(SupportChannel):
         self.present_last = np.zeros(n_groups, dtype=np.int64)
         self.newcomers = np.zeros(n_groups, dtype=np.int64)
         if self.lever.delivery == GroupDelivery.peer_led:
-            self._train_leaders(n_groups, week)
+            self.train_leaders(n_groups, week)
 
     @property
     def groups_open(self) -> int:
@@ -92,11 +188,23 @@ class PeerGroups(SupportChannel):
         lever = self.lever
         return (present < lever.min_attendance) | (present < lever.min_attendance_share * register)
 
-    def _train_leaders(self, k: int, week: int, paid: float | None = None) -> None:
+    def train_leaders(self, k: int, week: int, paid: float | None = None) -> None:
         """Train ``k`` volunteer leaders; the modelled graduates pay for ``paid`` of them (default all)."""
         self.leaders_trained += k
         paid = k if paid is None else paid
         self.spend(paid * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+
+    @property
+    def meeting_cost_gbp(self) -> float:
+        """GBP per meeting: the venue and its coordination, and a paid facilitator if facilitated."""
+        unit = self.model.ledger.unit_gbp
+        per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
+        if self.lever.delivery == GroupDelivery.facilitated:
+            per_meeting += unit["facilitator_per_meeting"]
+        return per_meeting
+
+    def one_by_one(self) -> PeerGroupRules:
+        return PeerGroupRules(self)
 
     def take_in_newcomers(self, week: int) -> None:
         """A later course in the area has ended: each open group gets its newcomers."""
@@ -154,12 +262,8 @@ class PeerGroups(SupportChannel):
         self.small_streak = np.where(meeting & small, self.small_streak + 1, np.where(meeting, 0, self.small_streak))
         self.meetings_this_week = int(meeting.sum())
         self.attendance_share = present.size / members.size if members.size else 0.0
-        unit = self.model.ledger.unit_gbp
-        per_meeting = unit["peer_group_venue_per_meeting"] + unit["peer_group_coordination_per_meeting"]
-        if self.lever.delivery == GroupDelivery.facilitated:
-            per_meeting += unit["facilitator_per_meeting"]
         ours = np.divide(modelled, register, out=np.zeros(n_groups), where=register > 0)
-        self.spend(float(ours[meeting].sum()) * per_meeting, week)
+        self.spend(float(ours[meeting].sum()) * self.meeting_cost_gbp, week)
 
     def engage(self, week):
         g, b = self.model.graduates, self.behaviour
@@ -182,7 +286,7 @@ class PeerGroups(SupportChannel):
             successors = leader_leaves[stepped_up]  # trained; the modelled graduates pay their share
             register = modelled[successors] + self.newcomers[successors]
             ours = np.divide(modelled[successors], register, out=np.zeros(successors.size), where=register > 0)
-            self._train_leaders(successors.size, week, float(ours.sum()))
+            self.train_leaders(successors.size, week, float(ours.sum()))
         if closing.any():
             self.group_open &= ~closing
             self.newcomers[closing] = 0
@@ -206,3 +310,174 @@ class PeerGroups(SupportChannel):
         r["peer_group_meetings"] = float(self.meetings_this_week)
         r["peer_group_attendance_share"] = self.attendance_share
         return r
+
+
+# --- the same rules, one graduate at a time (the reference engine) --------------------------------
+
+
+class PeerGroupRules(ChannelRules):
+    """Peer groups for one graduate at a time, restated (see :mod:`sim.support.one_by_one`).
+
+    What belongs to a group is written plainly here, not in the agent: forming groups, a meeting's
+    head count and the gains of the others present, counting too-small meetings, closing groups
+    and replacing their leaders. Everyone decides to come against the last meeting's register, and
+    a meeting's contacts use the gains of those present *before* the meeting, so the order of
+    agents does not matter.
+    """
+
+    channel: PeerGroups
+
+    def __init__(self, channel: PeerGroups):
+        super().__init__(channel)
+        #: each group's register at formation (members who left are skipped when counted)
+        self.group_members: list[list[ReferenceGraduate]] = []
+
+    def wants_to_join(self, agent: ReferenceGraduate) -> bool:
+        b = self.channel.behaviour
+        p = logistic_one(b.join_intercept + b.join_affinity_coef * (agent.group_affinity - 0.5))
+        return self.channel.rng.random() < p
+
+    def set_up(self, offered: np.ndarray, week: int) -> None:
+        """Groups from those who joined: one per course cohort, or pooled in id order."""
+        peer = self.channel
+        members = [a for a in self.model.graduate_agents if a.is_enrolled(peer)]
+        if peer.lever.formation == GroupFormation.cohort:
+            group_of_cohort = {c: k for k, c in enumerate(sorted({a.cohort for a in members}))}
+            groups = [group_of_cohort[a.cohort] for a in members]
+        else:
+            groups = [k // peer.lever.pooled_group_size for k in range(len(members))]
+        n_groups = max(groups) + 1 if groups else 0
+        self.group_members = [[] for _ in range(n_groups)]
+        for agent, group in zip(members, groups):
+            peer.group_of[agent.index] = group
+            self.group_members[group].append(agent)
+        peer.group_open = np.ones(n_groups, dtype=bool)
+        peer.small_streak = np.zeros(n_groups, dtype=np.int64)
+        peer.meetings_held = np.zeros(n_groups, dtype=np.int64)
+        peer.present_last = np.zeros(n_groups, dtype=np.int64)
+        peer.newcomers = np.zeros(n_groups, dtype=np.int64)
+        if peer.lever.delivery == GroupDelivery.peer_led:  # a volunteer leader per group, trained
+            peer.train_leaders(n_groups, week)
+
+    def step(self, week: int) -> None:
+        """A meeting week: members decide to come; those present meet; too-small meetings count.
+
+        First, in any week, a later course in the area may have ended: each open group then takes
+        in a Poisson number of newcomers (a count per group, not agents)."""
+        peer = self.channel
+        peer.meetings_this_week = 0
+        lever = peer.lever
+        since = week - peer.first_week
+        if lever.intake_interval_weeks and since > 0 and since % lever.intake_interval_weeks == 0:
+            for k in range(peer.group_open.size):
+                arrivals = int(peer.rng.poisson(lever.newcomers_per_intake))
+                if peer.group_open[k]:
+                    peer.newcomers[k] += arrivals
+        if since % lever.interval_weeks != 0 or not peer.group_open.any():
+            return
+        members: list[ReferenceGraduate] = []
+        present: list[ReferenceGraduate] = []
+        self.model.agents.shuffle_do(self.decide_to_attend, members, present)
+        for agent in members:  # this meeting's register, which friends look at next time
+            peer.attended_last[agent.index] = False
+        for agent in present:
+            peer.attended_last[agent.index] = True
+
+        present_by_group: dict[int, list[ReferenceGraduate]] = defaultdict(list)
+        for agent in present:
+            present_by_group[int(peer.group_of[agent.index])].append(agent)
+        for people in present_by_group.values():
+            total_gain = sum(a.gain for a in people)  # before anyone's contact at this meeting
+            for agent in people:
+                others = len(people) - 1
+                self.attend_meeting(agent, (total_gain - agent.gain) / others if others else 0.0)
+
+        open_groups = [k for k in range(peer.group_open.size) if peer.group_open[k]]
+        our_share = 0.0
+        for k in open_groups:
+            came = len(present_by_group.get(k, ()))
+            modelled = sum(1 for a in self.group_members[k] if a.is_enrolled(peer))
+            newcomers = int(peer.newcomers[k])
+            # newcomers come as often as the group's modelled members did this time
+            newcomers_came = int(peer.rng.binomial(newcomers, came / modelled if modelled else 0.0))
+            came += newcomers_came
+            register = modelled + newcomers
+            if came < lever.min_attendance or came < lever.min_attendance_share * register:
+                peer.small_streak[k] += 1  # too small for its register
+            else:
+                peer.small_streak[k] = 0
+            peer.meetings_held[k] += 1
+            peer.present_last[k] = came
+            our_share += modelled / register if register else 0.0  # newcomers pay their share
+        peer.meetings_this_week = len(open_groups)
+        peer.attendance_share = len(present) / len(members) if members else 0.0
+        peer.spend(our_share * peer.meeting_cost_gbp, week)
+
+    def decide_to_attend(self, agent: ReferenceGraduate, members: list, present: list) -> None:
+        """A meeting of ``agent``'s group: come or not (friends who came last time, affinity, habit,
+        need)."""
+        peer = self.channel
+        if not agent.is_enrolled(peer):
+            return
+        members.append(agent)
+        friends_there = sum(1 for j in agent.friends if peer.attended_last[j])
+        friend_share = friends_there / len(agent.friends) if agent.friends else 0.0
+        peer.friend_share[agent.index] = friend_share
+        b = peer.behaviour
+        held = peer.meetings_held[peer.group_of[agent.index]]  # a new group's novelty wears off
+        logit = (
+            b.attend_intercept
+            + b.attend_novelty_coef * math.exp(-held / b.attend_novelty_meetings)
+            + b.attend_affinity_coef * agent.group_affinity
+            + b.attend_habit_coef * agent.habit
+            + b.attend_friends_coef * friend_share
+            + b.attend_need_coef * (1.0 - agent.connectedness)
+            + b.attend_flare_coef * agent.flare
+        )
+        if peer.rng.random() < logistic_one(logit):
+            present.append(agent)
+
+    def attend_meeting(self, agent: ReferenceGraduate, others_mean_gain: float) -> None:
+        """At the meeting: a social contact, stronger when the others present have kept more."""
+        peer = self.channel
+        b = peer.behaviour
+        multiplier = 1.0 + b.vicarious_effect * max(others_mean_gain, 0.0)
+        if peer.lever.delivery == GroupDelivery.facilitated:
+            multiplier *= b.facilitated_efficacy_multiplier
+        agent.receive_contact(peer, b.effect, multiplier)
+
+    def leaves(self, agent: ReferenceGraduate) -> bool:
+        """Less likely with friends attending and a felt benefit."""
+        peer = self.channel
+        b = peer.behaviour
+        hazard = b.leave_prob_per_week * math.exp(
+            -b.leave_friends_effect * peer.friend_share[agent.index] - b.leave_benefit_effect * max(agent.gain, 0.0)
+        )
+        return peer.rng.random() < hazard
+
+    def engage(self, week: int) -> None:
+        """Members leave or stay; then groups close: too small too long, empty, or leaderless."""
+        super().engage(week)
+        peer = self.channel
+        b = peer.behaviour
+        for k in range(peer.newcomers.size):  # newcomers leave as members do, at the base rate
+            peer.newcomers[k] -= int(peer.rng.binomial(int(peer.newcomers[k]), b.leave_prob_per_week))
+        for k, members in enumerate(self.group_members):
+            if not peer.group_open[k]:
+                continue
+            register = [a for a in members if a.is_enrolled(peer)]
+            newcomers = int(peer.newcomers[k])
+            closes = peer.small_streak[k] >= peer.lever.close_after_meetings or not (register or newcomers)
+            if not closes and peer.lever.delivery == GroupDelivery.peer_led:
+                if peer.rng.random() < b.volunteer_leave_prob_per_week:  # the leader leaves
+                    # each member who came last time may step up: more likely in a lively group
+                    p_successor = 1.0 - (1.0 - b.successor_prob_per_attender) ** int(peer.present_last[k])
+                    if peer.rng.random() < p_successor:  # a member steps up, is trained; we pay our share
+                        peer.train_leaders(1, week, len(register) / (len(register) + newcomers))
+                    else:
+                        closes = True
+            if closes:
+                peer.group_open[k] = False
+                peer.newcomers[k] = 0
+                for agent in register:
+                    agent.leave(peer)

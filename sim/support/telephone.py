@@ -7,21 +7,87 @@ calls (and peer volunteers to make them); when more are due, those waiting longe
 first and the rest wait, which stretches their gap. A call is answered with
 ``answer_prob``; an unanswered one stays due. After ``max_missed_calls`` unanswered calls in a row
 a graduate is dropped from the list.
+
+The module holds, in order: the parameters (the levers :class:`TelephoneParams`, read as
+``strategy.telephone``, and the behaviour :class:`TelephoneBehaviour`, read as
+``dynamics.telephone``), the vectorised channel :class:`TelephoneSupport`, and the same rules
+for one graduate at a time, :class:`TelephoneRules` (the reference engine).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..params import Caller
-from .base import SupportChannel
+from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob
+from .base import VOLUNTEER_TRAINING, SupportChannel
+from .one_by_one import ChannelRules
+
+if TYPE_CHECKING:
+    from ..params import StrategyParams
+    from ..population import Graduates
+    from ..reference import ReferenceGraduate
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+class Caller(str, Enum):
+    peer = "peer"  # trained volunteer graduates
+    professional = "professional"  # staff (nurse, health trainer)
+
+
+@dataclass
+class TelephoneParams:
+    """Scheduled support calls to enrolled graduates."""
+
+    enabled: bool = False
+    interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between scheduled calls to a graduate")
+    caller: Caller = Caller.peer
+    calls_per_week_per_100_enrolled: float = nonneg(
+        70.0, doc="call capacity per week, per 100 who accepted calls: a call each 2 weeks, with retries"
+    )
+    calls_per_volunteer_per_week: float = positive(5.0, doc="peer callers needed = capacity / this")
+
+
+@dataclass
+class TelephoneBehaviour:
+    effect: ContactEffect = contact_effect(0.07, 0.08)
+    join_prob: float = prob(0.6, "share of those offered who accept calls")
+    answer_prob: float = prob(0.7, "a scheduled call is answered")
+    professional_efficacy_multiplier: float = positive(1.2)
+    leave_prob_per_week: float = prob(0.01)
+    max_missed_calls: int = count(3, lo=1, doc="consecutive unanswered calls before being dropped")
+    volunteer_leave_prob_per_week: float = prob(0.013, "peer callers: half leave within a year")
+
+
+# --- the channel, vectorised ---------------------------------------------------------------------
 
 
 class TelephoneSupport(SupportChannel):
+    """Telephone support, every graduate at once (numpy arrays)."""
+
     name = "telephone"
+    label = "Telephone support"
     cost_category = "telephone"
+    cost_label = "Telephone"
+    week_order = 20
+    lever_type = TelephoneParams
+    behaviour_type = TelephoneBehaviour
+    unit_costs = {
+        "peer_call": CostItem(4.0, 2024, "assumed: coordination per peer call", True),
+        "professional_call": CostItem(12.0, 2024, "assumed: 20 min of a band-5 nurse", True),
+        **VOLUNTEER_TRAINING,
+    }
+    tailorable = True
+
+    @classmethod
+    def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:
+        """Those with a phone."""
+        return g.phone_access.copy()
 
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
@@ -39,7 +105,7 @@ class TelephoneSupport(SupportChannel):
         super().offer(offered, week)
         self.size_service(int(np.count_nonzero(self.enrolled)))
         self.last_call_week[:] = week - self.lever.interval_weeks  # the first call is due at once
-        self.spend(self.volunteers * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+        self.train_callers(week)
 
     def size_service(self, enrolled: int) -> None:
         """Call capacity and peer volunteers for ``enrolled`` graduates on the call list."""
@@ -48,6 +114,24 @@ class TelephoneSupport(SupportChannel):
         self.volunteers = (
             math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer else 0
         )
+
+    def train_callers(self, week: int) -> None:
+        """Train the peer volunteers the service needs (none for professional callers)."""
+        self.spend(self.volunteers * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"], week)
+
+    @property
+    def call_cost_gbp(self) -> float:
+        """GBP per call made, answered or not: a peer's or a professional's."""
+        unit = self.model.ledger.unit_gbp
+        return unit["peer_call"] if self.lever.caller == Caller.peer else unit["professional_call"]
+
+    def replacement_training_gbp(self) -> float:
+        """GBP a week for training the peer callers expected to replace those who leave."""
+        replaced = self.volunteers * self.behaviour.volunteer_leave_prob_per_week
+        return replaced * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"]
+
+    def one_by_one(self) -> TelephoneRules:
+        return TelephoneRules(self)
 
     def step(self, week):
         b = self.behaviour
@@ -66,10 +150,7 @@ class TelephoneSupport(SupportChannel):
         self.missed[unanswered] += 1
         self.calls_made, self.calls_unanswered = called.size, unanswered.size
         self.calls_waiting = due.size - called.size
-        unit = self.model.ledger.unit_gbp
-        per_call = unit["peer_call"] if self.lever.caller == Caller.peer else unit["professional_call"]
-        replaced = self.volunteers * b.volunteer_leave_prob_per_week
-        self.spend(called.size * per_call + replaced * unit["volunteer_training_per_volunteer"], week)
+        self.spend(called.size * self.call_cost_gbp + self.replacement_training_gbp(), week)
 
     def engage(self, week):
         members = np.flatnonzero(self.enrolled)
@@ -90,3 +171,68 @@ class TelephoneSupport(SupportChannel):
     def begin_week(self):
         super().begin_week()
         self.calls_made = self.calls_unanswered = self.calls_waiting = 0
+
+
+# --- the same rules, one graduate at a time (the reference engine) --------------------------------
+
+
+class TelephoneRules(ChannelRules):
+    """Telephone support for one graduate at a time, restated (see :mod:`sim.support.one_by_one`).
+
+    The queue under the week's capacity belongs to the service and is written plainly here: calls
+    due, longest wait first, ties in the shuffled order of the agents. Each call is booked as it is
+    made; the expected training of replacement callers once a week.
+    """
+
+    channel: TelephoneSupport
+
+    def wants_to_join(self, agent: ReferenceGraduate) -> bool:
+        return bool(agent.phone_access) and self.channel.rng.random() < self.channel.behaviour.join_prob
+
+    def set_up(self, offered: np.ndarray, week: int) -> None:
+        """The service, sized to those who accepted calls; the first call is due now."""
+        phone = self.channel
+        phone.size_service(int(np.count_nonzero(phone.enrolled)))
+        phone.last_call_week[:] = week - phone.lever.interval_weeks
+        phone.train_callers(week)
+
+    def step(self, week: int) -> None:
+        """Calls due, longest wait first (ties in random order), up to the week's capacity."""
+        phone = self.channel
+        queue: list[ReferenceGraduate] = []
+        self.model.agents.shuffle_do(self.wait_for_call, queue)
+        queue.sort(key=lambda a: phone.last_call_week[a.index])  # stable: shuffled order breaks ties
+        called = queue[: phone.capacity]
+        for agent in called:
+            self.take_call(agent)
+        phone.calls_made = len(called)
+        phone.calls_waiting = len(queue) - len(called)
+        phone.spend(phone.replacement_training_gbp(), week)  # expected replacements
+
+    def wait_for_call(self, agent: ReferenceGraduate, queue: list) -> None:
+        """``agent`` joins this week's call queue if their call is due."""
+        phone = self.channel
+        if agent.is_enrolled(phone) and self.model.week - phone.last_call_week[agent.index] >= phone.lever.interval_weeks:
+            queue.append(agent)
+
+    def take_call(self, agent: ReferenceGraduate) -> None:
+        """``agent`` is called: answers (a social contact, the next call due after the interval) or
+        misses it."""
+        phone = self.channel
+        b = phone.behaviour
+        professional = phone.lever.caller == Caller.professional
+        phone.spend(phone.call_cost_gbp, self.model.week)
+        if phone.rng.random() < b.answer_prob:
+            agent.receive_contact(phone, b.effect, b.professional_efficacy_multiplier if professional else 1.0)
+            phone.last_call_week[agent.index] = self.model.week
+            phone.missed[agent.index] = 0
+        else:
+            phone.missed[agent.index] += 1  # still due next week
+            phone.calls_unanswered += 1
+
+    def leaves(self, agent: ReferenceGraduate) -> bool:
+        """Leaves, or is dropped after too many missed calls."""
+        phone = self.channel
+        b = phone.behaviour
+        leaves = phone.rng.random() < b.leave_prob_per_week
+        return leaves or phone.missed[agent.index] >= b.max_missed_calls

@@ -16,14 +16,8 @@ import numpy as np
 import pytest
 
 from sim import DynamicsParams, SelfManagementModel, StrategyParams
-from sim.params import (
-    BoosterParams,
-    Matching,
-    NewsletterParams,
-    OnlineParams,
-    PeerGroupParams,
-    TelephoneParams,
-)
+from sim.params import Matching
+from sim.support import CHANNEL_TYPES
 
 #: The channels matched one-per-graduate under tailored matching.
 MATCHED_CHANNELS = ("peer_group", "telephone", "online")
@@ -35,15 +29,9 @@ def build_strategy(name: str, **overrides) -> StrategyParams:
     Names: ``course_only``, ``peer_group``, ``telephone``, ``online``, ``offer_all`` (peer group +
     telephone + online, everyone offered everything), ``tailored`` (the same three channels, each
     graduate offered the one that fits), ``booster`` (booster course only), ``newsletter``
-    (newsletter only), ``everything`` (all five channels, offer_all).
+    (newsletter only), ``everything`` (every channel of the registry, offer_all).
     """
-    on = {
-        "peer_group": PeerGroupParams(enabled=True),
-        "telephone": TelephoneParams(enabled=True),
-        "online": OnlineParams(enabled=True),
-        "booster": BoosterParams(enabled=True),
-        "newsletter": NewsletterParams(enabled=True),
-    }
+    on = {channel.name: channel.lever_type(enabled=True) for channel in CHANNEL_TYPES}
     three = {k: on[k] for k in MATCHED_CHANNELS}
     blocks: dict[str, dict] = {
         "course_only": {},

@@ -1,0 +1,69 @@
+"""The building blocks of the parameter dataclasses: fields with a default and an allowed range.
+
+Shared by :mod:`sim.params` (which assembles the whole model's parameters) and each channel's
+module in :mod:`sim.support` (which declares its own lever and behaviour blocks at its top). It
+imports nothing of the model, so that both may import it without a cycle. Also here: the two small
+records every channel uses, :class:`ContactEffect` (what one contact adds) and :class:`CostItem`
+(one unit cost with its price year and source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _num(default, lo=None, hi=None, *, lo_open=False, integer=False, doc=""):
+    return field(
+        default=default,
+        metadata={"lo": lo, "hi": hi, "lo_open": lo_open, "integer": integer, "doc": doc},
+    )
+
+
+def prob(default: float, doc: str = ""):
+    """A probability (per week, per meeting, ...: the name says per what), in [0, 1]."""
+    return _num(default, 0.0, 1.0, doc=doc)
+
+
+def nonneg(default: float, hi: float | None = None, doc: str = ""):
+    return _num(default, 0.0, hi, doc=doc)
+
+
+def positive(default: float, hi: float | None = None, doc: str = ""):
+    return _num(default, 0.0, hi, lo_open=True, doc=doc)
+
+
+def count(default: int, lo: int = 0, hi: int | None = None, doc: str = ""):
+    return _num(default, lo, hi, integer=True, doc=doc)
+
+
+def real(default: float, doc: str = ""):
+    return _num(default, doc=doc)
+
+
+def list_of(default: list):
+    """A list field; each instance gets its own copy of ``default``."""
+    return field(default_factory=lambda: list(default))
+
+
+@dataclass
+class ContactEffect:
+    """What one contact through a channel adds (retention.reinforce)."""
+
+    efficacy: float = prob(0.1, "share of what was lost since the course recovered by one contact")
+    connectedness_gain: float = prob(0.05, "share of the gap to 1 closed by one contact")
+    habit_multiplier: float = nonneg(1.0, doc="habit gain relative to a full contact")
+
+
+def contact_effect(efficacy: float, connectedness_gain: float, habit_multiplier: float = 1.0):
+    """A channel's :class:`ContactEffect` field with these defaults."""
+    return field(default_factory=lambda: ContactEffect(efficacy, connectedness_gain, habit_multiplier))
+
+
+@dataclass
+class CostItem:
+    """One unit cost: its value in its own price year, where it comes from, whether it is assumed."""
+
+    value_gbp: float = nonneg(0.0)
+    price_year: int = count(2024, lo=1990, hi=2100)
+    source: str = ""
+    assumption: bool = False
