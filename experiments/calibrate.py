@@ -1,6 +1,6 @@
 """Calibrate the uncertain behaviour parameters to published evidence: a joint posterior.
 
-    python -m experiments.calibrate experiment=calibrate [calibration.jobs=2]
+    python -m experiments.calibrate analysis=calibrate [calibration.jobs=2]
 
 **Method: Bayesian history matching with Gaussian-process emulators, then a posterior sampled
 through the emulators and checked with the real model** (:mod:`experiments.history_matching`).
@@ -62,13 +62,14 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 import sim  # noqa: E402
 from experiments import history_matching as hm  # noqa: E402
-from experiments.config import check_config_dir, run_seed, save_hydra_record, to_params, with_values  # noqa: E402
+from experiments.config import check_config_dir, run_seed, save_hydra_record, to_params  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
-from experiments.schemas import CalibrationConfig, FreeParameter  # noqa: E402
+from experiments.schemas import CalibrationConfig  # noqa: E402
+from experiments.uncertainty import Varied, priors_of  # noqa: E402
 from experiments.targets import ARMS, MEASURES, Target, arm_params, arms_needed, measure_all  # noqa: E402
 from sim.calibrated import CALIBRATED_FILE  # noqa: E402
-from sim.params import ModelParams, ParameterError  # noqa: E402
+from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPE_KEY = "dynamics.retention.decay_shape"
@@ -91,7 +92,7 @@ def _path(p: str | Path) -> Path:
 class Problem:
     """The calibration problem: base parameters per arm, free parameters per shape, targets."""
 
-    def __init__(self, base: ModelParams, calib: CalibrationConfig):
+    def __init__(self, base: ModelParams, calib: CalibrationConfig, priors: dict | None):
         self.calib = calib
         self.targets: list[Target] = list(calib.targets)
         for t in self.targets:
@@ -102,7 +103,7 @@ class Problem:
         for s in calib.shapes:
             if s not in SHAPES:
                 raise ParameterError("calibration.shapes", s, f"must be among {list(SHAPES)}")
-        self.free: list[FreeParameter] = list(calib.parameters)
+        self.free: list[Varied] = priors_of(priors, list(calib.parameters), "calibration.parameters")
         for p in self.free:
             if p.shape is not None and p.shape not in SHAPES:
                 raise ParameterError(f"calibration.parameters[{p.key}].shape", p.shape, f"must be one of {SHAPES}")
@@ -120,7 +121,7 @@ class Problem:
     def measures(self) -> list[str]:
         return [t.measure for t in self.targets]
 
-    def free_for(self, shape: str) -> list[FreeParameter]:
+    def free_for(self, shape: str) -> list[Varied]:
         return [p for p in self.free if p.shape in (None, shape)]
 
     def box(self, shape: str) -> hm.Box:
@@ -254,7 +255,7 @@ def calibrate(cfg: DictConfig) -> dict:
     """Fit every shape, write the posterior, the default values and the report; return the medians."""
     started = time.time()
     calib: CalibrationConfig = OmegaConf.to_object(cfg.calibration)
-    problem = Problem(to_params(cfg), calib)
+    problem = Problem(to_params(cfg), calib, OmegaConf.to_container(cfg.priors) if cfg.get("priors") else None)
     folder = _path(calib.runs_dir) / problem.fingerprint()
     print(f"Calibration: history matching of {len(calib.shapes)} decay shape(s), runs in {folder}", flush=True)
     fits = {s: fit_shape(problem, s, folder) for s in calib.shapes}
@@ -490,8 +491,8 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
 def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if cfg.get("calibration") is None:
-        print("error: no calibration block in the config; run with experiment=calibrate "
-              "(configs/experiment/calibrate.yaml)", file=sys.stderr)
+        print("error: no calibration block in the config; run with analysis=calibrate "
+              "(configs/analysis/calibrate.yaml)", file=sys.stderr)
         sys.exit(2)
     save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
     try:

@@ -29,10 +29,10 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from experiments.schemas import CalibrationConfig, SensitivityConfig
-from experiments.psa import PsaOptions
-from experiments.psa import apply as apply_psa
+from experiments.uncertainty import PsaOptions
+from experiments.uncertainty import apply as apply_psa
 from sim.engines import Engine
-from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, validate
+from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, validate, with_values
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.
@@ -61,8 +61,9 @@ class RunConfig(ModelParams):
     engine: Engine = Engine.vectorized
     outputs: OutputOptions = field(default_factory=OutputOptions)
     psa: Optional[PsaOptions] = None  # uncertain parameters and their distributions (experiment=psa)
-    calibration: Optional[CalibrationConfig] = None  # filled by experiment=calibrate
-    sensitivity: Optional[SensitivityConfig] = None  # filled by experiment=sensitivity_*
+    priors: Optional[dict[str, Any]] = None  # the priors catalogue (configs/priors/), for analyses
+    calibration: Optional[CalibrationConfig] = None  # filled by analysis=calibrate
+    sensitivity: Optional[SensitivityConfig] = None  # filled by analysis=sensitivity_*
 
 
 def run_seed(seed: int, replicate: int) -> int:
@@ -411,40 +412,6 @@ def load_strategy(name: str) -> StrategyParams:
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StrategyParams), OmegaConf.load(path)))
 
 
-def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
-    """A copy of ``params`` with the parameters named by dotted keys set, validated.
-
-    ``with_values(p, {"dynamics.retention.decay_rate_per_week": 0.015})``: the keys are the
-    command line's (``costs.items.X.value_gbp`` reaches into the cost items). Used by sensitivity
-    analysis, calibration and probabilistic sensitivity analysis, where composing a config per
-    sample would cost more than the run.
-    """
-    params = copy.deepcopy(params)
-    for key, value in values.items():
-        *path, last = key.split(".")
-        node = params
-        try:
-            for part in path:
-                node = node[part] if isinstance(node, dict) else getattr(node, part)
-            if isinstance(node, dict):
-                if last not in node:
-                    raise KeyError(last)
-                node[last] = value
-            else:
-                if not hasattr(node, last):
-                    raise AttributeError(last)
-                current = getattr(node, last)
-                if isinstance(current, int) and not isinstance(current, bool) and float(value).is_integer():
-                    value = int(value)  # e.g. a sampled 4.0 for a whole-number parameter
-                elif isinstance(current, Enum) and not isinstance(value, Enum):
-                    try:
-                        value = type(current)(value)  # e.g. a decay shape named in a posterior table
-                    except ValueError:
-                        raise ParameterError(key, value, f"must be one of {[e.value for e in type(current)]}") from None
-                setattr(node, last, value)
-        except (KeyError, AttributeError) as err:
-            raise ParameterError(key, value, f"is not a parameter of the model (no {err.args[0]!r})") from None
-    return validate(params)
 
 
 def model_config(cfg: DictConfig) -> dict:

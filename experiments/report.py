@@ -38,7 +38,7 @@ from experiments import report_figures as rf
 from experiments import report_voi
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
 from experiments.report_assumptions import calibrated_keys, cost_rows, parameter_rows
-from experiments.psa import resolve
+from experiments.uncertainty import resolve
 from experiments.report_labels import gbp, interval, months, num, q, strategy_gist
 from sim import economics
 

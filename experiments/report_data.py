@@ -20,7 +20,7 @@ import yaml
 
 from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
 from experiments.outputs import read_json
-from experiments.psa import listed_parameters, run_draws
+from experiments.uncertainty import listed_parameters, run_draws
 from experiments.report_labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
 from experiments.stats import mean_ci
 from sim import economics
@@ -86,7 +86,7 @@ class SweepData:
     timepoints: list[int]
     headline_week: int
     is_psa: bool
-    psa_parameters: list = field(default_factory=list)  # experiments.psa.Uncertain entries
+    psa_parameters: list = field(default_factory=list)  # experiments.psa.Varied entries
     psa_draws: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per replicate
     base_config: dict = field(default_factory=dict)  # the resolved config of the comparator's first run
     dynamics_choice: str = ""

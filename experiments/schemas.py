@@ -1,8 +1,9 @@
 """Typed schemas of the analysis blocks of a config: calibration and sensitivity analysis.
 
 They sit beside the model's parameters in the run config (``experiments/config.py``), empty
-unless an experiment config fills them (``configs/experiment/calibrate.yaml``,
-``sensitivity_morris.yaml``, ``sensitivity_sobol.yaml``).
+unless an analysis config fills them (``configs/analysis/calibrate.yaml``,
+``sensitivity_morris.yaml``, ``sensitivity_sobol.yaml``). Both name the parameters they vary by
+key; the ranges are the priors, declared once in ``configs/priors/default.yaml``.
 """
 
 from __future__ import annotations
@@ -14,22 +15,10 @@ from experiments.targets import Target
 
 
 @dataclass
-class FreeParameter:
-    """A parameter to vary, by its dotted config key, within ``low`` .. ``high``."""
-
-    key: str = ""
-    low: float = 0.0
-    high: float = 1.0
-    log: bool = False  # sample on a log scale (calibration only)
-    shape: Optional[str] = None  # calibration: free only under this decay shape (exponential, power_law)
-    source: str = ""  # calibration: where the range (the prior) comes from
-
-
-@dataclass
 class CalibrationConfig:
     """Bayesian history matching with GP emulators (experiments/calibrate.py, history_matching.py)."""
 
-    parameters: list[FreeParameter] = field(default_factory=list)
+    parameters: list[str] = field(default_factory=list)  # dotted keys; their priors are in configs/priors/
     targets: list[Target] = field(default_factory=list)
     shapes: list[str] = field(default_factory=lambda: ["exponential", "power_law"])  # decay shapes fitted
     wave1_runs: int = 300  # space-filling design over the prior box, per shape
@@ -54,13 +43,14 @@ class CalibrationConfig:
 @dataclass
 class SensitivityConfig:
     method: str = "morris"  # morris or sobol
-    parameters: list[FreeParameter] = field(default_factory=list)
+    parameters: list[str] = field(default_factory=list)  # dotted keys; their ranges: the priors (configs/priors/)
     strategies: list[str] = field(default_factory=lambda: ["course_only", "offer_all"])
     outputs: list[str] = field(default_factory=lambda: ["mean_gain_sd", "share_self_managing", "cost_total_gbp"])
     week: int = 52  # outcomes read at this week (12 months)
     trajectories: int = 10  # Morris: number of trajectories
     levels: int = 4  # Morris: grid levels
-    base_samples: int = 64  # Sobol: N (runs = N * (2 D + 2)); a power of 2
+    base_samples: int = 64  # Sobol: N, a power of 2 (runs per strategy: N (2 D + 2), or N (D + 2) without second order)
+    second_order: bool = True  # Sobol: also the second-order indices S2 (indices_second_order.csv)
     jobs: int = -1  # worker processes (-1: every core)
     seed: int = 7
     output_dir: Optional[str] = None  # default: the Hydra run folder

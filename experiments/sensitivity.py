@@ -1,20 +1,27 @@
 """Global sensitivity analysis with SALib: which parameters drive the answers?
 
-    python -m experiments.sensitivity experiment=sensitivity_morris     # screening (Morris)
-    python -m experiments.sensitivity experiment=sensitivity_sobol      # variance shares (Sobol)
+    python -m experiments.sensitivity analysis=sensitivity_morris     # screening (Morris)
+    python -m experiments.sensitivity analysis=sensitivity_sobol      # variance shares (Sobol)
 
-SALib samples the parameters named in ``sensitivity.parameters`` (dotted config keys, each with
-bounds); every sample runs, in parallel worker processes, for each strategy in
+SALib samples the parameters named in ``sensitivity.parameters`` (dotted config keys) over their
+priors (``configs/priors/default.yaml``: the calibration's prior box, on a log scale where the
+prior is log-uniform); every sample runs, in parallel worker processes, for each strategy in
 ``sensitivity.strategies``, with the same seed (so samples differ only by their parameters); the
-outcomes at ``sensitivity.week`` (12 months by default) are analysed. Writes into the run folder
-(``hydra.run.dir``): ``samples.parquet`` (every sample's values and outcomes), ``indices.csv``
-(Morris mu*, sigma with 95% intervals, or Sobol S1 and ST with 95% intervals), one figure per
-strategy and ``failures.csv`` if runs failed. A failed run is reported and the analysis of its
-strategy is refused: indices are never computed over silently missing runs.
+outcomes at ``sensitivity.week`` (12 months by default) are analysed, and so is each strategy's
+paired difference from ``course_only`` (what drives its advantage). Writes into the run folder
+(``hydra.run.dir``, or ``sensitivity.output_dir``): ``samples.parquet`` (every sample's values and
+outcomes), ``indices.csv`` (Morris mu*, sigma with 95% intervals, or Sobol S1 and ST with 95%
+intervals), one figure per strategy and difference, and ``failures.csv`` if runs failed. A failed
+run is reported and the analysis of its strategy is refused: indices are never computed over
+silently missing runs. Runs are saved in parts of ``PART_ROWS`` under ``parts/``: rerunning with
+the same ``sensitivity.output_dir`` resumes an interrupted analysis.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import sys
 from pathlib import Path
@@ -35,12 +42,13 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.config import check_config_dir, load_strategy, save_hydra_record, to_params, with_values  # noqa: E402
+from experiments.config import check_config_dir, load_strategy, save_hydra_record, to_params  # noqa: E402
 from experiments.outputs import atomic_path, write_table  # noqa: E402
 from experiments.plots import OKABE_ITO  # noqa: E402
 from experiments.schemas import SensitivityConfig  # noqa: E402
+from experiments.uncertainty import Varied, priors_of  # noqa: E402
 from sim.model import SelfManagementModel  # noqa: E402
-from sim.params import ModelParams, ParameterError  # noqa: E402
+from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
 
 OUTPUT_LABELS = {
     "mean_gain_sd": "mean gain (SD)",
@@ -51,19 +59,22 @@ OUTPUT_LABELS = {
 }
 
 
-def problem_of(sens: SensitivityConfig) -> dict:
-    """SALib's problem definition from the config's parameters."""
-    return {
-        "num_vars": len(sens.parameters),
-        "names": [p.key for p in sens.parameters],
-        "bounds": [[p.low, p.high] for p in sens.parameters],
-    }
+def problem_of(priors: list[Varied]) -> dict:
+    """SALib's problem: every parameter sampled on the unit interval, mapped onto its prior's range
+    (on a log scale where the prior is log-uniform) by :meth:`Varied.from_unit`."""
+    return {"num_vars": len(priors), "names": [p.key for p in priors], "bounds": [[0.0, 1.0]] * len(priors)}
 
 
 def sample(sens: SensitivityConfig, problem: dict) -> np.ndarray:
+    """Points of the unit cube (SALib's Morris trajectories or Sobol's Saltelli design)."""
     if sens.method == "morris":
         return morris_sample.sample(problem, N=sens.trajectories, num_levels=sens.levels, seed=sens.seed)
-    return sobol_sample.sample(problem, N=sens.base_samples, calc_second_order=False, seed=sens.seed)
+    return sobol_sample.sample(problem, N=sens.base_samples, calc_second_order=sens.second_order, seed=sens.seed)
+
+
+def on_priors(unit: np.ndarray, priors: list[Varied]) -> np.ndarray:
+    """Unit-cube points as parameter values, column by column."""
+    return np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(priors)])
 
 
 def run_sample(base: ModelParams, names: list[str], row: np.ndarray, outputs: list[str], week: int) -> dict:
@@ -78,17 +89,24 @@ def run_sample(base: ModelParams, names: list[str], row: np.ndarray, outputs: li
         return {"error": f"{type(err).__name__}: {err}"}
 
 
-def analyse(sens: SensitivityConfig, problem: dict, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    """Indices of one outcome, one row per parameter, with 95% confidence intervals."""
+def analyse(sens: SensitivityConfig, problem: dict, x: np.ndarray, y: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Indices of one outcome, one row per parameter, with 95% confidence intervals; and Sobol's
+    second-order indices, one row per pair of parameters (None for Morris or first order only)."""
+    second = None
     if sens.method == "morris":
         res = morris_analyze.analyze(problem, x, y, conf_level=0.95, num_levels=sens.levels, seed=sens.seed)
         df = pd.DataFrame({"parameter": res["names"], "mu_star": res["mu_star"],
                            "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"], "mu": res["mu"]})
     else:
-        res = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=sens.seed)
+        res = sobol_analyze.analyze(problem, y, calc_second_order=sens.second_order, conf_level=0.95, seed=sens.seed)
         df = pd.DataFrame({"parameter": problem["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
                            "ST": res["ST"], "ST_conf": res["ST_conf"]})
-    return df
+        if sens.second_order:  # S2 of each pair of parameters, for indices_second_order.csv
+            names = problem["names"]
+            second = pd.DataFrame([{"parameter": a, "with": names[j], "S2": res["S2"][i, j],
+                                    "S2_conf": res["S2_conf"][i, j]}
+                                   for i, a in enumerate(names) for j in range(i + 1, len(names))])
+    return df, second
 
 
 def short_name(key: str) -> str:
@@ -116,10 +134,52 @@ def plot(sens: SensitivityConfig, indices: pd.DataFrame, strategy: str, out: Pat
             ax.legend(frameon=False, fontsize=8)
         ax.set_title(f"{OUTPUT_LABELS.get(output, output)} at week {sens.week}", fontsize=10)
     kind = "Morris screening" if sens.method == "morris" else "Sobol indices"
-    fig.suptitle(f"{kind}: what drives the outcomes under {strategy.replace('_', ' ')}")
-    with atomic_path(out / f"{sens.method}_{strategy}.png") as tmp:
+    what = (f"the difference {strategy.replace('_', ' ')}" if " - " in strategy
+            else f"the outcomes under {strategy.replace('_', ' ')}")
+    fig.suptitle(f"{kind}: what drives {what}")
+    with atomic_path(out / f"{sens.method}_{strategy.replace(' - ', '_vs_')}.png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+#: Runs saved per part: an interrupted analysis keeps every finished part (rerun with the same
+#: ``sensitivity.output_dir`` to resume).
+PART_ROWS = 1024
+
+
+def _fingerprint(sens: SensitivityConfig, priors: list[Varied], base: ModelParams) -> str:
+    """What the saved parts of an analysis depend on: the design, the priors and the base case."""
+    from experiments.config import run_identity
+
+    text = json.dumps({"method": sens.method, "n": [sens.trajectories, sens.levels, sens.base_samples, sens.second_order],
+                       "seed": sens.seed, "outputs": sens.outputs, "week": sens.week,
+                       "priors": [dataclasses.asdict(p) for p in priors], "base": run_identity(base)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_strategy(params: ModelParams, names: list[str], x: np.ndarray, sens: SensitivityConfig, parts: Path,
+                 label: str) -> pd.DataFrame:
+    """Every sample under one strategy, in parts of ``PART_ROWS`` runs saved as they finish."""
+    frames = []
+    with tqdm(total=len(x), desc=label, unit="run") as bar:
+        for start in range(0, len(x), PART_ROWS):
+            path = parts / f"{params.strategy.name}-{start // PART_ROWS:05d}.parquet"
+            if path.is_file():
+                frames.append(pd.read_parquet(path))
+                bar.update(len(frames[-1]))
+                continue
+            rows = x[start:start + PART_ROWS]
+            jobs = (delayed(run_sample)(params, names, row, sens.outputs, sens.week) for row in rows)
+            results = []
+            for r in Parallel(n_jobs=sens.jobs, return_as="generator")(jobs):
+                results.append(r)
+                bar.update(1)
+            frame = pd.DataFrame(results)
+            frame.insert(0, "sample", np.arange(start, start + len(rows)))
+            if "error" not in frame:
+                write_table(path, frame)  # only complete, error-free parts are kept
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
@@ -129,21 +189,23 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
     if sens.week > cfg.weeks:
         raise ParameterError("sensitivity.week", sens.week, f"must be <= weeks ({cfg.weeks})")
     base = to_params(cfg)
-    problem = problem_of(sens)
-    for p in sens.parameters:  # fail before any run if a key or a bound is invalid
+    priors = priors_of(OmegaConf.to_container(cfg.priors) if cfg.get("priors") else None, sens.parameters,
+                       "sensitivity.parameters")
+    for p in priors:  # fail before any run if a key or a bound is invalid
         with_values(base, {p.key: p.low})
         with_values(base, {p.key: p.high})
-    x = sample(sens, problem)
+    problem = problem_of(priors)
+    unit = sample(sens, problem)
+    x = on_priors(unit, priors)
     out.mkdir(parents=True, exist_ok=True)
-    all_indices, frames, failures = [], [], []
+    parts = out / "parts" / _fingerprint(sens, priors, base)
+    all_indices, frames, failures, outcomes = [], [], [], {}
     for strategy in sens.strategies:
         params = with_values(base, {})
         params.strategy = load_strategy(strategy)
-        jobs = (delayed(run_sample)(params, problem["names"], row, sens.outputs, sens.week) for row in x)
-        results = list(tqdm(Parallel(n_jobs=sens.jobs, return_as="generator")(jobs), total=len(x),
-                            desc=f"{sens.method} {strategy}", unit="run"))
+        results = run_strategy(params, problem["names"], x, sens, parts, f"{sens.method} {strategy}")
         frame = pd.DataFrame(x, columns=problem["names"]).assign(strategy=strategy, sample=np.arange(len(x)))
-        frame = pd.concat([frame, pd.DataFrame(results)], axis=1)
+        frame = pd.concat([frame, results.drop(columns="sample")], axis=1)
         frames.append(frame)
         failed = frame[frame["error"].notna()] if "error" in frame else frame.iloc[:0]
         if len(failed):
@@ -151,10 +213,23 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
             print(f"error: {len(failed)} of {len(x)} runs failed under {strategy}; no indices computed for it "
                   f"(see failures.csv). First error: {failed['error'].iloc[0]}", file=sys.stderr)
             continue
+        outcomes[strategy] = frame
+    comparator, pairs = "course_only", []
+    for strategy, frame in outcomes.items():
+        label = strategy
+        if strategy != comparator and comparator in outcomes:
+            # what drives a strategy's advantage: the paired difference (same sample, same seed)
+            for output in sens.outputs:
+                diff = frame[output].to_numpy() - outcomes[comparator][output].to_numpy()
+                df, second = analyse(sens, problem, unit, diff)
+                all_indices.append(df.assign(strategy=f"{strategy} - {comparator}", output=output))
+                pairs += [] if second is None else [second.assign(strategy=f"{strategy} - {comparator}", output=output)]
         for output in sens.outputs:
-            df = analyse(sens, problem, x, frame[output].to_numpy())
-            all_indices.append(df.assign(strategy=strategy, output=output))
-        plot(sens, pd.concat([d for d in all_indices if d["strategy"].iloc[0] == strategy]), strategy, out)
+            df, second = analyse(sens, problem, unit, frame[output].to_numpy())
+            all_indices.append(df.assign(strategy=label, output=output))
+            pairs += [] if second is None else [second.assign(strategy=label, output=output)]
+    for label in dict.fromkeys(d["strategy"].iloc[0] for d in all_indices):
+        plot(sens, pd.concat([d for d in all_indices if d["strategy"].iloc[0] == label]), label, out)
 
     write_table(out / "samples.parquet", pd.concat(frames, ignore_index=True))
     indices = pd.concat(all_indices, ignore_index=True) if all_indices else pd.DataFrame()
@@ -162,6 +237,8 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
         first = ["strategy", "output", "parameter"]
         indices = indices[first + [c for c in indices.columns if c not in first]]
         write_table(out / "indices.csv", indices)
+        if pairs:
+            write_table(out / "indices_second_order.csv", pd.concat(pairs, ignore_index=True))
     if failures:
         write_table(out / "failures.csv", pd.concat(failures, ignore_index=True))
     return indices
@@ -171,8 +248,8 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
 def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if cfg.get("sensitivity") is None:
-        print("error: no sensitivity block in the config; run with experiment=sensitivity_morris or "
-              "experiment=sensitivity_sobol (configs/experiment/)", file=sys.stderr)
+        print("error: no sensitivity block in the config; run with analysis=sensitivity_morris or "
+              "analysis=sensitivity_sobol (configs/analysis/)", file=sys.stderr)
         sys.exit(2)
     out = Path(cfg.sensitivity.output_dir or HydraConfig.get().runtime.output_dir)
     save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it

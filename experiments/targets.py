@@ -191,7 +191,8 @@ MEASURES: dict[str, Measure] = {
 
 def arm_params(base: ModelParams, arms) -> dict[str, ModelParams]:
     """Parameters of each arm: ``base`` with the arm's strategy (``configs/strategy``) and changes."""
-    from experiments.config import load_population, load_strategy, with_values
+    from experiments.config import load_population, load_strategy
+    from sim.params import with_values
 
     out = {}
     for arm in sorted(arms):

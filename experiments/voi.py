@@ -556,7 +556,7 @@ def run_parameters(run_dir: Path | str, summary: Mapping | None = None) -> dict[
     for key in DRAW_KEYS:
         if isinstance(summary.get(key), Mapping):
             return {k: float(v) for k, v in summary[key].items()}
-    from experiments.psa import run_draws
+    from experiments.uncertainty import run_draws
 
     return run_draws(run_dir)
 

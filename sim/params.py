@@ -22,6 +22,7 @@ Three kinds of parameter are kept apart (EMA Workbench's levers / uncertainties)
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -525,3 +526,39 @@ def default_costs() -> CostParams:
             "practice_nurse_consultation": 0.3,
         },
     )
+
+
+def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
+    """A copy of ``params`` with the parameters named by dotted keys set, validated.
+
+    ``with_values(p, {"dynamics.retention.decay_rate_per_week": 0.015})``: the keys are the
+    command line's (``costs.items.X.value_gbp`` reaches into the cost items). Used by sensitivity
+    analysis, calibration and probabilistic sensitivity analysis (``experiments/``), where composing
+    a config per sample would cost more than the run.
+    """
+    params = copy.deepcopy(params)
+    for key, value in values.items():
+        *path, last = key.split(".")
+        node = params
+        try:
+            for part in path:
+                node = node[part] if isinstance(node, dict) else getattr(node, part)
+            if isinstance(node, dict):
+                if last not in node:
+                    raise KeyError(last)
+                node[last] = value
+            else:
+                if not hasattr(node, last):
+                    raise AttributeError(last)
+                current = getattr(node, last)
+                if isinstance(current, int) and not isinstance(current, bool) and float(value).is_integer():
+                    value = int(value)  # e.g. a sampled 4.0 for a whole-number parameter
+                elif isinstance(current, Enum) and not isinstance(value, Enum):
+                    try:
+                        value = type(current)(value)  # e.g. a decay shape named in a posterior table
+                    except ValueError:
+                        raise ParameterError(key, value, f"must be one of {[e.value for e in type(current)]}") from None
+                setattr(node, last, value)
+        except (KeyError, AttributeError) as err:
+            raise ParameterError(key, value, f"is not a parameter of the model (no {err.args[0]!r})") from None
+    return validate(params)

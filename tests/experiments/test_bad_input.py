@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import sim
-from experiments.config import load_params, with_values
+from experiments.config import load_params
+from sim.params import with_values
 from sim.params import (
     CostItem,
     ModelParams,

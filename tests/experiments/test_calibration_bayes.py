@@ -17,7 +17,7 @@ import yaml
 
 from experiments import history_matching as hm
 from experiments.config import compose_config, to_params
-from experiments.psa import posterior_row
+from experiments.uncertainty import posterior_row
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,7 +174,7 @@ def test_the_committed_posterior_is_a_usable_table():
 
 # --- the tiny CI calibration --------------------------------------------------------------------
 
-TINY = ["experiment=calibrate", "n_graduates=120", "calibration.wave1_runs=12", "calibration.wave2_runs=6",
+TINY = ["analysis=calibrate", "n_graduates=120", "calibration.wave1_runs=12", "calibration.wave2_runs=6",
         "calibration.noise_points=2", "calibration.noise_replicates=2", "calibration.candidates=2000",
         "calibration.particles=200", "calibration.moves=2", "calibration.posterior_draws=500",
         "calibration.check_draws=4", "calibration.gp_restarts=0", "calibration.jobs=1"]

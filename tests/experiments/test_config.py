@@ -156,7 +156,7 @@ def test_validation_happens_before_the_model_is_built():
 
 
 def test_with_values_sets_dotted_keys_on_a_copy_and_validates():
-    from experiments.config import with_values
+    from sim.params import with_values
 
     base = ModelParams()
     changed = with_values(base, {"dynamics.retention.decay_rate_per_week": 0.015,

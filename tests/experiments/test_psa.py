@@ -12,7 +12,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from experiments.config import compose_config, load_params, to_params
-from experiments.psa import PsaOptions, Uncertain, apply, draw, resolve, uncertain_parameters
+from experiments.uncertainty import PsaOptions, Varied, apply, draw, resolve, varied_parameters
 from sim.params import ModelParams, ParameterError, default_costs
 
 
@@ -25,10 +25,10 @@ def psa_parameters() -> dict:
     return copy.deepcopy(_psa_parameters())
 
 
-def test_the_psa_experiment_composes_with_its_uncertain_parameters():
+def test_the_psa_experiment_composes_with_its_varied_parameters():
     cfg = compose_config(["experiment=psa", "replicates=3"])
     assert cfg.psa.enabled and cfg.replicates == 3
-    keys = {u.key for u in uncertain_parameters(cfg.psa.parameters)}
+    keys = {u.key for u in varied_parameters(cfg.psa.parameters)}
     assert "dynamics.retention.decay_rate_per_week" in keys
     assert "costs.items.peer_call.value_gbp" in keys
     assert len(keys) >= 15
@@ -91,7 +91,7 @@ def test_distributions_are_centred_on_the_base_case():
     {"distribution": "triangular", "low": 0.012, "mode": 0.025, "high": 0.03},
 ])
 def test_draws_follow_their_distribution(node):
-    entries = uncertain_parameters({"x": node})
+    entries = varied_parameters({"x": node})
     values = np.array([draw(entries, 11, r)["x"] for r in range(2000)])
     if node["distribution"] == "uniform":
         mean, sd = 3.0, 2.0 / np.sqrt(12)
@@ -112,7 +112,7 @@ def test_draws_follow_their_distribution(node):
 
 
 def test_a_truncated_normal_stays_within_its_bounds():
-    entries = uncertain_parameters({"x": {"distribution": "normal", "mean": 0.1, "sd": 0.3, "low": 0.0}})
+    entries = varied_parameters({"x": {"distribution": "normal", "mean": 0.1, "sd": 0.3, "low": 0.0}})
     values = np.array([draw(entries, 2, r)["x"] for r in range(500)])
     assert values.min() >= 0.0
 
@@ -126,7 +126,7 @@ def test_a_truncated_normal_stays_within_its_bounds():
 ])
 def test_malformed_entries_name_their_key(node, key):
     with pytest.raises(ParameterError) as err:
-        uncertain_parameters({"x": node})
+        varied_parameters({"x": node})
     assert err.value.key == key
 
 
@@ -165,9 +165,9 @@ def test_a_psa_needs_a_seed_and_does_nothing_when_off():
 
 
 def test_describe_says_the_distribution_in_words():
-    u = Uncertain(key="k", distribution="beta", cv=0.3).around(0.1)
+    u = Varied(key="k", distribution="beta", cv=0.3).around(0.1)
     assert u.describe() == "Beta, mean 0.1, SD 0.03"
-    t = Uncertain(key="k", distribution="triangular", low=0.012, high=0.03).around(0.025)
+    t = Varied(key="k", distribution="triangular", low=0.012, high=0.03).around(0.025)
     assert t.describe() == "Triangular, 0.012 to 0.03, most likely 0.025"
-    n = Uncertain(key="k", distribution="normal", sd=0.2, low=0.0).around(0.8)
+    n = Varied(key="k", distribution="normal", sd=0.2, low=0.0).around(0.8)
     assert n.describe() == "Normal, mean 0.8, SD 0.2, at least 0"

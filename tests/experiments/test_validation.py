@@ -22,12 +22,12 @@ Z = 3.0
 
 @pytest.fixture(scope="module")
 def calibration() -> CalibrationConfig:
-    return OmegaConf.to_object(compose_config(["experiment=calibrate"]).calibration)
+    return OmegaConf.to_object(compose_config(["analysis=calibrate"]).calibration)
 
 
 @pytest.fixture(scope="module")
 def measured(calibration):
-    population = compose_config(["experiment=calibrate"]).population.name
+    population = compose_config(["analysis=calibrate"]).population.name
     base = load_params([f"population={population}", "n_graduates=2000"])
     params = arm_params(base, arms_needed([t.measure for t in calibration.targets]))
     return measure_all(params, [t.measure for t in calibration.targets], [run_seed(99, r) for r in range(REPLICATES)])

@@ -1,4 +1,16 @@
-"""Probabilistic sensitivity analysis: the uncertain parameters, their distributions, the draws.
+"""Parameters that vary: one declaration (:class:`Varied`) for priors, sensitivity ranges and the
+probabilistic sensitivity analysis (PSA), and the PSA's draws.
+
+A varied parameter is a dotted model key with a distribution and its source. The same declaration
+serves every analysis:
+
+* the **priors** (``configs/priors/default.yaml``, nested like the parameters): the calibration's
+  prior box and the sensitivity analyses' ranges (each names the keys it varies, so a range is
+  written once);
+* the **PSA** (``configs/psa/``): distributions around the base case for what calibration does not
+  give, and whole rows of the posterior for what it does; value of information reads the draws.
+
+The PSA:
 
     python -m experiments.run -m experiment=psa replicates=200
     python -m experiments.report SWEEP_DIR            (adds the acceptability curve)
@@ -67,7 +79,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from sim.params import ParameterError
+from sim.params import ParameterError, with_values
 
 #: The fields each distribution needs besides its centre (``mean`` or ``mode``, by default the base
 #: case); ``"spread"`` means ``sd`` or ``cv``. ``normal`` may also take ``low`` and ``high``.
@@ -80,7 +92,7 @@ REQUIRED = {
     "triangular": ("low", "high"),
 }
 NUMBERS = ("mean", "sd", "cv", "low", "high", "mode")
-FIELDS = ("distribution", *NUMBERS, "source", "assumption")
+FIELDS = ("distribution", *NUMBERS, "log", "shape", "source", "assumption")
 
 
 @dataclass
@@ -93,21 +105,40 @@ class PsaOptions:
 
 
 @dataclass(frozen=True)
-class Uncertain:
-    """One uncertain parameter: the model parameter's dotted key and its distribution."""
+class Varied:
+    """A parameter that varies: the model parameter's dotted key, its distribution and its source.
+
+    ``log``: a uniform on a log scale (priors of rates spanning orders of magnitude). ``shape``: the
+    parameter acts only under this decay shape (``exponential`` or ``power_law``).
+    """
 
     key: str
-    distribution: str
+    distribution: str = "uniform"
     mean: Optional[float] = None  # None: the base case
     sd: Optional[float] = None
     cv: Optional[float] = None  # sd / mean, when sd is not given
     low: Optional[float] = None
     high: Optional[float] = None
     mode: Optional[float] = None  # None: the base case
+    log: bool = False
+    shape: Optional[str] = None
     source: str = ""
     assumption: bool = True
 
-    def around(self, base: float | None) -> "Uncertain":
+    def to_unit(self, x):
+        """Values of a uniform (or log-uniform) parameter mapped to 0..1 (sensitivity samples)."""
+        if self.log:
+            return (np.log(x) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (np.asarray(x) - self.low) / (self.high - self.low)
+
+    def from_unit(self, u):
+        """Points of 0..1 mapped onto a uniform (or log-uniform) parameter's range."""
+        u = np.asarray(u, dtype=float)
+        if self.log:
+            return np.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        return self.low + u * (self.high - self.low)
+
+    def around(self, base: float | None) -> "Varied":
         """This distribution with its centre and spread in numbers: ``mean`` (or ``mode``) from
         ``base`` (the parameter's base-case value) where not given, ``sd`` from ``cv``."""
         where = f"psa.parameters.{self.key}"
@@ -159,6 +190,10 @@ class Uncertain:
         if d == "uniform":
             if not self.low < self.high:
                 raise ParameterError(f"{where}.high", self.high, f"must be > low ({self.low})")
+            if self.log:
+                if not self.low > 0:
+                    raise ParameterError(f"{where}.low", self.low, "must be > 0 on a log scale")
+                return stats.loguniform(self.low, self.high)
             return stats.uniform(self.low, self.high - self.low)
         if d == "triangular":
             lo, mo, hi = self.low, self.mode, self.high
@@ -185,43 +220,45 @@ class Uncertain:
                 bounds = ""
             return f"Normal, mean {self.mean:.4g}, SD {self.sd:.3g}{bounds}"
         if d == "uniform":
-            return f"Uniform, {self.low:g} to {self.high:g}"
+            return f"{'Log-uniform' if self.log else 'Uniform'}, {self.low:g} to {self.high:g}"
         return f"Triangular, {self.low:g} to {self.high:g}, most likely {self.mode:.4g}"
 
 
-def uncertain_parameters(parameters: Mapping[str, Any], prefix: str = "") -> list[Uncertain]:
-    """Flatten the nested ``psa.parameters`` into :class:`Uncertain` entries by dotted key.
+def varied_parameters(parameters: Mapping[str, Any], prefix: str = "", where: str = "psa.parameters") -> list[Varied]:
+    """Flatten a nested tree of distributions (``psa.parameters``, ``priors``) into :class:`Varied`
+    entries by dotted key.
 
     A node with a ``distribution`` field is a leaf; every other node is walked. Raises
-    :class:`~sim.params.ParameterError` naming the key of a malformed entry.
+    :class:`~sim.params.ParameterError` naming the key of a malformed entry (``where``: the tree's
+    place in the config).
     """
     out = []
     for name, node in (parameters or {}).items():
         key = f"{prefix}{name}"
         if not isinstance(node, Mapping):
-            raise ParameterError(f"psa.parameters.{key}", node,
+            raise ParameterError(f"{where}.{key}", node,
                                  "must be a distribution {distribution: ..., ...} or a group of them")
         if "distribution" not in node:
-            out.extend(uncertain_parameters(node, key + "."))
+            out.extend(varied_parameters(node, key + ".", where))
             continue
         unknown = sorted(set(node) - set(FIELDS))
         if unknown:
-            raise ParameterError(f"psa.parameters.{key}.{unknown[0]}", node[unknown[0]], f"is not one of {list(FIELDS)}")
+            raise ParameterError(f"{where}.{key}.{unknown[0]}", node[unknown[0]], f"is not one of {list(FIELDS)}")
         dist = node["distribution"]
         if dist not in REQUIRED:
-            raise ParameterError(f"psa.parameters.{key}.distribution", dist, f"must be one of {sorted(REQUIRED)}")
+            raise ParameterError(f"{where}.{key}.distribution", dist, f"must be one of {sorted(REQUIRED)}")
         for f in NUMBERS:
             value = node.get(f)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or not math.isfinite(value)):
-                raise ParameterError(f"psa.parameters.{key}.{f}", value, "must be a number")
+                raise ParameterError(f"{where}.{key}.{f}", value, "must be a number")
         for f in REQUIRED[dist]:
             if f == "spread":
                 if node.get("sd") is None and node.get("cv") is None:
-                    raise ParameterError(f"psa.parameters.{key}.sd", None, f"a {dist} needs sd or cv")
+                    raise ParameterError(f"{where}.{key}.sd", None, f"a {dist} needs sd or cv")
             elif node.get(f) is None:
-                raise ParameterError(f"psa.parameters.{key}.{f}", None, f"must be a number (a {dist} needs {f})")
-        out.append(Uncertain(key=key, **{f: node[f] for f in FIELDS if f in node and node[f] is not None}))
+                raise ParameterError(f"{where}.{key}.{f}", None, f"must be a number (a {dist} needs {f})")
+        out.append(Varied(key=key, **{f: node[f] for f in FIELDS if f in node and node[f] is not None}))
     return out
 
 
@@ -235,7 +272,7 @@ def _uniform(seed: int, replicate: int, key: str) -> float:
 
 
 @functools.lru_cache(maxsize=4096)
-def _frozen(u: Uncertain) -> Any:
+def _frozen(u: Varied) -> Any:
     return u.frozen()
 
 
@@ -252,13 +289,13 @@ def base_value(params: Any, key: str) -> Any:
     return node
 
 
-def resolve(parameters: Mapping[str, Any] | list[Uncertain], base: Any) -> list[Uncertain]:
+def resolve(parameters: Mapping[str, Any] | list[Varied], base: Any) -> list[Varied]:
     """The uncertain parameters with their centres filled from ``base`` (parameters or a config dict)."""
-    entries = parameters if isinstance(parameters, list) else uncertain_parameters(parameters)
+    entries = parameters if isinstance(parameters, list) else varied_parameters(parameters)
     return [u.around(base_value(base, u.key)) for u in entries]
 
 
-def draw(parameters: Mapping[str, Any] | list[Uncertain], seed: int | None, replicate: int,
+def draw(parameters: Mapping[str, Any] | list[Varied], seed: int | None, replicate: int,
          base: Any = None) -> dict[str, float]:
     """The values of every uncertain parameter for ``replicate`` of base ``seed``, by dotted key.
 
@@ -291,7 +328,7 @@ def posterior_row(path: str | Path, seed: int | None, replicate: int) -> tuple[i
     full = Path(path) if Path(path).is_absolute() else ROOT / path
     if not full.is_file():
         raise ParameterError("psa.posterior", str(path), "must be a parquet of posterior draws "
-                             "(python -m experiments.calibrate experiment=calibrate writes it)")
+                             "(python -m experiments.calibrate analysis=calibrate writes it)")
     table = _posterior_table(str(full))
     row = min(int(_uniform(seed, replicate, "posterior.row") * len(table)), len(table) - 1)
     values = {}
@@ -304,7 +341,7 @@ def posterior_row(path: str | Path, seed: int | None, replicate: int) -> tuple[i
 
 
 @dataclass(frozen=True)
-class FromPosterior(Uncertain):
+class FromPosterior(Varied):
     """A parameter a PSA takes from the rows of the posterior table (for the report's tables)."""
 
     def around(self, base: float | None) -> "FromPosterior":
@@ -314,9 +351,9 @@ class FromPosterior(Uncertain):
         return f"Joint posterior ({self.source})"
 
 
-def listed_parameters(psa: Mapping[str, Any]) -> list[Uncertain]:
+def listed_parameters(psa: Mapping[str, Any]) -> list[Varied]:
     """The entries a PSA config draws, with the posterior's columns as :class:`FromPosterior`."""
-    entries = uncertain_parameters(psa.get("parameters") or {})
+    entries = varied_parameters(psa.get("parameters") or {})
     if not psa.get("posterior"):
         return entries
     full = Path(psa["posterior"]) if Path(psa["posterior"]).is_absolute() else ROOT / psa["posterior"]
@@ -330,7 +367,7 @@ def listed_parameters(psa: Mapping[str, Any]) -> list[Uncertain]:
 def psa_values(psa: PsaOptions | Mapping[str, Any], seed: int | None, replicate: int, base: Any) -> dict[str, Any]:
     """Every value a PSA replicate sets: a posterior row (if ``psa.posterior``), then the other draws."""
     get = psa.get if isinstance(psa, Mapping) else functools.partial(getattr, psa)
-    entries = uncertain_parameters(get("parameters") or {})
+    entries = varied_parameters(get("parameters") or {})
     values: dict[str, Any] = {}
     if get("posterior"):
         _, values, columns = posterior_row(get("posterior"), seed, replicate)
@@ -343,8 +380,6 @@ def apply(params, psa: PsaOptions | None, seed: int | None, replicate: int):
     """``params`` with the PSA's values for (``seed``, ``replicate``) set; unchanged if off."""
     if psa is None or not psa.enabled:
         return params
-    from experiments.config import with_values  # here: config imports this module
-
     return with_values(params, psa_values(psa, seed, replicate, params))
 
 
@@ -357,3 +392,21 @@ def run_draws(run_dir: Path | str) -> dict[str, Any]:
     if not psa.get("enabled"):
         return {}
     return psa_values(psa, cfg.get("seed"), cfg.get("replicate", 0), base=cfg)
+
+
+def priors_of(priors: Mapping[str, Any] | None, keys: list[str], where: str) -> list[Varied]:
+    """The prior of each of ``keys`` (dotted model keys) from the priors catalogue
+    (``configs/priors/``), in the order given; ``where`` names the list in errors
+    (``calibration.parameters``)."""
+    catalogue = {v.key: v for v in varied_parameters(priors or {}, where="priors")}
+    out = []
+    for i, key in enumerate(keys):
+        if key not in catalogue:
+            raise ParameterError(f"{where}[{i}]", key, f"must be a parameter with a prior in configs/priors/ "
+                                 f"(one of {sorted(catalogue)})")
+        prior = catalogue[key]
+        if prior.distribution != "uniform" or prior.low is None or prior.high is None:
+            raise ParameterError(f"priors.{key}.distribution", prior.distribution,
+                                 "must be uniform with low and high (calibration and sensitivity sample a box)")
+        out.append(prior)
+    return out
