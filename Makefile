@@ -43,7 +43,7 @@ browser:  ## install Debian's chromium for the browser tests, if missing (needs 
 	@sh scripts/install-browser.sh
 
 dashboard: venv  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(PY) -m solara run experiments/app.py --host 127.0.0.1 --port $(PORT) --production
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(PY) -m solara run experiments/dashboard/app.py --host 127.0.0.1 --port $(PORT) --production
 
 test: dev browser  ## run the whole test suite
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)

@@ -36,7 +36,8 @@ from sim.params import ModelParams, ParameterError, PopulationParams, StrategyPa
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+ROOT = Path(__file__).resolve().parent.parent  # the project's source tree
+CONFIG_DIR = ROOT / "configs"
 
 
 @dataclass

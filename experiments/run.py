@@ -32,8 +32,8 @@ from experiments.config import (
     to_params,
 )
 from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
-from experiments.batches import run_batch
-from experiments.sweep import pop_exit_code, remove_created
+from experiments.sweeps.batches import run_batch
+from experiments.sweeps.callback import pop_exit_code, remove_created
 from sim.engines import model_class
 from sim.params import ModelParams, ParameterError
 

@@ -11,12 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from experiments.targets import Target
+
+@dataclass
+class Target:
+    """One calibration target: ``value`` with plausible range ``low`` to ``high``."""
+
+    measure: str = ""
+    value: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    source: str = ""
+    weight: float = 1.0
 
 
 @dataclass
 class CalibrationConfig:
-    """Bayesian history matching with GP emulators (experiments/calibrate.py, history_matching.py)."""
+    """Bayesian history matching with GP emulators (experiments/analyses/calibration.py, history_matching.py)."""
 
     parameters: list[str] = field(default_factory=list)  # dotted keys; their priors are in configs/priors/
     targets: list[Target] = field(default_factory=list)

@@ -31,7 +31,7 @@ so a distribution can be changed on the command line by its dotted key
 (``psa.parameters.dynamics.retention.decay_rate_per_week.high=0.035``).
 
 **Calibrated parameters come from the posterior.** With ``psa.posterior`` set (the default:
-``docs/calibration/posterior.parquet``, written by ``experiments/calibrate.py``), each replicate
+``docs/calibration/posterior.parquet``, written by ``experiments/analyses/calibration.py``), each replicate
 takes one **whole row** of the posterior table, so the calibrated parameters keep the correlations
 the targets impose (and the decay shape comes with its own parameters). The row is chosen by the
 base ``seed`` and the replicate only, so every strategy of a replicate shares it. A parameter that

@@ -125,7 +125,7 @@ def collect(sweep_dir: Path):
     """Collect a sweep folder and read its tables: (results, summary) as data frames."""
     import pandas as pd
 
-    run([PY, "-m", "experiments.collect", str(sweep_dir)], sweep_dir.parent / f"collect-{sweep_dir.name}.log")
+    run([PY, "-m", "experiments.sweeps.collect", str(sweep_dir)], sweep_dir.parent / f"collect-{sweep_dir.name}.log")
     results = pd.read_parquet(sweep_dir / "results.parquet")
     summary = pd.read_csv(sweep_dir / "summary.csv")
     return results, summary

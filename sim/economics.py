@@ -1,7 +1,7 @@
 """Health economics of the strategies: prices, increments against a comparator, acceptability.
 
 Pure arithmetic on the numbers the model's ledger (:mod:`sim.costs`) records, used by the report
-(``experiments/report.py``), the probabilistic sensitivity analysis and the notebooks:
+(``experiments/report/build.py``), the probabilistic sensitivity analysis and the notebooks:
 
 * **Prices.** Every unit cost has its own price year and is inflated to one price year through an
   index (:func:`unit_costs`; :func:`inflate_gbp`, from :mod:`sim.params`): value x index[to] / index[from].

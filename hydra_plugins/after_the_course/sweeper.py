@@ -39,9 +39,9 @@ class BatchedSweeper(BasicSweeper):
         from hydra._internal.config_loader_impl import get_overrides_dirname
         from omegaconf import OmegaConf
 
-        from experiments.batches import RUN_SUBDIR, PlannedRun, auto_batch_size, plan_batches, workers_of, write_plans
+        from experiments.sweeps.batches import RUN_SUBDIR, PlannedRun, auto_batch_size, plan_batches, workers_of, write_plans
         from experiments.outputs import EXIT_BAD_INPUT, write_text
-        from experiments.sweep import append_progress, check_sweep, finished, start_sweep
+        from experiments.sweeps.callback import append_progress, check_sweep, finished, start_sweep
         from sim.params import ParameterError
 
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None

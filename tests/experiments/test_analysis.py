@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import experiments.sensitivity as sensitivity_module
+import experiments.analyses.sensitivity as sensitivity_module
 from experiments.config import compose_config
 from sim.params import ParameterError
 
@@ -26,7 +26,7 @@ def run(module: str, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("method", ["morris", "sobol"])
 def test_a_tiny_sensitivity_analysis_gives_indices_with_intervals(method, tmp_path):
     size = ["sensitivity.trajectories=2"] if method == "morris" else ["sensitivity.base_samples=4"]
-    run("experiments.sensitivity", f"analysis=sensitivity_{method}", *size, "n_graduates=80", "weeks=10",
+    run("experiments.analyses.sensitivity", f"analysis=sensitivity_{method}", *size, "n_graduates=80", "weeks=10",
         "sensitivity.week=10", "sensitivity.jobs=2", "sensitivity.strategies=[course_only]", f"hydra.run.dir={tmp_path}")
     indices = pd.read_csv(tmp_path / "indices.csv")
     columns = ["mu_star", "mu_star_conf", "sigma"] if method == "morris" else ["S1", "S1_conf", "ST", "ST_conf"]

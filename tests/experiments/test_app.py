@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import solara
 
-from experiments import app
+from experiments.dashboard import app
 from experiments.config import CONFIG_DIR, load_params
 from sim import SelfManagementModel
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from experiments.batches import PlannedRun, auto_batch_size, plan_batches, workers_of
+from experiments.sweeps.batches import PlannedRun, auto_batch_size, plan_batches, workers_of
 
 TINY = ["replicates=3", "n_graduates=60", "weeks=6"]
 

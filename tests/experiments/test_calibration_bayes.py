@@ -1,4 +1,4 @@
-"""The Bayesian calibration (experiments/history_matching.py, experiments/calibrate.py) and the PSA
+"""The Bayesian calibration (experiments/analyses/history_matching.py, experiments/analyses/calibration.py) and the PSA
 that draws from its posterior: a toy simulator with a known posterior is recovered, a model that
 cannot reach the evidence has a lower marginal likelihood, the PSA takes whole posterior rows
 shared by every strategy of a replicate, and a tiny calibration runs end to end and resumes."""
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments import history_matching as hm
+from experiments.analyses import history_matching as hm
 from experiments.config import compose_config, to_params
 from experiments.uncertainty import posterior_row
 
@@ -185,7 +185,7 @@ def test_a_tiny_calibration_runs_end_to_end_and_resumes(tmp_path):
             f"calibration.output={tmp_path}/calibrated.yaml", f"calibration.report_dir={tmp_path}/report",
             f"hydra.run.dir={tmp_path}/run"]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([sys.executable, "-m", "experiments.calibrate", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "experiments.analyses.calibration", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_seconds = (cpu.ru_utime - cpu_before.ru_utime) + (cpu.ru_stime - cpu_before.ru_stime)
@@ -205,7 +205,7 @@ def test_a_tiny_calibration_runs_end_to_end_and_resumes(tmp_path):
     # under a minute of computing (CPU time: wall time depends on what else the machine runs)
     assert cpu_seconds < 60, f"the tiny calibration took {cpu_seconds:.0f} s of CPU"
     # rerunning resumes: no run is repeated
-    again = subprocess.run([sys.executable, "-m", "experiments.calibrate", *args], capture_output=True, text=True,
+    again = subprocess.run([sys.executable, "-m", "experiments.analyses.calibration", *args], capture_output=True, text=True,
                            cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "runs to do" not in again.stdout and "runs already done" in again.stdout

@@ -37,12 +37,12 @@ pytestmark = pytest.mark.skipif(
 
 def dashboard_command(port: int) -> list[str]:
     """The command of `make dashboard` (the Makefile's recipe, with this interpreter)."""
-    return [sys.executable, "-m", "solara", "run", "experiments/app.py",
+    return [sys.executable, "-m", "solara", "run", "experiments/dashboard/app.py",
             "--host", "127.0.0.1", "--port", str(port), "--production"]
 
 
 def test_command_is_the_makefiles():
-    recipe = "-m solara run experiments/app.py --host 127.0.0.1 --port $(PORT) --production"
+    recipe = "-m solara run experiments/dashboard/app.py --host 127.0.0.1 --port $(PORT) --production"
     assert recipe in (ROOT / "Makefile").read_text()
     assert " ".join(dashboard_command(1)[1:]).replace("--port 1", "--port $(PORT)") == recipe
 

@@ -1,4 +1,4 @@
-"""The report for commissioners (experiments/report.py): every section is present in a report built
+"""The report for commissioners (experiments/report/build.py): every section is present in a report built
 from a tiny sweep, the numbers agree with hand-worked cases, the acceptability curve of a tiny PSA
 is a set of probabilities summing to 1, names are plain words, and index.html opens in headless
 Chromium without console errors with every image loaded."""
@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import report, report_data
+from experiments.report import build as report
+from experiments.report import data as report_data
 from experiments.outputs import write_manifest
 from experiments.plots import OKABE_ITO
-from experiments.report_labels import STRATEGY_COLOURS, gbp, strategy_description, strategy_label
+from experiments.labels import STRATEGY_COLOURS, gbp, strategy_description, strategy_label
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
@@ -42,7 +43,7 @@ def tiny(tmp_path_factory) -> Path:
     written by the command line."""
     sweep_dir = tmp_path_factory.mktemp("tiny_sweep")
     sweep(sweep_dir, "experiment=compare_strategies", "replicates=2", "n_graduates=80", "weeks=56")
-    done = subprocess.run([sys.executable, "-m", "experiments.report", str(sweep_dir), "--reach-replicates", "1"],
+    done = subprocess.run([sys.executable, "-m", "experiments.report.build", str(sweep_dir), "--reach-replicates", "1"],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     index = sweep_dir / "report" / "index.html"
@@ -164,7 +165,7 @@ def test_summary_csv_has_a_row_per_strategy_with_intervals(tiny):
 
 
 def test_the_report_command_rejects_a_folder_that_is_not_a_sweep(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "experiments.report", str(tmp_path)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "experiments.report.build", str(tmp_path)], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and "not a sweep folder" in done.stderr
 

@@ -1,4 +1,4 @@
-"""The report's value-of-information section (experiments/report_voi.py), end to end: a tiny PSA
+"""The report's value-of-information section (experiments/report/voi.py), end to end: a tiny PSA
 sweep (2 strategies, 8 parameter draws, 60 graduates, 30 weeks) through the loader, the section
 and the report; a sweep that drew no parameters gets no section."""
 
@@ -13,7 +13,9 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from experiments import report, report_voi, voi
+from experiments.report import build as report
+from experiments.report import voi as report_voi
+from experiments.analyses import voi
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLICATES = 8

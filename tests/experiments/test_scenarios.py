@@ -1,4 +1,4 @@
-"""Scenario discovery (experiments/scenarios.py): PRIM finds a box planted in synthetic data, leaves
+"""Scenario discovery (experiments/analyses/scenarios.py): PRIM finds a box planted in synthetic data, leaves
 irrelevant parameters unrestricted, finds where a strategy wins in a synthetic PSA, and says each
 box in plain words.
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import scenarios
+from experiments.analyses import scenarios
 
 EDGE_TOLERANCE = 0.05
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import sim
-from experiments.collect import summarise_runs
+from experiments.sweeps.collect import summarise_runs
 from experiments.config import load_params, run_seed
 from experiments.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
 
@@ -116,7 +116,7 @@ def test_summary_intervals_of_shares_stay_within_0_and_100_percent():
 def test_report_bands_and_headline_intervals_of_shares_are_clipped():
     from types import SimpleNamespace
 
-    from experiments import report_data
+    from experiments.report import data as report_data
 
     weekly = pd.DataFrame({"arm": ["a", "a"], "run_id": ["r0", "r1"], "week": [1, 1],
                            "share_self_managing": [0.97, 1.0], "attendance_pct": [97.0, 100.0]})

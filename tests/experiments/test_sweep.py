@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.collect import SUMMARY_METRICS, collect
+from experiments.sweeps.collect import SUMMARY_METRICS, collect
 from experiments.config import CONFIG_DIR, compose_config
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import collect as collect_cli
+from experiments.sweeps import collect as collect_cli
 from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_RUNS_FAILED
 
 TINY = ["replicates=1", "n_graduates=60", "weeks=6"]
@@ -81,7 +81,7 @@ def test_aggregating_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path
 
 
 def test_report_on_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys):
-    from experiments import report
+    from experiments.report import build as report
 
     assert sweep(monkeypatch, tmp_path) == 0
     broken = run_dirs(tmp_path)[1] / "weekly.parquet"
@@ -180,7 +180,7 @@ def test_seed_null_records_a_concrete_seed_and_is_labelled_unpaired(monkeypatch,
 
 
 def test_report_refuses_runs_without_a_same_seed_comparator(monkeypatch, tmp_path, capsys):
-    from experiments import report
+    from experiments.report import build as report
 
     assert sweep(monkeypatch, tmp_path, "seed=null") == 0
     capsys.readouterr()
@@ -321,7 +321,7 @@ def test_no_empty_or_stray_files_and_progress_log_appends(monkeypatch, tmp_path)
 
 
 def test_report_on_a_sweep_without_course_only_says_so_in_one_line(monkeypatch, tmp_path, capsys):
-    from experiments import report
+    from experiments.report import build as report
 
     assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY,
                "hydra.sweeper.params.strategy='peer_group,telephone'", f"hydra.sweep.dir={tmp_path}") == 0
@@ -333,7 +333,7 @@ def test_report_on_a_sweep_without_course_only_says_so_in_one_line(monkeypatch, 
 
 
 def test_report_on_a_truncated_summary_names_the_file(monkeypatch, tmp_path, capsys):
-    from experiments import report
+    from experiments.report import build as report
 
     assert sweep(monkeypatch, tmp_path) == 0
     broken = run_dirs(tmp_path)[0] / "summary.json"

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from experiments.config import compose_config, load_params, run_seed
 from experiments.schemas import CalibrationConfig
-from experiments.targets import MEASURES, arm_params, arms_needed, measure_all
+from experiments.analyses.targets import MEASURES, arm_params, arms_needed, measure_all
 
 REPLICATES = 8
 Z = 3.0

@@ -1,4 +1,4 @@
-"""Value of information (experiments/voi.py): EVPI and EVPPI agree with the closed form of a
+"""Value of information (experiments/analyses/voi.py): EVPI and EVPPI agree with the closed form of a
 two-strategy linear-Gaussian PSA; EVPI bounds every EVPPI and every EVPPI is >= 0; a parameter
 that does not enter net benefit has EVPPI about 0; population EVPI is a hand-checked discounted
 sum; the loader reads whatever parameters a PSA drew.
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments import voi
+from experiments.analyses import voi
 
 WTP = 20_000.0
 Q0, Q1 = 0.0075, 0.02  # B's incremental QALYs: Q0 + Q1 * theta1

@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from experiments import report_figures as rf
-from experiments import scenarios, voi
+from experiments.report import figures as rf
+from experiments.analyses import scenarios
+from experiments.analyses import voi
 from experiments.outputs import write_table
-from experiments.report_assumptions import COST_ITEM_WORDS, KEY_PARAMETERS
-from experiments.report_labels import gbp, q
+from experiments.report.assumptions import COST_ITEM_WORDS, KEY_PARAMETERS
+from experiments.labels import gbp, q
 from sim import economics
 
 #: The two thresholds of the section, GBP per QALY.

@@ -27,7 +27,7 @@ Every browser session gets its own model (:func:`Page` creates it per session wi
 
 In a notebook::
 
-    from experiments.app import DashboardModel, make_page
+    from experiments.dashboard.app import DashboardModel, make_page
     make_page(strategy="peer_group", population="older_75plus", seed=7)   # the dashboard, inline
 
     model = DashboardModel(strategy="telephone", n_graduates=500, seed=3)  # or just the model

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
+from experiments.sweeps.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
 from experiments.outputs import read_json
 from experiments.uncertainty import listed_parameters, run_draws
-from experiments.report_labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
+from experiments.labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
 from experiments.stats import mean_ci
 from sim import economics
 from sim.costs import CATEGORIES
@@ -497,7 +497,7 @@ def provenance(data: SweepData) -> dict[str, Any]:
             pass
     commit = ""
     try:
-        root = Path(__file__).resolve().parent.parent
+        from experiments.config import ROOT as root
         done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, timeout=5)
         if done.returncode == 0:

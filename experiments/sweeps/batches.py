@@ -134,7 +134,7 @@ def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list
     statuses."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from experiments.sweep import run_in_sweep
+    from experiments.sweeps.callback import run_in_sweep
 
     batch_dir = Path(batch_dir)
     plan = read_json(batch_dir / PLAN)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.voi import DRAW, best_strategy, net_benefit, parameter_columns
+from experiments.analyses.voi import DRAW, best_strategy, net_benefit, parameter_columns
 
 #: Columns of the scenario table.
 COLUMNS = ("condition", "box", "coverage", "density", "mass", "draws_in_box", "cases_in_box", "cases", "draws",

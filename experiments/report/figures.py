@@ -17,13 +17,13 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from experiments.plots import COST_LABELS, OKABE_ITO
-from experiments.report_data import (
+from experiments.report.data import (
     SUBGROUPS,
     SweepData,
     acceptability_table,
     weekly_bands,
 )
-from experiments.report_labels import STRATEGY_COLOURS, gbp, months, q
+from experiments.labels import STRATEGY_COLOURS, gbp, months, q
 from sim import economics
 from sim.costs import CATEGORIES
 

@@ -16,22 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from experiments.schemas import Target
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
     from sim.model import SelfManagementModel
-
-
-@dataclass
-class Target:
-    """One calibration target: ``value`` with plausible range ``low`` to ``high``."""
-
-    measure: str = ""
-    value: float = 0.0
-    low: float = 0.0
-    high: float = 0.0
-    source: str = ""
-    weight: float = 1.0
 
 
 @dataclass

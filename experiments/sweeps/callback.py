@@ -178,7 +178,7 @@ class SweepCallback(Callback):
             p = p.parent
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from experiments.collect import collect, print_summary
+        from experiments.sweeps.collect import collect, print_summary
 
         sweep_dir = Path(config.hydra.sweep.dir)
         try:

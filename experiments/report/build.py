@@ -17,7 +17,7 @@ tables are missing or stale) and writes ``SWEEP_DIR/report/``:
   for a PSA.
 
 The numbers come from :mod:`experiments.report_data` (using :mod:`sim.economics`), the figures
-from :mod:`experiments.report_figures`.
+from :mod:`experiments.report.figures`.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from experiments import report_data as rd
-from experiments import report_figures as rf
-from experiments import report_voi
+from experiments.report import data as rd
+from experiments.report import figures as rf
+from experiments.report import voi as report_voi
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
-from experiments.report_assumptions import calibrated_keys, cost_rows, parameter_rows
+from experiments.report.assumptions import calibrated_keys, cost_rows, parameter_rows
 from experiments.uncertainty import resolve
-from experiments.report_labels import gbp, interval, months, num, q, strategy_gist
+from experiments.labels import gbp, interval, months, num, q, strategy_gist
 from sim import economics
 
 CSS = """

@@ -1,0 +1,271 @@
+"""Global sensitivity analysis with SALib: which parameters drive the answers?
+
+    python -m experiments.sensitivity analysis=sensitivity_morris     # screening (Morris)
+    python -m experiments.sensitivity analysis=sensitivity_sobol      # variance shares (Sobol)
+
+SALib samples the parameters named in ``sensitivity.parameters`` (dotted config keys) over their
+priors (``configs/priors/default.yaml``: the calibration's prior box, on a log scale where the
+prior is log-uniform); every sample runs, in parallel worker processes, for each strategy in
+``sensitivity.strategies``, with the same seed (so samples differ only by their parameters); the
+outcomes at ``sensitivity.week`` (12 months by default) are analysed, and so is each strategy's
+paired difference from ``course_only`` (what drives its advantage). Writes into the run folder
+(``hydra.run.dir``, or ``sensitivity.output_dir``): ``samples.parquet`` (every sample's values and
+outcomes), ``indices.csv`` (Morris mu*, sigma with 95% intervals, or Sobol S1 and ST with 95%
+intervals), one figure per strategy and difference, and ``failures.csv`` if runs failed. A failed
+run is reported and the analysis of its strategy is refused: indices are never computed over
+silently missing runs. Runs are saved in parts of ``PART_ROWS`` under ``parts/``: rerunning with
+the same ``sensitivity.output_dir`` resumes an interrupted analysis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
+from SALib.analyze import morris as morris_analyze  # noqa: E402
+from SALib.analyze import sobol as sobol_analyze  # noqa: E402
+from SALib.sample import morris as morris_sample  # noqa: E402
+from SALib.sample import sobol as sobol_sample  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from experiments.config import check_config_dir, load_strategy, save_hydra_record, to_params  # noqa: E402
+from experiments.outputs import atomic_path, write_table  # noqa: E402
+from experiments.plots import OKABE_ITO  # noqa: E402
+from experiments.schemas import SensitivityConfig  # noqa: E402
+from experiments.uncertainty import Varied, priors_of  # noqa: E402
+from sim.model import SelfManagementModel  # noqa: E402
+from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
+
+OUTPUT_LABELS = {
+    "mean_gain_sd": "mean gain (SD)",
+    "share_self_managing": "share self-managing",
+    "cost_total_gbp": "cost per graduate (GBP)",
+    "qalys_gained": "QALYs gained per graduate",
+    "share_lonely": "share lonely",
+}
+
+
+def problem_of(priors: list[Varied]) -> dict:
+    """SALib's problem: every parameter sampled on the unit interval, mapped onto its prior's range
+    (on a log scale where the prior is log-uniform) by :meth:`Varied.from_unit`."""
+    return {"num_vars": len(priors), "names": [p.key for p in priors], "bounds": [[0.0, 1.0]] * len(priors)}
+
+
+def sample(sens: SensitivityConfig, problem: dict) -> np.ndarray:
+    """Points of the unit cube (SALib's Morris trajectories or Sobol's Saltelli design)."""
+    if sens.method == "morris":
+        return morris_sample.sample(problem, N=sens.trajectories, num_levels=sens.levels, seed=sens.seed)
+    return sobol_sample.sample(problem, N=sens.base_samples, calc_second_order=sens.second_order, seed=sens.seed)
+
+
+def on_priors(unit: np.ndarray, priors: list[Varied]) -> np.ndarray:
+    """Unit-cube points as parameter values, column by column."""
+    return np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(priors)])
+
+
+def run_sample(base: ModelParams, names: list[str], row: np.ndarray, outputs: list[str], week: int) -> dict:
+    """One run at the parameter values ``row``: the outcomes at ``week``, or the error."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        params = with_values(base, dict(zip(names, row.tolist())))
+        model = SelfManagementModel.from_params(params).run()
+        table = model.weekly_table().set_index("week")
+        return {name: float(table.loc[week, name]) for name in outputs}
+    except Exception as err:  # noqa: BLE001 - reported, and the analysis refuses to go on
+        return {"error": f"{type(err).__name__}: {err}"}
+
+
+def analyse(sens: SensitivityConfig, problem: dict, x: np.ndarray, y: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Indices of one outcome, one row per parameter, with 95% confidence intervals; and Sobol's
+    second-order indices, one row per pair of parameters (None for Morris or first order only)."""
+    second = None
+    if sens.method == "morris":
+        res = morris_analyze.analyze(problem, x, y, conf_level=0.95, num_levels=sens.levels, seed=sens.seed)
+        df = pd.DataFrame({"parameter": res["names"], "mu_star": res["mu_star"],
+                           "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"], "mu": res["mu"]})
+    else:
+        res = sobol_analyze.analyze(problem, y, calc_second_order=sens.second_order, conf_level=0.95, seed=sens.seed)
+        df = pd.DataFrame({"parameter": problem["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
+                           "ST": res["ST"], "ST_conf": res["ST_conf"]})
+        if sens.second_order:  # S2 of each pair of parameters, for indices_second_order.csv
+            names = problem["names"]
+            second = pd.DataFrame([{"parameter": a, "with": names[j], "S2": res["S2"][i, j],
+                                    "S2_conf": res["S2_conf"][i, j]}
+                                   for i, a in enumerate(names) for j in range(i + 1, len(names))])
+    return df, second
+
+
+def short_name(key: str) -> str:
+    """A parameter's key without the obvious parts: 'peer_group.efficacy', 'retention.decay_rate_per_week'."""
+    return key.removeprefix("dynamics.").replace(".effect.", ".")
+
+
+def plot(sens: SensitivityConfig, indices: pd.DataFrame, strategy: str, out: Path) -> None:
+    outputs = list(dict.fromkeys(indices["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(5.2 * len(outputs), 4.6), constrained_layout=True)
+    for ax, output in zip(np.atleast_1d(axes), outputs):
+        df = indices[indices["output"] == output]
+        short = [short_name(p) for p in df["parameter"]]
+        if sens.method == "morris":
+            ax.errorbar(df["mu_star"], df["sigma"], xerr=df["mu_star_conf"], fmt="o", color=OKABE_ITO[5])
+            for xv, yv, name in zip(df["mu_star"], df["sigma"], short):
+                ax.annotate(name, (xv, yv), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.set(xlabel="mu* (mean absolute effect)", ylabel="sigma (interaction / non-linearity)")
+        else:
+            pos = np.arange(len(df))
+            ax.barh(pos - 0.2, df["S1"], 0.4, xerr=df["S1_conf"], color=OKABE_ITO[2], label="S1 (alone)")
+            ax.barh(pos + 0.2, df["ST"], 0.4, xerr=df["ST_conf"], color=OKABE_ITO[6], label="ST (with interactions)")
+            ax.set_yticks(pos, short, fontsize=8)
+            ax.set(xlabel="Share of the outcome's variance")
+            ax.legend(frameon=False, fontsize=8)
+        ax.set_title(f"{OUTPUT_LABELS.get(output, output)} at week {sens.week}", fontsize=10)
+    kind = "Morris screening" if sens.method == "morris" else "Sobol indices"
+    what = (f"the difference {strategy.replace('_', ' ')}" if " - " in strategy
+            else f"the outcomes under {strategy.replace('_', ' ')}")
+    fig.suptitle(f"{kind}: what drives {what}")
+    with atomic_path(out / f"{sens.method}_{strategy.replace(' - ', '_vs_')}.png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+#: Runs saved per part: an interrupted analysis keeps every finished part (rerun with the same
+#: ``sensitivity.output_dir`` to resume).
+PART_ROWS = 1024
+
+
+def _fingerprint(sens: SensitivityConfig, priors: list[Varied], base: ModelParams) -> str:
+    """What the saved parts of an analysis depend on: the design, the priors and the base case."""
+    from experiments.config import run_identity
+
+    text = json.dumps({"method": sens.method, "n": [sens.trajectories, sens.levels, sens.base_samples, sens.second_order],
+                       "seed": sens.seed, "outputs": sens.outputs, "week": sens.week,
+                       "priors": [dataclasses.asdict(p) for p in priors], "base": run_identity(base)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_strategy(params: ModelParams, names: list[str], x: np.ndarray, sens: SensitivityConfig, parts: Path,
+                 label: str) -> pd.DataFrame:
+    """Every sample under one strategy, in parts of ``PART_ROWS`` runs saved as they finish."""
+    frames = []
+    with tqdm(total=len(x), desc=label, unit="run") as bar:
+        for start in range(0, len(x), PART_ROWS):
+            path = parts / f"{params.strategy.name}-{start // PART_ROWS:05d}.parquet"
+            if path.is_file():
+                frames.append(pd.read_parquet(path))
+                bar.update(len(frames[-1]))
+                continue
+            rows = x[start:start + PART_ROWS]
+            jobs = (delayed(run_sample)(params, names, row, sens.outputs, sens.week) for row in rows)
+            results = []
+            for r in Parallel(n_jobs=sens.jobs, return_as="generator")(jobs):
+                results.append(r)
+                bar.update(1)
+            frame = pd.DataFrame(results)
+            frame.insert(0, "sample", np.arange(start, start + len(rows)))
+            if "error" not in frame:
+                write_table(path, frame)  # only complete, error-free parts are kept
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
+    sens: SensitivityConfig = OmegaConf.to_object(cfg.sensitivity)
+    if sens.method not in ("morris", "sobol"):
+        raise ParameterError("sensitivity.method", sens.method, "must be one of ['morris', 'sobol']")
+    if sens.week > cfg.weeks:
+        raise ParameterError("sensitivity.week", sens.week, f"must be <= weeks ({cfg.weeks})")
+    base = to_params(cfg)
+    priors = priors_of(OmegaConf.to_container(cfg.priors) if cfg.get("priors") else None, sens.parameters,
+                       "sensitivity.parameters")
+    for p in priors:  # fail before any run if a key or a bound is invalid
+        with_values(base, {p.key: p.low})
+        with_values(base, {p.key: p.high})
+    problem = problem_of(priors)
+    unit = sample(sens, problem)
+    x = on_priors(unit, priors)
+    out.mkdir(parents=True, exist_ok=True)
+    parts = out / "parts" / _fingerprint(sens, priors, base)
+    all_indices, frames, failures, outcomes = [], [], [], {}
+    for strategy in sens.strategies:
+        params = with_values(base, {})
+        params.strategy = load_strategy(strategy)
+        results = run_strategy(params, problem["names"], x, sens, parts, f"{sens.method} {strategy}")
+        frame = pd.DataFrame(x, columns=problem["names"]).assign(strategy=strategy, sample=np.arange(len(x)))
+        frame = pd.concat([frame, results.drop(columns="sample")], axis=1)
+        frames.append(frame)
+        failed = frame[frame["error"].notna()] if "error" in frame else frame.iloc[:0]
+        if len(failed):
+            failures.append(failed)
+            print(f"error: {len(failed)} of {len(x)} runs failed under {strategy}; no indices computed for it "
+                  f"(see failures.csv). First error: {failed['error'].iloc[0]}", file=sys.stderr)
+            continue
+        outcomes[strategy] = frame
+    comparator, pairs = "course_only", []
+    for strategy, frame in outcomes.items():
+        label = strategy
+        if strategy != comparator and comparator in outcomes:
+            # what drives a strategy's advantage: the paired difference (same sample, same seed)
+            for output in sens.outputs:
+                diff = frame[output].to_numpy() - outcomes[comparator][output].to_numpy()
+                df, second = analyse(sens, problem, unit, diff)
+                all_indices.append(df.assign(strategy=f"{strategy} - {comparator}", output=output))
+                pairs += [] if second is None else [second.assign(strategy=f"{strategy} - {comparator}", output=output)]
+        for output in sens.outputs:
+            df, second = analyse(sens, problem, unit, frame[output].to_numpy())
+            all_indices.append(df.assign(strategy=label, output=output))
+            pairs += [] if second is None else [second.assign(strategy=label, output=output)]
+    for label in dict.fromkeys(d["strategy"].iloc[0] for d in all_indices):
+        plot(sens, pd.concat([d for d in all_indices if d["strategy"].iloc[0] == label]), label, out)
+
+    write_table(out / "samples.parquet", pd.concat(frames, ignore_index=True))
+    indices = pd.concat(all_indices, ignore_index=True) if all_indices else pd.DataFrame()
+    if not indices.empty:
+        first = ["strategy", "output", "parameter"]
+        indices = indices[first + [c for c in indices.columns if c not in first]]
+        write_table(out / "indices.csv", indices)
+        if pairs:
+            write_table(out / "indices_second_order.csv", pd.concat(pairs, ignore_index=True))
+    if failures:
+        write_table(out / "failures.csv", pd.concat(failures, ignore_index=True))
+    return indices
+
+
+@hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
+def main(cfg: DictConfig) -> None:
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    if cfg.get("sensitivity") is None:
+        print("error: no sensitivity block in the config; run with analysis=sensitivity_morris or "
+              "analysis=sensitivity_sobol (configs/analysis/)", file=sys.stderr)
+        sys.exit(2)
+    out = Path(cfg.sensitivity.output_dir or HydraConfig.get().runtime.output_dir)
+    save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
+    try:
+        indices = sensitivity(cfg, out)
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    if (out / "failures.csv").exists():
+        sys.exit(1)
+    with pd.option_context("display.width", 200, "display.max_columns", 12, "display.precision", 4):
+        key = "mu_star" if cfg.sensitivity.method == "morris" else "ST"
+        top = indices.sort_values(key, ascending=False).groupby(["strategy", "output"]).head(3)
+        print(top.to_string(index=False))
+    print(f"outputs: {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The interactive dashboard (Mesa's SolaraViz): ``make dashboard``, :mod:`~experiments.dashboard.app`."""

@@ -1,0 +1,295 @@
+"""Aggregate a sweep folder into tidy tables (runs at the end of every sweep, or on demand).
+
+    python -m experiments.collect SWEEP_DIR
+
+Writes into SWEEP_DIR:
+
+* ``results.parquet``: one row per run x week, with ``run_id``, ``seed``, ``replicate``,
+  ``strategy``, ``population``, every varied parameter and every weekly reporter. Built by
+  streaming one run at a time, so memory stays flat however many runs there are.
+* ``summary.csv``: per strategy, population and varied parameter, at weeks 26, 52 and 104 (or
+  the last week), for each main outcome: the mean and its 95% interval over replicates, and the
+  paired difference against ``course_only`` (same population, replicate and other parameters,
+  hence the same seed) with its 95% interval.
+* ``failures.csv`` when runs failed: each run's overrides and error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from experiments.outputs import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_OUTPUT,
+    MANIFEST,
+    OutputError,
+    atomic_path,
+    progress_of,
+    read_json,
+    read_parquet,
+    read_sweep,
+    summary_weeks,
+    verify_run,
+    write_table,
+)
+from experiments.stats import SHARE_BOUNDS, mean_ci, paired_diff_ci, unpaired_diff_ci
+
+#: Outcomes summarised per strategy (columns of the weekly table).
+SUMMARY_METRICS = (
+    "mean_gain_sd",
+    "share_self_managing",
+    "share_self_managing_group_averse",
+    "share_self_managing_offline",
+    "share_self_managing_lonely",
+    "share_lonely",
+    "cost_total_gbp",
+    "cost_total_discounted_gbp",
+    "qalys_gained",
+)
+COMPARATOR = "course_only"
+#: Rows per row group of results.parquet (runs are buffered up to this, then written).
+ROW_GROUP_ROWS = 65_536
+#: Overrides that organise a sweep rather than define a run's inputs.
+NOT_PARAMETERS = ("experiment", "replicates", "replicate", "seed", "strategy", "population")
+
+
+@dataclass
+class Collected:
+    sweep_dir: Path
+    runs: int
+    failures: int
+    summary: pd.DataFrame
+    parameters: list[str]
+
+
+def varied_parameters(overrides: list[str]) -> dict[str, object]:
+    """The run-defining overrides of a run as {dotted key: value}, sweep plumbing left out."""
+    params = {}
+    for item in overrides:
+        key, _, value = item.lstrip("+~").partition("=")
+        if key in NOT_PARAMETERS or key.startswith(("hydra", "outputs")):
+            continue
+        params[key] = yaml.safe_load(value) if value else None
+    return params
+
+
+def _run_dirs(sweep_dir: Path, marker: str) -> list[Path]:
+    return sorted(p.parent for p in (sweep_dir / "runs").glob(f"*/{marker}"))
+
+
+def sweep_members(sweep_dir: Path) -> dict[str, str] | None:
+    """{run folder: status} of the latest sweep into ``sweep_dir`` (from ``sweep.json``'s id and
+    ``progress.log``); None for a folder without that record (then every run is taken)."""
+    sweep_id = read_sweep(sweep_dir).get("id")
+    return progress_of(sweep_dir, sweep_id) if sweep_id else None
+
+
+def finished_runs(sweep_dir: Path) -> list[Path]:
+    """The finished runs of the latest sweep into a folder: those with a manifest, every file verified.
+
+    Runs left in the folder by earlier sweeps (other seeds, other values) are not taken. Raises
+    :class:`~experiments.outputs.OutputError` naming a file that no longer matches its manifest
+    (rerunning the sweep redoes that run).
+    """
+    runs = _run_dirs(Path(sweep_dir), MANIFEST)
+    members = sweep_members(Path(sweep_dir))
+    if members is not None:
+        runs = [r for r in runs if members.get(r.name) in ("done", "skipped")]
+    for run in runs:
+        verify_run(run)
+    return runs
+
+
+def collect(sweep_dir: Path | str) -> Collected:
+    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``.
+
+    Raises :class:`~experiments.outputs.OutputError` naming the file when an output is unreadable.
+    """
+    sweep_dir = Path(sweep_dir)
+    try:
+        return _collect(sweep_dir)
+    except OutputError:
+        # no table may be left that does not match the runs: remove the previous aggregation
+        for name in ("results.parquet", "summary.csv", "failures.csv"):
+            (sweep_dir / name).unlink(missing_ok=True)
+        raise
+
+
+def _collect(sweep_dir: Path) -> Collected:
+    runs = finished_runs(sweep_dir)
+    meta = []
+    for run in runs:
+        s = read_json(run / "summary.json")
+        meta.append({
+            "run_id": run.name,
+            "seed": s["seed"],
+            "replicate": s.get("replicate", 0),
+            "strategy": s["strategy"],
+            "population": s["population"],
+            **varied_parameters(s.get("overrides", [])),
+        })
+    ids = pd.DataFrame(meta)
+    # parameters that differ between runs (constant overrides stay in results.parquet only)
+    parameters = [c for c in ids.columns if c not in ("run_id", "seed", "replicate", "strategy", "population")
+                  and ids[c].astype(str).nunique() > 1]
+
+    picked = []  # the weekly rows at the summary weeks: small, kept in memory
+    if runs:
+        with atomic_path(sweep_dir / "results.parquet") as tmp:
+            writer, schema, buffer, buffered = None, None, [], 0
+            for i, run in enumerate(runs):
+                weekly = read_parquet(run / "weekly.parquet")
+                ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
+                table = pa.Table.from_pandas(pd.concat([ident, weekly], axis=1), preserve_index=False)
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(tmp, schema)
+                buffer.append(table.cast(schema))
+                buffered += table.num_rows
+                if buffered >= ROW_GROUP_ROWS:  # few, large row groups: bounded memory and metadata
+                    writer.write_table(pa.concat_tables(buffer))
+                    buffer, buffered = [], 0
+                weeks = summary_weeks(int(weekly["week"].iloc[-1]))
+                rows = weekly[weekly["week"].isin(weeks)][["week", *SUMMARY_METRICS]]
+                picked.extend({**meta[i], **row} for row in rows.to_dict("records"))
+            if buffer:
+                writer.write_table(pa.concat_tables(buffer))
+            writer.close()
+
+    summary = summarise_runs(pd.DataFrame(picked), parameters) if picked else pd.DataFrame()
+    if not summary.empty:
+        write_table(sweep_dir / "summary.csv", summary)
+
+    failed = _run_dirs(sweep_dir, "error.json")
+    members = sweep_members(sweep_dir)
+    if members is not None:  # only this sweep's failures, not those of an earlier sweep
+        failed = [r for r in failed if members.get(r.name) == "failed"]
+    failures = []
+    for run in failed:
+        err = read_json(run / "error.json")
+        failures.append({"run_id": run.name, "overrides": " ".join(err["overrides"]), "error": err["error"]})
+    if failures:
+        write_table(sweep_dir / "failures.csv", pd.DataFrame(failures))
+    else:
+        (sweep_dir / "failures.csv").unlink(missing_ok=True)
+    return Collected(sweep_dir, len(runs), len(failures), summary, parameters)
+
+
+def summarise_runs(rows: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
+    """Mean and 95% interval per group, and the difference against the comparator.
+
+    ``rows``: one row per run x summary week, with the id columns and the metric columns. The
+    difference is *paired* when every run of the group has a comparator run with the same seed
+    (the seed actually used), the same population and the same non-strategy parameters; otherwise
+    (e.g. ``seed=null``: every run drew its own seed) it is the *unpaired* (Welch) difference of
+    the two means, and ``diff_method`` says which.
+    """
+    keys = ["strategy", "population", *parameters]
+    long = rows.melt(id_vars=[*keys, "replicate", "seed", "week"], value_vars=list(SUMMARY_METRICS),
+                     var_name="metric", value_name="value")
+    context = ["population", *[p for p in parameters if not p.startswith("strategy")], "week", "metric"]
+    match = [*context, "seed"]
+    controls = long[long["strategy"] == COMPARATOR]
+    control = (controls.drop_duplicates(subset=match)[[*match, "value"]]
+               .rename(columns={"value": "control"}))
+    long = long.merge(control, on=match, how="left")
+    by_context = {k: df["value"].to_numpy() for k, df in
+                  controls.groupby(context, dropna=False, sort=False)} if len(controls) else {}
+
+    out = []
+    for group, df in long.groupby([*keys, "week", "metric"], dropna=False, sort=True):
+        bounds = SHARE_BOUNDS if group[-1].startswith("share_") else None
+        mean, low, high = mean_ci(df["value"], bounds=bounds)
+        diff_bounds = (-SHARE_BOUNDS[1], SHARE_BOUNDS[1]) if bounds else None
+        method = ""
+        d_mean = d_low = d_high = float("nan")
+        if df["control"].notna().all():
+            d_mean, d_low, d_high = paired_diff_ci(df["value"], df["control"], bounds=diff_bounds)
+            method = "paired"
+        else:
+            ctx = tuple(df.iloc[0][c] for c in context)
+            comparator = by_context.get(ctx)
+            if comparator is not None and len(comparator):
+                d_mean, d_low, d_high = unpaired_diff_ci(df["value"], comparator, bounds=diff_bounds)
+                method = "unpaired"
+        out.append((*group, len(df), mean, low, high, d_mean, d_low, d_high, method))
+    columns = [*keys, "week", "metric", "n_runs", "mean", "ci_low", "ci_high",
+               "diff_vs_course_only", "diff_ci_low", "diff_ci_high", "diff_method"]
+    return pd.DataFrame(out, columns=columns)
+
+
+#: The order strategies are listed in (others follow, alphabetically).
+STRATEGY_ORDER = ("course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
+
+
+def summary_table(
+    result: Collected, metric: str = "share_self_managing", scale: float = 100.0, digits: int = 1
+) -> pd.DataFrame:
+    """A readable table: one row per strategy (and population, parameters), one column per week."""
+    s = result.summary
+    if s.empty:
+        return s
+    s = s[s["metric"] == metric]
+    keys = ["strategy", "population", *result.parameters]
+
+    d = digits
+
+    def fmt(r):
+        text = f"{scale * r['mean']:.{d}f} ({scale * r['ci_low']:.{d}f} to {scale * r['ci_high']:.{d}f})"
+        if r["strategy"] != COMPARATOR and pd.notna(r["diff_vs_course_only"]):
+            text += (f"; {scale * r['diff_vs_course_only']:+.{d}f} "
+                     f"({scale * r['diff_ci_low']:+.{d}f} to {scale * r['diff_ci_high']:+.{d}f})")
+            if r.get("diff_method") == "unpaired":
+                text += " unpaired"
+        return text
+
+    s = s.assign(cell=s.apply(fmt, axis=1), week=s["week"].map(lambda w: f"week {w}"))
+    table = s.pivot_table(index=keys, columns="week", values="cell", aggfunc="first", dropna=False)
+    table = table[sorted(table.columns, key=lambda c: int(c.split()[1]))]
+    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
+    order = sorted(range(len(table)), key=lambda i: (rank.get(table.index[i][0], len(rank)), table.index[i]))
+    return table.iloc[order]
+
+
+def print_summary(result: Collected) -> None:
+    print(f"\nCollected {result.runs} runs from {result.sweep_dir}"
+          + (f"; {result.failures} failed (see failures.csv)" if result.failures else ""))
+    if result.summary.empty:
+        return
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
+        for metric, scale, digits, title in (("share_self_managing", 100.0, 1, "% still self-managing"),
+                                             ("mean_gain_sd", 1.0, 3, "mean gain over baseline (SD)")):
+            print(f"\n{title}: mean (95% interval); difference from course only (95% interval; paired by "
+                  "seed unless marked unpaired)")
+            print(summary_table(result, metric, scale, digits).to_string())
+    print(f"\nresults: {result.sweep_dir / 'results.parquet'}\nsummary: {result.sweep_dir / 'summary.csv'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.collect",
+        description="Aggregate a sweep folder into results.parquet, summary.csv and failures.csv.",
+    )
+    parser.add_argument("sweep_dir", type=Path, help="the sweep folder (hydra.sweep.dir), holding runs/")
+    args = parser.parse_args(argv)
+    if not (args.sweep_dir / "runs").is_dir():
+        print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        print_summary(collect(args.sweep_dir))
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
