@@ -1,4 +1,6 @@
-"""Plain words for the report: strategy names from their configs, colours, money and numbers.
+"""Plain words and colours, in one place: strategies (named from their configs), channels and cost
+categories (from the model's channel registry), subgroups, money and numbers. Figures, tables,
+the report and the dashboard take their words from here.
 
 A strategy's name in every figure and table is derived from what it does (its config), never its
 config key: ``peer_group`` with ``interval_weeks: 2`` is "Peer support group, fortnightly", and
@@ -11,7 +13,30 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.plots import OKABE_ITO
+from sim.support import CHANNEL_TYPES
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
+
+#: The named strategies (configs/strategy/), in the order tables and figures show them.
+STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
+#: Each channel's name in words (declared by the channel, sim/support/<channel>.py).
+CHANNEL_LABELS = {c.name: c.label for c in CHANNEL_TYPES}
+#: Each cost category's name in words (the ledger's categories, sim.costs.CATEGORIES).
+COST_LABELS = {
+    "course": "The course",
+    **{c.cost_category: c.cost_label for c in CHANNEL_TYPES},
+    "planned_care": "GP and nurse visits",
+    "urgent_care": "Urgent care",
+}
+#: Subgroups the report follows: (key, plain words, weekly column of its share self-managing).
+#: Who belongs to each: experiments.evaluate.SUBGROUP_MEMBERS.
+SUBGROUPS = (
+    ("everyone", "Everyone", "share_self_managing"),
+    ("group_averse", "People who find groups difficult", "share_self_managing_group_averse"),
+    ("offline", "People not online", "share_self_managing_offline"),
+    ("lonely", "People lonely before the course", "share_self_managing_lonely"),
+)
 
 #: One Okabe-Ito colour per named strategy, the same in every figure (course only is black).
 STRATEGY_COLOURS = {

@@ -5,33 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from experiments.labels import CHANNEL_LABELS, COST_LABELS, OKABE_ITO
 from sim.costs import CATEGORIES
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-#: Okabe & Ito (2008) colour-blind-safe palette.
-OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
-
-CHANNEL_LABELS = {
-    "peer_group": "Peer support group",
-    "telephone": "Telephone support",
-    "online": "Online group",
-    "booster": "Booster course",
-    "newsletter": "Newsletter",
-}
-
-COST_LABELS = {
-    "course": "The course",
-    "peer_group": "Peer groups",
-    "telephone": "Telephone",
-    "online": "Online group",
-    "booster": "Booster",
-    "newsletter": "Newsletter",
-    "planned_care": "GP and nurse visits",
-    "urgent_care": "Urgent care",
-}
 
 
 def plot_trajectories(weekly: pd.DataFrame, title: str, threshold_sd: float) -> Figure:

@@ -32,9 +32,10 @@ from experiments.config import (
     to_params,
 )
 from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
+from experiments.evaluate import evaluate
 from experiments.sweeps.batches import run_batch
 from experiments.sweeps.callback import pop_exit_code, remove_created
-from sim.engines import model_class
+from sim.costs import SUPPORT_CATEGORIES
 from sim.params import ModelParams, ParameterError
 
 
@@ -54,19 +55,15 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
     hydra_record = save_hydra_record(out_dir, cfg, overrides if in_sweep else None)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
     write_text(out_dir / "config.yaml", yaml_text(cfg, resolve=True))
-    engine = model_class(cfg.engine)  # imports the model (and Mesa): not part of its run time
-    started = time.perf_counter()
-    model = engine.from_params(params).run()
-    seconds = time.perf_counter() - started
-
+    run = evaluate(params, cfg.engine)
     written = [*hydra_record, "config.yaml", "weekly.parquet"]
-    weekly = model.weekly_table()
+    weekly = run.weekly
     write_table(out_dir / "weekly.parquet", weekly)
     if cfg.outputs.csv:
         write_table(out_dir / "weekly.csv", weekly)
         written.append("weekly.csv")
     if cfg.outputs.graduates:
-        write_table(out_dir / "graduates.parquet", model.graduate_table())
+        write_table(out_dir / "graduates.parquet", run.graduates)
         written.append("graduates.parquet")
     if cfg.outputs.plot or (cfg.outputs.plot is None and not in_sweep):
         from experiments.plots import plot_trajectories  # lazy: matplotlib only when plotting
@@ -82,7 +79,8 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         "n_graduates": params.n_graduates,
         "weeks": params.weeks,
         **summarise(weekly, params.weeks),
-        "seed": model.seed,
+        "reached": run.reach(),  # share with any contact with follow-on support, by subgroup
+        "seed": run.model.seed,
         "base_seed": cfg.seed,
         "replicate": cfg.replicate,
         "overrides": list(overrides or []),
@@ -90,7 +88,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         "config_hash": config_hash(cfg),
         "identity": identity,
         "code_hash": config_module.code_hash(),
-        "model_seconds": round(seconds, 3),
+        "model_seconds": round(run.seconds, 3),
     }
     write_json(out_dir / "summary.json", summary)
     write_manifest(out_dir, [*written, "summary.json"], identity)  # last: marks the run finished
@@ -105,7 +103,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
               f"{100 * row['share_self_managing']:.1f}% self-managing")
     costs = summary["cost_per_graduate_gbp"]
     print(f"  cost per graduate GBP {costs['total']:.0f} (follow-on support "
-          f"{sum(costs[c] for c in ('peer_group', 'telephone', 'online', 'booster', 'newsletter')):.0f}), "
+          f"{sum(costs[c] for c in SUPPORT_CATEGORIES):.0f}), "
           f"QALYs gained per graduate {summary['qalys_gained_per_graduate']:.4f}")
     print(f"outputs: {out_dir}")
 

@@ -91,8 +91,9 @@ def _path(p: str | Path) -> Path:
 class Problem:
     """The calibration problem: base parameters per arm, free parameters per shape, targets."""
 
-    def __init__(self, base: ModelParams, calib: CalibrationConfig, priors: dict | None):
+    def __init__(self, base: ModelParams, calib: CalibrationConfig, priors: dict | None, engine: str = "vectorized"):
         self.calib = calib
+        self.engine = getattr(engine, "value", str(engine))
         self.targets: list[Target] = list(calib.targets)
         for t in self.targets:
             if t.measure not in MEASURES:
@@ -134,7 +135,7 @@ class Problem:
     def simulate(self, values: dict, seed: int) -> dict[str, float]:
         """Every target's measure in one run of each arm (the same seed), with ``values`` set."""
         params = {s: with_values(p, values) for s, p in self.base.items()}
-        return {m: float(v[0]) for m, v in measure_all(params, self.measures, [seed]).items()}
+        return {m: float(v[0]) for m, v in measure_all(params, self.measures, [seed], self.engine).items()}
 
     def fingerprint(self) -> str:
         c = self.calib
@@ -143,7 +144,8 @@ class Problem:
                     noise=(c.noise_points, c.noise_replicates), cutoff=c.cutoff, candidates=c.candidates,
                     targets=[(t.value, t.low, t.high) for t in self.targets], version=sim.__version__,
                     arms={m: (MEASURES[m].arm, MEASURES[m].comparator, MEASURES[m].weeks, ARMS.get(MEASURES[m].arm))
-                          for m in self.measures})
+                          for m in self.measures},
+                    **({"engine": self.engine} if self.engine != "vectorized" else {}))
         return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -254,7 +256,8 @@ def calibrate(cfg: DictConfig) -> dict:
     """Fit every shape, write the posterior, the default values and the report; return the medians."""
     started = time.time()
     calib: CalibrationConfig = OmegaConf.to_object(cfg.calibration)
-    problem = Problem(to_params(cfg), calib, OmegaConf.to_container(cfg.priors) if cfg.get("priors") else None)
+    problem = Problem(to_params(cfg), calib, OmegaConf.to_container(cfg.priors) if cfg.get("priors") else None,
+                      cfg.engine)
     folder = _path(calib.runs_dir) / problem.fingerprint()
     print(f"Calibration: history matching of {len(calib.shapes)} decay shape(s), runs in {folder}", flush=True)
     fits = {s: fit_shape(problem, s, folder) for s in calib.shapes}

@@ -44,10 +44,10 @@ from tqdm import tqdm  # noqa: E402
 
 from experiments.config import check_config_dir, load_strategy, save_hydra_record, to_params  # noqa: E402
 from experiments.outputs import atomic_path, write_table  # noqa: E402
-from experiments.plots import OKABE_ITO  # noqa: E402
+from experiments.labels import OKABE_ITO  # noqa: E402
 from experiments.schemas import SensitivityConfig  # noqa: E402
 from experiments.uncertainty import Varied, priors_of  # noqa: E402
-from sim.model import SelfManagementModel  # noqa: E402
+from experiments.evaluate import evaluate  # noqa: E402
 from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
 
 OUTPUT_LABELS = {
@@ -77,14 +77,13 @@ def on_priors(unit: np.ndarray, priors: list[Varied]) -> np.ndarray:
     return np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(priors)])
 
 
-def run_sample(base: ModelParams, names: list[str], row: np.ndarray, outputs: list[str], week: int) -> dict:
+def run_sample(base: ModelParams, names: list[str], row: np.ndarray, outputs: list[str], week: int,
+               engine: str = "vectorized") -> dict:
     """One run at the parameter values ``row``: the outcomes at ``week``, or the error."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
-        params = with_values(base, dict(zip(names, row.tolist())))
-        model = SelfManagementModel.from_params(params).run()
-        table = model.weekly_table().set_index("week")
-        return {name: float(table.loc[week, name]) for name in outputs}
+        at = evaluate(with_values(base, dict(zip(names, row.tolist()))), engine).at(week)
+        return {name: at[name] for name in outputs}
     except Exception as err:  # noqa: BLE001 - reported, and the analysis refuses to go on
         return {"error": f"{type(err).__name__}: {err}"}
 
@@ -158,7 +157,7 @@ def _fingerprint(sens: SensitivityConfig, priors: list[Varied], base: ModelParam
 
 
 def run_strategy(params: ModelParams, names: list[str], x: np.ndarray, sens: SensitivityConfig, parts: Path,
-                 label: str) -> pd.DataFrame:
+                 label: str, engine: str = "vectorized") -> pd.DataFrame:
     """Every sample under one strategy, in parts of ``PART_ROWS`` runs saved as they finish."""
     frames = []
     with tqdm(total=len(x), desc=label, unit="run") as bar:
@@ -169,7 +168,7 @@ def run_strategy(params: ModelParams, names: list[str], x: np.ndarray, sens: Sen
                 bar.update(len(frames[-1]))
                 continue
             rows = x[start:start + PART_ROWS]
-            jobs = (delayed(run_sample)(params, names, row, sens.outputs, sens.week) for row in rows)
+            jobs = (delayed(run_sample)(params, names, row, sens.outputs, sens.week, engine) for row in rows)
             results = []
             for r in Parallel(n_jobs=sens.jobs, return_as="generator")(jobs):
                 results.append(r)
@@ -203,7 +202,7 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
     for strategy in sens.strategies:
         params = with_values(base, {})
         params.strategy = load_strategy(strategy)
-        results = run_strategy(params, problem["names"], x, sens, parts, f"{sens.method} {strategy}")
+        results = run_strategy(params, problem["names"], x, sens, parts, f"{sens.method} {strategy}", cfg.engine)
         frame = pd.DataFrame(x, columns=problem["names"]).assign(strategy=strategy, sample=np.arange(len(x)))
         frame = pd.concat([frame, results.drop(columns="sample")], axis=1)
         frames.append(frame)

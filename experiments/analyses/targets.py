@@ -205,26 +205,24 @@ def arms_needed(measures: list[str]) -> set[str]:
     return arms
 
 
-def measure_all(params_by_arm: dict[str, ModelParams], measures: list[str], seeds: list[int]) -> dict[str, np.ndarray]:
+def measure_all(params_by_arm: dict[str, ModelParams], measures: list[str], seeds: list[int],
+                engine: str = "vectorized") -> dict[str, np.ndarray]:
     """Each measure over replicate runs (one per seed): ``{measure: array of len(seeds)}``.
 
-    ``params_by_arm`` gives the parameters of each arm the measures need (:func:`arms_needed`).
+    ``params_by_arm`` gives the parameters of each arm the measures need (:func:`arms_needed`);
+    ``engine`` the model's engine (:mod:`sim.engines`).
     Each measure reads runs of exactly its own length (some read the state at the end: QALYs so
     far, the persistent gain); measures on the same arm and length share a run.
     """
     out = {m: np.empty(len(seeds)) for m in measures}
     needed = sorted({(arm, MEASURES[m].weeks) for m in measures for arm in (MEASURES[m].arm, MEASURES[m].comparator) if arm})
-    from sim.model import SelfManagementModel  # lazy: Mesa takes most of a second to import
+    from experiments.evaluate import evaluate  # lazy: the model imports Mesa (most of a second)
 
     for i, seed in enumerate(seeds):
         runs = {}
         for arm, weeks in needed:
-            p = params_by_arm[arm]
-            model = SelfManagementModel(
-                p.n_graduates, weeks, strategy=p.strategy, population=p.population,
-                dynamics=p.dynamics, costs=p.costs, rng=seed,
-            ).run()
-            runs[arm, weeks] = (model, model.weekly_table().to_dict("list"))
+            run = evaluate(params_by_arm[arm], engine, weeks=weeks, seed=seed)
+            runs[arm, weeks] = (run.model, run.weekly.to_dict("list"))
         for m in measures:
             spec = MEASURES[m]
             run = runs[spec.arm, spec.weeks]

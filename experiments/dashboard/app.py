@@ -58,13 +58,12 @@ from mesa.visualization.utils import update_counter
 from omegaconf import OmegaConf
 
 from experiments.config import CONFIG_DIR, load_params
-from experiments.plots import CHANNEL_LABELS, OKABE_ITO
+from experiments.labels import CHANNEL_LABELS, OKABE_ITO, STRATEGIES
 from sim import SelfManagementModel
 from sim.params import DecayShape, GroupFormation, RetentionParams
 
 #: The strategies and populations offered, in this order (names of ``configs/strategy`` and
 #: ``configs/population`` files).
-STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
 POPULATIONS = ("general_ltc", "clahrc_sample", "older_75plus")
 
 #: The dashboard's controls: keyword of :class:`DashboardModel` -> dotted key of the config.

@@ -421,7 +421,7 @@ def figure_html(fig: rf.Figure, paths: dict[str, str], number: str) -> str:
             "</figcaption></figure>")
 
 
-def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replicates: int = 2) -> Path:
+def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
     """Write the report of ``sweep_dir`` into ``out_dir`` (default ``sweep_dir/report``); return index.html."""
     sweep_dir = Path(sweep_dir)
     out_dir = Path(out_dir) if out_dir else sweep_dir / "report"
@@ -429,7 +429,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None, reach_replic
     data = rd.load(sweep_dir)  # first: a sweep that cannot be read leaves no report folder behind
     figures_dir.mkdir(parents=True, exist_ok=True)
     summary = rd.arm_summary(data)
-    reach = rd.reach_by_subgroup(data, reach_replicates)
+    reach = rd.reach_by_subgroup(data)
     pops = data.populations()
     many = len(pops) > 1
 
@@ -586,20 +586,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("sweep_dir", type=Path, help="a finished sweep folder (hydra.sweep.dir), holding runs/")
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: SWEEP_DIR/report)")
-    parser.add_argument("--reach-replicates", type=int, default=2,
-                        help="replicates per strategy re-run for the 'who is reached' figure (default 2)")
     args = parser.parse_args(argv)
-    if args.reach_replicates < 1:
-        print(f"error: --reach-replicates={args.reach_replicates} is not allowed: must be a whole number >= 1",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
     if not (args.sweep_dir / "runs").is_dir():
         print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
         return EXIT_BAD_INPUT
     plt.switch_backend("Agg")  # files only, no window
     started = time.perf_counter()
     try:
-        index = build(args.sweep_dir, args.out, args.reach_replicates)
+        index = build(args.sweep_dir, args.out)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

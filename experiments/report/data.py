@@ -18,27 +18,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.sweeps.collect import COMPARATOR, NOT_PARAMETERS, STRATEGY_ORDER, collect, finished_runs, varied_parameters
-from experiments.outputs import read_json
+from experiments.sweeps.collect import COMPARATOR, NOT_PARAMETERS, collect, finished_runs, varied_parameters
+from experiments.outputs import OutputError, read_json
 from experiments.uncertainty import listed_parameters, run_draws
-from experiments.labels import EXTRA_COLOURS, STRATEGY_COLOURS, strategy_description, strategy_label
+from experiments.labels import EXTRA_COLOURS, STRATEGIES, STRATEGY_COLOURS, SUBGROUPS, strategy_description, strategy_label
 from experiments.stats import mean_ci
 from sim import economics
-from sim.costs import CATEGORIES
+from sim.costs import CARE_CATEGORIES, CATEGORIES, SUPPORT_CATEGORIES
 
 #: Weeks of the gains figure: 6, 12 and 24 months after the course.
 TIMEPOINTS = (26, 52, 104)
 #: The week of the headline numbers (12 months), or the last week of shorter runs.
 HEADLINE_WEEK = 52
-SUPPORT_CATEGORIES = ("peer_group", "telephone", "online", "booster", "newsletter")
-CARE_CATEGORIES = ("planned_care", "urgent_care")
-#: Subgroups of the "who benefits" figure: (key, plain words, weekly column of its share self-managing).
-SUBGROUPS = (
-    ("everyone", "Everyone", "share_self_managing"),
-    ("group_averse", "People who find groups difficult", "share_self_managing_group_averse"),
-    ("offline", "People not online", "share_self_managing_offline"),
-    ("lonely", "People lonely before the course", "share_self_managing_lonely"),
-)
 #: The strategy of people who did not take the course (configs/strategy/no_course.yaml).
 NO_COURSE = "no_course"
 #: Bootstrap resamples for the intervals of ratios (ICER, cost per extra self-manager).
@@ -161,7 +152,7 @@ def load(sweep_dir: Path | str) -> SweepData:
         return (row["strategy"], row["population"], ps)
 
     ids["_key"] = ids.apply(arm_key, axis=1)
-    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
+    rank = {name: i for i, name in enumerate(STRATEGIES)}
     keys = sorted(ids["_key"].unique(), key=lambda k: (k[1], rank.get(k[0], len(rank)), k[0], str(k[2])))
     arm_ids = {k: f"arm{i}" for i, k in enumerate(keys)}
     ids["arm"] = ids["_key"].map(arm_ids)
@@ -430,42 +421,26 @@ def acceptability_table(data: SweepData, population: str, wtp=None) -> tuple[pd.
     return table, len(draws)
 
 
-def reach_by_subgroup(data: SweepData, replicates: int = 2) -> pd.DataFrame:
-    """Share of each subgroup reached (at least one contact with follow-on support), per arm.
-
-    Uses each run's ``graduates.parquet`` when the sweep wrote it; otherwise reruns the first
-    ``replicates`` replicates of each arm from their resolved config (the same seed gives the same
-    graduates, bit for bit) to get the per-graduate table. Returns arm, subgroup, reached (share),
-    and the number of runs used.
-    """
-    from experiments.config import RunConfig, to_params
-    from omegaconf import OmegaConf
-    from sim.engines import model_class
-
+def reach_by_subgroup(data: SweepData) -> pd.DataFrame:
+    """Share of each subgroup reached (at least one contact with follow-on support), per arm: the
+    mean over the arm's runs of what each run recorded (``summary.json``'s ``reached``, written by
+    :mod:`experiments.evaluate`). Returns arm, subgroup, its label, reached (share) and the number
+    of runs. Runs made before runs recorded their reach raise :class:`OutputError` naming one:
+    rerunning the sweep writes it (the report never runs the model)."""
     rows = []
-    schema = None
     for arm in data.arms:
         if arm.is_comparator:
             continue
-        runs = data.runs[data.runs["arm"] == arm.key].sort_values("replicate").head(replicates)
         shares: dict[str, list[float]] = {k: [] for k, _, _ in SUBGROUPS}
-        for run_id in runs["run_id"]:
-            path = data.sweep_dir / "runs" / run_id
-            if (path / "graduates.parquet").is_file():
-                people = pd.read_parquet(path / "graduates.parquet")
-            else:
-                schema = OmegaConf.structured(RunConfig) if schema is None else schema
-                cfg = OmegaConf.merge(schema, OmegaConf.load(path / "config.yaml"))
-                model = model_class(cfg.engine).from_params(to_params(cfg)).run()
-                people = model.graduate_table()
-            contacts = people[[c for c in people.columns if c.startswith("contacts_")]].sum(axis=1)
-            reached = contacts > 0
-            masks = {"everyone": np.ones(len(people), bool), "group_averse": people["group_averse"].to_numpy(bool),
-                     "offline": ~people["online_access"].to_numpy(bool),
-                     "lonely": people["lonely_at_baseline"].to_numpy(bool)}
-            for k, m in masks.items():
-                if m.any():
-                    shares[k].append(float(reached[m].mean()))
+        for run_id in data.runs.loc[data.runs["arm"] == arm.key, "run_id"]:
+            path = data.sweep_dir / "runs" / run_id / "summary.json"
+            reached = read_json(path).get("reached")
+            if not isinstance(reached, dict):
+                raise OutputError(path, "has no 'reached' (made by an older version): rerun the sweep to record it")
+            for k in shares:
+                value = reached.get(k)
+                if value is not None and math.isfinite(value):
+                    shares[k].append(float(value))
         for k, label, _ in SUBGROUPS:
             if shares[k]:
                 rows.append({"arm": arm.key, "subgroup": k, "subgroup_label": label,

@@ -16,14 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from experiments.plots import COST_LABELS, OKABE_ITO
-from experiments.report.data import (
-    SUBGROUPS,
-    SweepData,
-    acceptability_table,
-    weekly_bands,
-)
-from experiments.labels import STRATEGY_COLOURS, gbp, months, q
+from experiments.labels import COST_LABELS, OKABE_ITO, STRATEGY_COLOURS, SUBGROUPS, gbp, months, q
+from experiments.report.data import SweepData, acceptability_table, weekly_bands
 from sim import economics
 from sim.costs import CATEGORIES
 

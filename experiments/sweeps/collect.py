@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from experiments.labels import STRATEGIES
 from experiments.outputs import (
     EXIT_BAD_INPUT,
     EXIT_BAD_OUTPUT,
@@ -227,7 +228,6 @@ def summarise_runs(rows: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
 
 
 #: The order strategies are listed in (others follow, alphabetically).
-STRATEGY_ORDER = ("course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
 
 
 def summary_table(
@@ -254,7 +254,7 @@ def summary_table(
     s = s.assign(cell=s.apply(fmt, axis=1), week=s["week"].map(lambda w: f"week {w}"))
     table = s.pivot_table(index=keys, columns="week", values="cell", aggfunc="first", dropna=False)
     table = table[sorted(table.columns, key=lambda c: int(c.split()[1]))]
-    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
+    rank = {name: i for i, name in enumerate(STRATEGIES)}
     order = sorted(range(len(table)), key=lambda i: (rank.get(table.index[i][0], len(rank)), table.index[i]))
     return table.iloc[order]
 

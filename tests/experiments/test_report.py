@@ -20,7 +20,7 @@ import pytest
 from experiments.report import build as report
 from experiments.report import data as report_data
 from experiments.outputs import write_manifest
-from experiments.plots import OKABE_ITO
+from experiments.labels import OKABE_ITO
 from experiments.labels import STRATEGY_COLOURS, gbp, strategy_description, strategy_label
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def tiny(tmp_path_factory) -> Path:
     written by the command line."""
     sweep_dir = tmp_path_factory.mktemp("tiny_sweep")
     sweep(sweep_dir, "experiment=compare_strategies", "replicates=2", "n_graduates=80", "weeks=56")
-    done = subprocess.run([sys.executable, "-m", "experiments.report.build", str(sweep_dir), "--reach-replicates", "1"],
+    done = subprocess.run([sys.executable, "-m", "experiments.report", str(sweep_dir)],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     index = sweep_dir / "report" / "index.html"
@@ -56,7 +56,7 @@ def tiny_psa(tmp_path_factory) -> Path:
     """A tiny PSA (4 parameter draws x 6 strategies, 60 graduates, 30 weeks) and its report."""
     sweep_dir = tmp_path_factory.mktemp("tiny_psa")
     sweep(sweep_dir, "experiment=psa", "replicates=4", "n_graduates=60", "weeks=30")
-    report.build(sweep_dir, reach_replicates=1)
+    report.build(sweep_dir)
     return sweep_dir
 
 
@@ -165,7 +165,7 @@ def test_summary_csv_has_a_row_per_strategy_with_intervals(tiny):
 
 
 def test_the_report_command_rejects_a_folder_that_is_not_a_sweep(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "experiments.report.build", str(tmp_path)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "experiments.report", str(tmp_path)], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and "not a sweep folder" in done.stderr
 
@@ -210,7 +210,7 @@ def test_icer_nmb_and_cost_per_extra_self_manager_agree_with_a_hand_worked_case(
     assert s["cost_per_extra_h"] == pytest.approx(250)
     assert s["quadrant"] == "more effective, more costly"
     # and the page says so
-    index = report.build(copy, reach_replicates=1)
+    index = report.build(copy)
     html = index.read_text(encoding="utf-8")
     assert gbp(2600) in html and gbp(435) in html and gbp(250) in html
 
