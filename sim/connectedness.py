@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .params import ConnectednessParams
-from .population import Graduates
+from .fields import prob
+
+if TYPE_CHECKING:
+    from .population import Graduates
+
+
+@dataclass
+class ConnectednessParams:
+    drift_rate_per_week: float = prob(0.1, "share of the gap to one's baseline closed each week")
+    lonely_threshold: float = prob(0.3, "connectedness below this counts as lonely")
 
 
 def connect(g: Graduates, who: np.ndarray, gain: float, doses: np.ndarray | int = 1) -> None:

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Optional
 
+from .connectedness import ConnectednessParams  # noqa: F401
 from .fields import ContactEffect, CostItem, count, list_of, nonneg, positive, prob, real  # noqa: F401
+from .retention import DecayShape, RetentionParams  # noqa: F401
 from .support.registry import CHANNEL_NAMES, CHANNEL_TYPES, TAILORABLE_CHANNELS, channel_unit_costs  # noqa: F401
 
 # Re-exported for ``from sim.params import PeerGroupParams`` (experiments, tests, notebooks); the
@@ -63,11 +65,6 @@ class Matching(str, Enum):
 
     offer_all = "offer_all"  # everyone may use every enabled channel
     tailored = "tailored"  # each graduate is offered the one channel that fits them
-
-
-class DecayShape(str, Enum):
-    exponential = "exponential"  # constant hazard: transient *= exp(-rate)
-    power_law = "power_law"  # (1 + b t)^-psi, t = weeks since last contact: fast early loss, long tail
 
 
 def channel_blocks(block_type: str, before: str | None = None):
@@ -186,34 +183,6 @@ class CourseParams:
         0.5, doc="relative change in the course gain per unit of group affinity above the mean"
     )
     gain_multiplier_by_age_band: list[float] = list_of([1.0, 1.0, 1.0])
-
-
-@dataclass
-class RetentionParams:
-    """Decay, consolidation and reinforcement of the course's gains (retention.py)."""
-
-    decay_shape: DecayShape = DecayShape.exponential
-    decay_rate_per_week: float = nonneg(0.025, 1.0, "transient decay rate; half-life 6.5-13 months")
-    power_law_b_per_week: float = positive(0.2, doc="time scale of the power-law decay")
-    power_law_psi: float = nonneg(0.5, doc="power-law exponent")
-    isolation_effect: float = nonneg(0.5, doc="extra decay at connectedness 0, fraction of the rate")
-    consolidation_rate_per_week: float = prob(0.03, "share of transient made persistent at habit 1")
-    persistent_decay_rate_per_week: float = nonneg(0.001, 1.0, "slow decay of persistent gains")
-    max_gain_sd: float = positive(1.0, doc="ceiling of the course's immediate gain over baseline, SD units")
-    reinforcement_margin_sd: float = nonneg(
-        0.05, doc="support may lift a person this far above their own post-course gain, SD units"
-    )
-    spacing_optimal_gap_weeks: float = positive(3.0, doc="gap between contacts with most effect")
-    spacing_floor: float = prob(0.4, "spacing factor for very short or very long gaps")
-    habit_gain_per_contact: float = prob(0.26, "95% of the habit ceiling after ~10 weekly contacts")
-    habit_decay_rate_per_week: float = nonneg(0.02, 1.0, "habit fades without practice")
-    self_managing_threshold_sd: float = real(0.2, "gain that counts as self-managing, SD units")
-
-
-@dataclass
-class ConnectednessParams:
-    drift_rate_per_week: float = prob(0.1, "share of the gap to one's baseline closed each week")
-    lonely_threshold: float = prob(0.3, "connectedness below this counts as lonely")
 
 
 @dataclass

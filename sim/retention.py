@@ -17,10 +17,48 @@ consolidation only moves gain from one part to the other.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .params import DecayShape, RetentionParams
-from .population import Graduates
+from .fields import nonneg, positive, prob, real
+
+if TYPE_CHECKING:
+    from .population import Graduates
+
+# --- parameters (read as ``dynamics.retention``) ----------------------------------------------------
+
+
+class DecayShape(str, Enum):
+    exponential = "exponential"  # constant hazard: transient *= exp(-rate)
+    power_law = "power_law"  # (1 + b t)^-psi, t = weeks since last contact: fast early loss, long tail
+
+
+@dataclass
+class RetentionParams:
+    """Decay, consolidation and reinforcement of the course's gains (retention.py)."""
+
+    decay_shape: DecayShape = DecayShape.exponential
+    decay_rate_per_week: float = nonneg(0.025, 1.0, "transient decay rate; half-life 6.5-13 months")
+    power_law_b_per_week: float = positive(0.2, doc="time scale of the power-law decay")
+    power_law_psi: float = nonneg(0.5, doc="power-law exponent")
+    isolation_effect: float = nonneg(0.5, doc="extra decay at connectedness 0, fraction of the rate")
+    consolidation_rate_per_week: float = prob(0.03, "share of transient made persistent at habit 1")
+    persistent_decay_rate_per_week: float = nonneg(0.001, 1.0, "slow decay of persistent gains")
+    max_gain_sd: float = positive(1.0, doc="ceiling of the course's immediate gain over baseline, SD units")
+    reinforcement_margin_sd: float = nonneg(
+        0.05, doc="support may lift a person this far above their own post-course gain, SD units"
+    )
+    spacing_optimal_gap_weeks: float = positive(3.0, doc="gap between contacts with most effect")
+    spacing_floor: float = prob(0.4, "spacing factor for very short or very long gaps")
+    habit_gain_per_contact: float = prob(0.26, "95% of the habit ceiling after ~10 weekly contacts")
+    habit_decay_rate_per_week: float = nonneg(0.02, 1.0, "habit fades without practice")
+    self_managing_threshold_sd: float = real(0.2, "gain that counts as self-managing, SD units")
+
+
+# --- the rules -------------------------------------------------------------------------------------
 
 
 def spacing(gap_weeks: np.ndarray, params: RetentionParams) -> np.ndarray:

@@ -15,8 +15,9 @@ in the order of the week (see :class:`sim.model.SelfManagementModel`):
 The reference engine (:mod:`sim.reference`) runs instead the channel's rules for one graduate at a
 time, from :meth:`SupportChannel.one_by_one` (see :mod:`sim.support.one_by_one`).
 
-This module imports nothing of the model at its top (retention and connectedness are imported when
-a contact is delivered), since :mod:`sim.params` imports every channel's module for its parameters.
+:mod:`sim.params` imports every channel's module for its parameters, so a channel's module imports
+only what imports nothing of :mod:`sim.params` in turn (retention and connectedness declare their
+own parameters): the model's import graph has no cycle (tests/test_architecture.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .. import connectedness, retention
 from ..fields import ContactEffect, CostItem
 
 if TYPE_CHECKING:
@@ -136,8 +138,6 @@ class SupportChannel:
         """Contacts for graduates ``who`` (indices): reinforce gains, build habit, connect."""
         if who.size == 0:
             return
-        from .. import connectedness, retention  # here, not at the top: see the module docstring
-
         g, dyn = self.model.graduates, self.model.params.dynamics
         retention.reinforce(
             g, who, week, dyn.retention, effect.efficacy * np.asarray(efficacy_multiplier),
