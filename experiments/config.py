@@ -116,6 +116,16 @@ def register_schema() -> None:
 register_schema()
 
 
+def require_block(cfg: DictConfig, block: str, how: str) -> None:
+    """Exit with code 2 and one line when an analysis' config block is missing (``how``: the
+    command that fills it)."""
+    if cfg.get(block) is None:
+        import sys
+
+        print(f"error: no {block} block in the config; run with {how} (configs/analysis/)", file=sys.stderr)
+        sys.exit(2)
+
+
 def check_config_dir() -> Path:
     if not (CONFIG_DIR / "config.yaml").is_file():
         raise SystemExit(
@@ -394,25 +404,24 @@ def load_params(overrides: list[str] | None = None) -> ModelParams:
     return to_params(compose_config(overrides))
 
 
-def load_population(name: str) -> PopulationParams:
-    """The population ``configs/population/<name>.yaml`` as parameters, without Hydra's global state."""
-    path = check_config_dir() / "population" / f"{name}.yaml"
+def _load_group(group: str, name: str, schema: type) -> Any:
+    """``configs/<group>/<name>.yaml`` as a ``schema`` object, without Hydra's global state (so it
+    also works inside a running Hydra app)."""
+    path = check_config_dir() / group / f"{name}.yaml"
     if not path.is_file():
         choices = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ParameterError("population", name, f"must be one of {choices}")
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PopulationParams), OmegaConf.load(path)))
+        raise ParameterError(group, name, f"must be one of {choices}")
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.load(path)))
+
+
+def load_population(name: str) -> PopulationParams:
+    """The population ``configs/population/<name>.yaml`` as parameters."""
+    return _load_group("population", name, PopulationParams)
 
 
 def load_strategy(name: str) -> StrategyParams:
-    """The strategy ``configs/strategy/<name>.yaml`` as parameters, without Hydra's global state
-    (so it also works inside a running Hydra app)."""
-    path = check_config_dir() / "strategy" / f"{name}.yaml"
-    if not path.is_file():
-        choices = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ParameterError("strategy", name, f"must be one of {choices}")
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StrategyParams), OmegaConf.load(path)))
-
-
+    """The strategy ``configs/strategy/<name>.yaml`` as parameters."""
+    return _load_group("strategy", name, StrategyParams)
 
 
 def model_config(cfg: DictConfig) -> dict:

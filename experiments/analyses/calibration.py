@@ -62,7 +62,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 import sim  # noqa: E402
 from experiments.analyses import history_matching as hm  # noqa: E402
-from experiments.config import ROOT, check_config_dir, run_seed, save_hydra_record, to_params  # noqa: E402
+from experiments.config import ROOT, check_config_dir, require_block, run_seed, save_hydra_record, to_params  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, Target  # noqa: E402
@@ -492,10 +492,7 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
 def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    if cfg.get("calibration") is None:
-        print("error: no calibration block in the config; run with analysis=calibrate "
-              "(configs/analysis/calibrate.yaml)", file=sys.stderr)
-        sys.exit(2)
+    require_block(cfg, "calibration", "analysis=calibrate")
     save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
     try:
         calibrate(cfg)

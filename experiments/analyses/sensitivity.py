@@ -42,7 +42,7 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.config import check_config_dir, load_strategy, save_hydra_record, to_params  # noqa: E402
+from experiments.config import check_config_dir, require_block, load_strategy, save_hydra_record, to_params  # noqa: E402
 from experiments.outputs import atomic_path, write_table  # noqa: E402
 from experiments.labels import OKABE_ITO  # noqa: E402
 from experiments.schemas import SensitivityConfig  # noqa: E402
@@ -246,10 +246,7 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
 def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    if cfg.get("sensitivity") is None:
-        print("error: no sensitivity block in the config; run with analysis=sensitivity_morris or "
-              "analysis=sensitivity_sobol (configs/analysis/)", file=sys.stderr)
-        sys.exit(2)
+    require_block(cfg, "sensitivity", "analysis=sensitivity_morris or analysis=sensitivity_sobol")
     out = Path(cfg.sensitivity.output_dir or HydraConfig.get().runtime.output_dir)
     save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
     try:

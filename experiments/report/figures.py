@@ -145,22 +145,28 @@ def _threshold(data: SweepData) -> float:
 
 
 @styled
+
+def _bars_by_time(ax, arms, summary: pd.DataFrame, column: str, weeks) -> None:
+    """One bar per arm at each time point (``<column>_w<week>`` of the arm summary), with its 95%
+    interval (``_lo``, ``_hi``)."""
+    n = max(len(arms), 1)
+    width = 0.8 / n
+    for i, a in enumerate(arms):
+        x = np.arange(len(weeks)) + (i - (n - 1) / 2) * width
+        m = [summary.loc[a.key, f"{column}_w{w}"] for w in weeks]
+        lo = [summary.loc[a.key, f"{column}_w{w}_lo"] for w in weeks]
+        hi = [summary.loc[a.key, f"{column}_w{w}_hi"] for w in weeks]
+        ax.bar(x, m, width * 0.92, color=a.colour, label=a.label)
+        ax.errorbar(x, m, yerr=[np.subtract(m, lo), np.subtract(hi, m)], fmt="none", ecolor="#222222",
+                    elinewidth=1, capsize=2)
+
 def gains(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     arms = data.arms_in(population)
     s = summary.set_index("arm")
     tps = data.timepoints
     fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, 4.8), constrained_layout=True,
                                       gridspec_kw={"width_ratios": [1, 1]})
-    n = len(arms)
-    width = 0.8 / n
-    for i, a in enumerate(arms):
-        x = np.arange(len(tps)) + (i - (n - 1) / 2) * width
-        m = [s.loc[a.key, f"gain_w{w}"] for w in tps]
-        lo = [s.loc[a.key, f"gain_w{w}_lo"] for w in tps]
-        hi = [s.loc[a.key, f"gain_w{w}_hi"] for w in tps]
-        left.bar(x, m, width * 0.92, color=a.colour, label=a.label)
-        left.errorbar(x, m, yerr=[np.subtract(m, lo), np.subtract(hi, m)], fmt="none", ecolor="#222222",
-                      elinewidth=1, capsize=2)
+    _bars_by_time(left, arms, s, "gain", tps)
     left.set_xticks(range(len(tps)), [months(w) for w in tps])
     left.set_xlabel("Time since the course ended")
     left.set_ylabel("Mean gain over pre-course level (SD units)")
@@ -168,16 +174,7 @@ def gains(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     left.grid(axis="x", visible=False)
 
     others = [a for a in arms if a.is_follow_on]  # extra gain from follow-on support
-    n2 = max(len(others), 1)
-    width2 = 0.8 / n2
-    for i, a in enumerate(others):
-        x = np.arange(len(tps)) + (i - (n2 - 1) / 2) * width2
-        m = [s.loc[a.key, f"dgain_w{w}"] for w in tps]
-        lo = [s.loc[a.key, f"dgain_w{w}_lo"] for w in tps]
-        hi = [s.loc[a.key, f"dgain_w{w}_hi"] for w in tps]
-        right.bar(x, m, width2 * 0.92, color=a.colour, label=a.label)
-        right.errorbar(x, m, yerr=[np.subtract(m, lo), np.subtract(hi, m)], fmt="none", ecolor="#222222",
-                       elinewidth=1, capsize=2)
+    _bars_by_time(right, others, s, "dgain", tps)
     right.axhline(0, color="#444444", lw=0.8)
     right.set_xticks(range(len(tps)), [months(w) for w in tps])
     right.set_xlabel("Time since the course ended")
