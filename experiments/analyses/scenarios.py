@@ -1,6 +1,6 @@
 """Scenario discovery: the parameter ranges under which the recommendation flips.
 
-From a PSA (or any sweep that draws parameters: the tidy frame of :mod:`experiments.voi`), mark
+From a PSA (or any sweep that draws parameters: the tidy frame of :mod:`experiments.analyses.voi`), mark
 each draw by whether a condition holds, e.g.
 
 * a named strategy has the highest net monetary benefit (:func:`strategy_wins`), or
@@ -18,7 +18,8 @@ condition mostly holds. Each box is judged by
   distributions).
 
 The result is a tidy table (:data:`COLUMNS`): one row per box and restricted parameter, with the
-box's statistics repeated on each row, and :func:`describe_box` says a box in plain words.
+box's statistics repeated on each row (the report says a box in plain words:
+:func:`experiments.report.voi.describe_box`).
 """
 
 from __future__ import annotations
@@ -229,32 +230,3 @@ def flipping_conditions(frame: pd.DataFrame, wtp_gbp_per_qaly: float, labels: Ma
     out = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(COLUMNS))
     return out.assign(wtp_gbp_per_qaly=float(wtp_gbp_per_qaly), recommended=name(best))
 
-
-# --- in words ----------------------------------------------------------------------------------
-
-
-def _value(v: float) -> str:
-    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-
-
-def describe_box(rows: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
-    """One box (the rows of one ``condition`` and ``box``) in plain words, e.g. "mostly when the
-    share of the lost gain one call restores is above 0.31 and cost is below 12: this range holds
-    42 of the 50 draws in which it happens (84% coverage); ...". "Mostly" when the density is at
-    least 80%, "more often" below."""
-    names = dict(names or {})
-    r0 = rows.iloc[0]
-    parts = []
-    for r in rows.itertuples():
-        what = names.get(r.parameter, r.parameter)
-        low_cut, high_cut = r.low > r.range_low, r.high < r.range_high
-        if low_cut and high_cut:
-            parts.append(f"{what} is between {_value(r.low)} and {_value(r.high)}")
-        elif low_cut:
-            parts.append(f"{what} is above {_value(r.low)}")
-        else:
-            parts.append(f"{what} is below {_value(r.high)}")
-    lead = "mostly when" if r0.density >= 0.8 else "more often when"
-    return (f"{lead} {' and '.join(parts)}: this range holds {r0.cases_in_box} of the {r0.cases} draws in which it "
-            f"happens ({100 * r0.coverage:.0f}% coverage); within the range it happens in {100 * r0.density:.0f}% of "
-            f"draws (density; {100 * r0.base_rate:.0f}% overall), and the range holds {100 * r0.mass:.0f}% of all draws")

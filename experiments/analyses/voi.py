@@ -1,6 +1,7 @@
 """Value of information from a probabilistic sensitivity analysis: what better evidence is worth.
 
-Pure functions on a tidy frame of PSA draws (no model runs). The frame has one row per draw x
+Pure functions on a tidy frame of PSA draws (no model runs; :mod:`experiments.analyses.decision` applies
+them to a PSA sweep and writes the files the report reads). The frame has one row per draw x
 strategy (:func:`load_psa_frame` builds it from a PSA sweep folder):
 
 ================  ===========================================================================
@@ -603,3 +604,17 @@ def _numeric_draws(draws: pd.DataFrame) -> pd.DataFrame:
     numeric = [c for c in draws.columns if c != DRAW and pd.api.types.is_numeric_dtype(draws[c])]
     draws[numeric] = draws[numeric].fillna(0.0)
     return draws
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m experiments.analyses.voi SWEEP_DIR``: compute a PSA sweep's value of information and
+    flipping conditions and write them into ``SWEEP_DIR/voi/`` (:func:`experiments.analyses.decision.main`)."""
+    from experiments.analyses.decision import main as analyse
+
+    return analyse(argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

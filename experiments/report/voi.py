@@ -1,24 +1,30 @@
 """The report's section on decision uncertainty: "What evidence would change the answer".
 
-For a PSA sweep only (the runs drew their parameters). Given the tidy PSA frame of one population
-(:func:`frame_from_sweep`, or :func:`experiments.voi.load_psa_frame`), :func:`section` writes
+For a PSA sweep only (the runs drew their parameters). The numbers are not computed here: the
+analysis (``python -m experiments.analyses.voi SWEEP_DIR``, which ``python -m experiments.report``
+runs first when they are missing or stale) writes them into ``SWEEP_DIR/voi/``, and :func:`read`
+takes them from there: per population ``voi.csv`` (EVPI and EVPPI), ``scenarios.csv`` (the PRIM
+boxes where the recommendation flips), ``evpi_curve.csv`` (EVPI over willingness to pay) and
+``evpi_by_horizon.csv`` (population EVPI against the years the decision holds), and
+``decision.json`` (the assumptions used, the strategies' names, the recommendation and how often it
+wins). :func:`section` then writes into the report's folder
 
-* ``voi.csv``: EVPI per graduate and for a population over willingness to pay, EVPPI of each group
-  of parameters and of each parameter at GBP 20,000 and 30,000 per QALY, with standard errors
-  (:func:`experiments.voi.voi_table`);
-* ``scenarios.csv``: the PRIM boxes where the recommendation flips
-  (:func:`experiments.scenarios.flipping_conditions`);
+* ``voi.csv`` and ``scenarios.csv``: the analysis' tables with each parameter in plain words
+  (an ``in_words`` column);
 * three figures (PNG and SVG): the EVPI curve, EVPPI by parameter group with 95% intervals, and the
   population EVPI against the cost of a study (an explicit, labelled assumption: :class:`Study`);
 
-and returns the HTML fragment, with the flipping conditions in plain words.
+and returns the HTML fragment, with the flipping conditions in plain words (:func:`describe_box`).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,8 +33,6 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from experiments.report import figures as rf
-from experiments.analyses import scenarios
-from experiments.analyses import voi
 from experiments.outputs import write_table
 from experiments.report.assumptions import COST_ITEM_WORDS, KEY_PARAMETERS
 from experiments.labels import gbp, q
@@ -37,12 +41,12 @@ from sim import economics
 #: The two thresholds of the section, GBP per QALY.
 THRESHOLDS = tuple(float(w) for w in economics.WTP_THRESHOLDS_GBP)
 Z95 = 1.959964
-#: Fewest draws in which a condition must hold (and fail) before scenario discovery looks for it.
-MIN_CASES = 5
-#: Pairs compared head to head in the flipping conditions: (strategy, rival).
-RIVALS = (("peer_group", "telephone"),)
 #: Below this value of information per graduate (GBP), the report says that learning does not matter.
 MATERIAL_GBP = 1.0
+#: Where the analysis writes in a sweep folder (:mod:`experiments.analyses.decision`), and its
+#: file written last: the contract between the two, by file names only.
+FOLDER = "voi"
+DECISION_JSON = "decision.json"
 
 
 @dataclass(frozen=True)
@@ -83,77 +87,49 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def frame_from_sweep(data, population: str) -> pd.DataFrame:
-    """The tidy PSA frame (:mod:`experiments.voi`) of one population of a loaded sweep
-    (:class:`experiments.report_data.SweepData`): strategy ids are the strategy names when each
-    strategy appears once (else the arm keys), labels the report's names; costs and QALYs are the
-    discounted ones, per graduate; one column per drawn parameter (whatever the PSA drew)."""
-    arms = data.arms_in(population)
-    unique = len({a.strategy for a in arms}) == len(arms)
-    ids = {a.key: a.strategy if unique else a.key for a in arms}
-    labels = {a.key: a.label for a in arms}
-    r = data.runs[data.runs["arm"].isin(ids)]
-    frame = pd.DataFrame({
-        voi.DRAW: r["replicate"].astype(int).to_numpy(), voi.STRATEGY: r["arm"].map(ids).to_numpy(),
-        voi.LABEL: r["arm"].map(labels).to_numpy(), voi.POPULATION: population,
-        voi.COST: r[economics.COST_COLUMN].to_numpy(float), voi.QALY: r[economics.QALY_COLUMN].to_numpy(float),
-    })
-    order = {ids[a.key]: i for i, a in enumerate(arms)}
-    frame = frame.sort_values([voi.DRAW, voi.STRATEGY], key=lambda s: s.map(order) if s.name == voi.STRATEGY else s)
-    # the drawn values, read as the loader reads them (recorded in summary.json, else from the config)
-    firsts = r.sort_values("run_id").drop_duplicates("replicate")
-    drawn = pd.DataFrame([{voi.DRAW: int(row.replicate), **voi.run_parameters(data.sweep_dir / "runs" / row.run_id)}
-                          for row in firsts.itertuples()])
-    if drawn.shape[1] > 1:
-        frame = frame.merge(drawn, on=voi.DRAW, how="left")
-    return frame.reset_index(drop=True)
-
-
-# --- numbers ---------------------------------------------------------------------------------------
+# --- the analysis' files ----------------------------------------------------------------------
 
 
 @dataclass
 class VoiResults:
-    table: pd.DataFrame  # voi.csv
-    curve: pd.DataFrame  # EVPI over willingness to pay
-    boxes: pd.DataFrame  # scenarios.csv
-    labels: dict[str, str]
+    """The numbers of one population's section, as the analysis wrote them."""
+
+    table: pd.DataFrame  # voi.csv, with in_words
+    curve: pd.DataFrame  # EVPI over willingness to pay (evpi_curve.csv)
+    boxes: pd.DataFrame  # scenarios.csv, with in_words
+    by_horizon: pd.DataFrame  # population EVPI against the years the decision holds (evpi_by_horizon.csv)
+    labels: dict[str, str]  # strategy id -> plain words
     recommended: dict[float, str]  # strategy id with the highest expected net benefit, per threshold
     share_best: dict[float, float]  # share of draws in which the recommended strategy is the best
     draws: int
     rivals: dict[tuple[float, str, str], float]  # (wtp, strategy, rival): share of draws it beats the rival
+    assumptions: dict = field(default_factory=dict)  # graduates_per_year, decision_years, ... (decision.json)
 
 
-def compute(frame: pd.DataFrame, graduates_per_year: float = voi.GRADUATES_PER_YEAR,
-            years: int = voi.DECISION_YEARS, discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
-            samples: int = 300) -> VoiResults:
-    """Every number of the section, for one population's PSA frame."""
-    labels = dict(zip(frame[voi.STRATEGY], frame.get(voi.LABEL, frame[voi.STRATEGY])))
-    pop = dict(graduates_per_year=graduates_per_year, years=years, discount_rate_per_year=discount_rate_per_year)
-    table = voi.voi_table(frame, wtp_gbp_per_qaly=THRESHOLDS, samples=samples, **pop)
-    curve = voi.evpi_curve(frame, **pop)
-    extra = curve[~curve["wtp_gbp_per_qaly"].isin(THRESHOLDS)]
-    rows = pd.DataFrame({
-        "measure": "EVPI", "name": "Perfect information on everything", "parameters": "", "method": "bootstrap",
-        "wtp_gbp_per_qaly": extra["wtp_gbp_per_qaly"], "per_graduate_gbp": extra["evpi_per_graduate_gbp"],
-        "se_gbp": extra["se_gbp"], "population_gbp": extra["evpi_population_gbp"], "draws": extra["draws"],
-        "graduates_per_year": graduates_per_year, "decision_years": years,
-        "discount_rate_per_year": discount_rate_per_year})
-    table = pd.concat([table, rows], ignore_index=True).sort_values(["measure", "name", "wtp_gbp_per_qaly"],
-                                                                    ignore_index=True, kind="stable")
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def read(folder: Path | str, population: str) -> VoiResults:
+    """One population's numbers from the analysis' folder (``SWEEP_DIR/voi``), each parameter put
+    in plain words. Raises ``FileNotFoundError`` naming the missing file."""
+    folder = Path(folder)
+    record = json.loads((folder / DECISION_JSON).read_text(encoding="utf-8"))
+    pop = record["populations"][population]
+    table = _csv(folder / population / "voi.csv")
     table.insert(2, "in_words", [parameter_words(n) if m == "EVPPI parameter" else n
                                  for m, n in zip(table["measure"], table["name"])])
-    boxes, recommended, share, rivals = [], {}, {}, {}
-    for w in THRESHOLDS:
-        recommended[w] = voi.best_strategy(frame, w)
-        share[w] = float(scenarios.strategy_wins(frame, recommended[w], w).mean())
-        boxes.append(scenarios.flipping_conditions(frame, w, labels=labels, rivals=RIVALS, min_cases=MIN_CASES))
-        for a, b in RIVALS:
-            if a in labels and b in labels:
-                rivals[(w, a, b)] = float(scenarios.beats(frame, a, b, w).mean())
-    boxes = pd.concat(boxes, ignore_index=True)
-    boxes.insert(list(boxes.columns).index("parameter") + 1, "in_words", boxes["parameter"].map(parameter_words))
-    return VoiResults(table, curve, boxes, labels, recommended, share, int(curve["draws"].iloc[0]), rivals)
+    boxes = _csv(folder / population / "scenarios.csv")
+    boxes.insert(list(boxes.columns).index("parameter") + 1, "in_words",
+                 [parameter_words(p) for p in boxes["parameter"]])
+    return VoiResults(
+        table, _csv(folder / population / "evpi_curve.csv"), boxes, _csv(folder / population / "evpi_by_horizon.csv"),
+        dict(pop["labels"]),
+        {float(r["wtp_gbp_per_qaly"]): r["strategy"] for r in pop["recommended"]},
+        {float(r["wtp_gbp_per_qaly"]): float(r["share_best"]) for r in pop["recommended"]},
+        int(pop["draws"]),
+        {(float(r["wtp_gbp_per_qaly"]), r["strategy"], r["rival"]): float(r["share_beats"]) for r in pop["rivals"]},
+        dict(record["assumptions"]))
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -233,7 +209,7 @@ def evppi_figure(res: VoiResults) -> rf.Figure:
     ax.set_xlabel("Value of perfect information on the group (£ per graduate)")
     ax.legend(loc="lower right")
     at = t[t["wtp_gbp_per_qaly"] == THRESHOLDS[0]]
-    named = at[at["name"] != voi.ALL_GROUP]
+    named = at[at["name"] != res.assumptions["all_group"]]
     top = named.sort_values("per_graduate_gbp", ascending=False).iloc[0] if len(named) else None
     if top is None or not top["per_graduate_gbp"] >= MATERIAL_GBP:
         most = 0.0 if top is None else float(top["per_graduate_gbp"])
@@ -258,15 +234,15 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 @rf.styled
-def study_figure(res: VoiResults, study: Study, graduates_per_year: float, discount_rate_per_year: float,
-                 years: int) -> rf.Figure:
-    horizon = np.arange(1, max(20, years) + 1)
+def study_figure(res: VoiResults, study: Study) -> rf.Figure:
+    a = res.assumptions
+    graduates_per_year, discount_rate_per_year, years = (a["graduates_per_year"], a["discount_rate_per_year"],
+                                                         a["decision_years"])
     fig, ax = plt.subplots(figsize=(rf.WIDTH_IN, 4.8), constrained_layout=True)
-    evpi = res.table[res.table["measure"] == "EVPI"].set_index("wtp_gbp_per_qaly")["per_graduate_gbp"]
     crossing = {}
     for w, colour, ls in zip(THRESHOLDS, ("#0072B2", "#E69F00"), ("-", "--")):
-        value = np.array([voi.population_evpi(evpi.loc[w], graduates_per_year, int(h), discount_rate_per_year)
-                          for h in horizon])
+        rows = res.by_horizon[res.by_horizon["wtp_gbp_per_qaly"] == w].sort_values("decision_years")
+        horizon, value = rows["decision_years"].to_numpy(int), rows["evpi_population_gbp"].to_numpy(float)
         ax.plot(horizon, value, color=colour, lw=2.2, ls=ls, label=f"Value of perfect information, £{w:,.0f} per QALY")
         above = horizon[value >= study.cost_gbp]
         crossing[w] = int(above[0]) if len(above) else None
@@ -330,12 +306,12 @@ def _flips_html(res: VoiResults) -> str:
                 tail = " No combination of parameter values in the draws changes the recommendation."
             else:
                 tail = (f" Another strategy is best in only {others} draw{'s' if others != 1 else ''}: too few to find "
-                        f"the conditions (at least {MIN_CASES} are needed).")
+                        f"the conditions (at least {res.assumptions['min_cases']} are needed).")
             items.append(f"<li>{head}{tail}{pairs}</li>")
             continue
         parts = []
         for (condition, number), rows in boxes.groupby(["condition", "box"], sort=False):
-            words = scenarios.describe_box(rows, {p: _lower_first(parameter_words(p)) for p in rows["parameter"]})
+            words = describe_box(rows, {p: _lower_first(parameter_words(p)) for p in rows["parameter"]})
             parts.append(f"<li><b>{_esc(condition)}</b> {_esc(words)}.</li>")
         items.append(f"<li>{head}{pairs} The conditions, found by scenario discovery:<ul>{''.join(parts)}</ul></li>")
     return "<ul class='plain'>" + "".join(items) + "</ul>"
@@ -359,27 +335,24 @@ def _top_parameters_html(res: VoiResults, n: int = 5) -> str:
             f"{rows}</table>")
 
 
-def section(frame: pd.DataFrame, out_dir: Path | str, figures_dir: Path | str | None = None,
-            study: Study = DEFAULT_STUDY, graduates_per_year: float = voi.GRADUATES_PER_YEAR,
-            years: int = voi.DECISION_YEARS, discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
-            first_figure: int = 8, samples: int = 300) -> str:
+def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None = None,
+            study: Study = DEFAULT_STUDY, first_figure: int = 8) -> str:
     """Write ``voi.csv``, ``scenarios.csv`` and the section's figures into ``out_dir`` (figures into
     ``figures_dir``, default ``out_dir/figures``); return the section as an HTML fragment.
 
-    ``frame``: the tidy PSA frame of one population (:mod:`experiments.voi`). ``study``: the kind
-    and cost of the study the population value is set against (shown as an assumption).
-    ``graduates_per_year``, ``years``, ``discount_rate_per_year``: the population the decision
-    affects (see :func:`experiments.voi.population_graduates`).
+    ``res``: one population's numbers (:func:`read`), with the population the decision affects
+    (graduates a year, years, discount rate) in ``res.assumptions``. ``study``: the kind and cost of
+    the study the population value is set against (shown as an assumption).
     """
     out_dir = Path(out_dir)
     figures_dir = Path(figures_dir) if figures_dir else out_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
-    res = compute(frame, graduates_per_year, years, discount_rate_per_year, samples)
+    a = res.assumptions
+    graduates_per_year, years, discount_rate_per_year = (a["graduates_per_year"], a["decision_years"],
+                                                         a["discount_rate_per_year"])
     write_table(out_dir / "voi.csv", res.table)
     write_table(out_dir / "scenarios.csv", res.boxes)
-    graduates = voi.population_graduates(graduates_per_year, years, discount_rate_per_year)
-    figs = [evpi_figure(res, graduates), evppi_figure(res),
-            study_figure(res, study, graduates_per_year, discount_rate_per_year, years)]
+    figs = [evpi_figure(res, a["population_graduates"]), evppi_figure(res), study_figure(res, study)]
     rendered = []
     for i, f in enumerate(figs):
         rendered.append(_figure_html(f, rf.save(f, figures_dir), str(first_figure + i)))
@@ -400,15 +373,15 @@ def section(frame: pd.DataFrame, out_dir: Path | str, figures_dir: Path | str | 
         + ("<b>research of that kind could be worth doing</b>, if it targets the parameters below." if worth else
            "<b>more than perfect information could be worth</b>: on these numbers, fund on the current evidence "
            "rather than wait for a study.") + "</p>")
-    has_all = (res.table["name"] == voi.ALL_GROUP).any()
+    has_all = (res.table["name"] == a["all_group"]).any()
     caveat = ("<p class='note'>Each parameter draw is also one run of a stochastic model, so part of the spread "
               "between draws is chance rather than uncertainty that research could resolve (much of it cancels "
               "between strategies, which share each run's graduates and events); the value of perfect information "
               "from the raw draws is therefore an upper estimate, and the regression estimates (EVPPI) smooth the "
               "chance away. "
-              + (f"The value of perfect information on all parameters together (&ldquo;{_esc(voi.ALL_GROUP)}&rdquo;) "
+              + (f"The value of perfect information on all parameters together (&ldquo;{_esc(a['all_group'])}&rdquo;) "
                  "is the estimate free of chance." if has_all else
-                 f"With fewer than {voi.DRAWS_PER_PARAMETER} draws per uncertain parameter, the value of all "
+                 f"With fewer than {a['draws_per_parameter']} draws per uncertain parameter, the value of all "
                  "parameters together cannot be estimated free of chance; run more draws "
                  "(<code>replicates=</code>) for it.") + "</p>")
     assumptions = (
@@ -438,22 +411,41 @@ def section(frame: pd.DataFrame, out_dir: Path | str, figures_dir: Path | str | 
     ])
 
 
+def missing_note(sweep_dir: Path, why: str) -> str:
+    """The section when the analysis' files are missing or stale: a heading and how to make them
+    (also said on stderr)."""
+    how = (f"run <code>python -m experiments.analyses.voi {_esc(sweep_dir)}</code> and make the report again, or make "
+           f"it with <code>python -m experiments.report {_esc(sweep_dir)}</code>, which runs the analysis first")
+    print(f"warning: no value-of-information section: {why}; run python -m experiments.analyses.voi {sweep_dir} "
+          f"(python -m experiments.report {sweep_dir} runs it first)", file=sys.stderr)
+    return ("<h2 id='voi'>What evidence would change the answer</h2>"
+            f"<p class='note'>Not in this report: {_esc(why)}. To add it, {how}.</p>")
+
+
 def sweep_section(data, out_dir: Path | str, figures_dir: Path | str | None = None, first_figure: int = 8,
-                  **options) -> str:
-    """The section for a loaded PSA sweep (:class:`experiments.report_data.SweepData`): one part per
-    population ("" when the sweep drew no parameters). With several populations the files are
-    ``voi_<population>.csv`` and ``scenarios_<population>.csv`` beside the combined ``voi.csv``
-    and ``scenarios.csv``."""
+                  study: Study = DEFAULT_STUDY) -> str:
+    """The section for a loaded PSA sweep (:class:`experiments.report.data.SweepData`), from the
+    analysis' files in ``SWEEP_DIR/voi``: one part per population ("" when the sweep drew no
+    parameters; a note saying how to make them when they are missing or were made from other
+    runs). With several populations the files are ``voi_<population>/voi.csv`` and
+    ``voi_<population>/scenarios.csv`` beside the combined ``voi.csv`` and ``scenarios.csv``."""
     if not getattr(data, "is_psa", False):
         return ""
     out_dir = Path(out_dir)
+    folder = Path(data.sweep_dir) / FOLDER
     pops = data.populations()
+    if not (folder / DECISION_JSON).is_file():
+        return missing_note(data.sweep_dir, f"{folder / DECISION_JSON} is missing")
+    record = json.loads((folder / DECISION_JSON).read_text(encoding="utf-8"))
+    if set(pops) - set(record.get("populations", {})) or record.get("runs") not in (None, len(data.runs)):
+        return missing_note(data.sweep_dir, f"{folder} was made from other runs than the sweep's "
+                                            f"({record.get('runs')} runs, not {len(data.runs)})")
     if len(pops) == 1:
-        return section(frame_from_sweep(data, pops[0]), out_dir, figures_dir, first_figure=first_figure, **options)
+        return section(read(folder, pops[0]), out_dir, figures_dir, study=study, first_figure=first_figure)
     parts, tables, boxes = [], [], []
     for i, pop in enumerate(pops):
         sub = out_dir / f"voi_{pop}"
-        html_part = section(frame_from_sweep(data, pop), sub, first_figure=first_figure + 3 * i, **options)
+        html_part = section(read(folder, pop), sub, study=study, first_figure=first_figure + 3 * i)
         parts.append(html_part.replace("What evidence would change the answer",
                                        f"What evidence would change the answer — {_esc(pop)}", 1))
         tables.append(pd.read_csv(sub / "voi.csv").assign(population=pop))
@@ -461,3 +453,33 @@ def sweep_section(data, out_dir: Path | str, figures_dir: Path | str | None = No
     write_table(out_dir / "voi.csv", pd.concat(tables, ignore_index=True))
     write_table(out_dir / "scenarios.csv", pd.concat(boxes, ignore_index=True))
     return "\n".join(parts)
+
+
+# --- a PRIM box in words -------------------------------------------------------------------------
+
+
+def _value(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def describe_box(rows: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
+    """One box of ``scenarios.csv`` (the rows of one ``condition`` and ``box``) in plain words, e.g.
+    "mostly when the share of the lost gain one call restores is above 0.31 and cost is below 12:
+    this range holds 42 of the 50 draws in which it happens (84% coverage); ...". "Mostly" when the
+    density is at least 80%, "more often" below. ``names``: words for the parameters' dotted keys."""
+    names = dict(names or {})
+    r0 = rows.iloc[0]
+    parts = []
+    for r in rows.itertuples():
+        what = names.get(r.parameter, r.parameter)
+        low_cut, high_cut = r.low > r.range_low, r.high < r.range_high
+        if low_cut and high_cut:
+            parts.append(f"{what} is between {_value(r.low)} and {_value(r.high)}")
+        elif low_cut:
+            parts.append(f"{what} is above {_value(r.low)}")
+        else:
+            parts.append(f"{what} is below {_value(r.high)}")
+    lead = "mostly when" if r0.density >= 0.8 else "more often when"
+    return (f"{lead} {' and '.join(parts)}: this range holds {r0.cases_in_box} of the {r0.cases} draws in which it "
+            f"happens ({100 * r0.coverage:.0f}% coverage); within the range it happens in {100 * r0.density:.0f}% of "
+            f"draws (density; {100 * r0.base_rate:.0f}% overall), and the range holds {100 * r0.mass:.0f}% of all draws")

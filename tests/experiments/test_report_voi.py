@@ -1,10 +1,13 @@
 """The report's value-of-information section (experiments/report/voi.py), end to end: a tiny PSA
-sweep (2 strategies, 8 parameter draws, 60 graduates, 30 weeks) through the loader, the section
-and the report; a sweep that drew no parameters gets no section."""
+sweep (2 strategies, 8 parameter draws, 60 graduates, 30 weeks) through the loader, the analysis'
+files (experiments/analyses/decision.py), the section and the report; a sweep that drew no
+parameters gets no section; the report imports nothing from experiments.analyses."""
 
 from __future__ import annotations
 
+import ast
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +16,11 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from experiments.analyses import decision
+from experiments.analyses import voi
 from experiments.report import build as report
 from experiments.report import voi as report_voi
-from experiments.analyses import voi
+from experiments.report.__main__ import main as report_main
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLICATES = 8
@@ -50,8 +55,11 @@ def test_the_loader_builds_the_psa_frame_from_a_sweep(tiny_psa):
 
 
 def test_the_section_writes_voi_and_scenarios_csv_and_figures(tiny_psa, tmp_path):
-    frame = voi.load_psa_frame(tiny_psa)
-    fragment = report_voi.section(frame, tmp_path, samples=50)
+    results = decision.analyse_sweep(tiny_psa, tmp_path / "voi", samples=50)
+    (population,) = results
+    for name in ("voi.csv", "scenarios.csv", "evpi_curve.csv", "evpi_by_horizon.csv"):
+        assert (tmp_path / "voi" / population / name).is_file()
+    fragment = report_voi.section(report_voi.read(tmp_path / "voi", population), tmp_path)
     assert "What evidence would change the answer" in fragment
     table = pd.read_csv(tmp_path / "voi.csv")
     assert VOI_COLUMNS <= set(table.columns)
@@ -68,8 +76,34 @@ def test_the_section_writes_voi_and_scenarios_csv_and_figures(tiny_psa, tmp_path
     assert "(assumed)" in fragment and "Assumptions of this section" in fragment
 
 
+def test_the_analysis_files_give_the_report_the_numbers_computed_directly(tiny_psa, tmp_path):
+    (population, frame), = decision.psa_frames(tiny_psa).items()
+    direct = decision.compute(frame, samples=50)
+    decision.analyse_sweep(tiny_psa, tmp_path, samples=50)
+    read = report_voi.read(tmp_path, population)
+    # a CSV cannot tell an empty text from a missing one: the EVPI rows name no parameters
+    pd.testing.assert_frame_equal(read.table.drop(columns="in_words").fillna({"parameters": ""}), direct.table,
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(read.curve, direct.curve, check_dtype=False)
+    pd.testing.assert_frame_equal(read.by_horizon, direct.by_horizon, check_dtype=False)
+    if len(direct.boxes):
+        pd.testing.assert_frame_equal(read.boxes.drop(columns="in_words"), direct.boxes, check_dtype=False)
+    assert (read.labels, read.recommended, read.share_best, read.draws, read.rivals) == \
+        (direct.labels, direct.recommended, direct.share_best, direct.draws, direct.rivals)
+    assert read.assumptions["graduates_per_year"] == voi.GRADUATES_PER_YEAR
+    assert read.assumptions["population_graduates"] == pytest.approx(voi.population_graduates())
+    # the frame the analysis builds from the runs' files is the loader's, but for its own labels and
+    # the drawn values as drawn
+    loaded = voi.load_psa_frame(tiny_psa).sort_values(["replicate", "strategy"], ignore_index=True)
+    mine = frame.sort_values(["replicate", "strategy"], ignore_index=True)
+    pd.testing.assert_frame_equal(mine[["replicate", "strategy", "cost_gbp", "qalys"]],
+                                  loaded[["replicate", "strategy", "cost_gbp", "qalys"]])
+
+
 def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
-    index = report.build(tiny_psa, reach_replicates=1)
+    assert report_main([str(tiny_psa), "--reach-replicates", "1"]) == 0  # the analysis first, then the report
+    assert (tiny_psa / "voi" / "decision.json").is_file() and not decision.is_stale(tiny_psa)
+    index = tiny_psa / "report" / "index.html"
     html = index.read_text(encoding="utf-8")
     assert "<h2 id='voi'>What evidence would change the answer</h2>" in html
     assert "href='#voi'" in html
@@ -78,6 +112,15 @@ def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
         assert (index.parent / name).is_file()
     text = re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', " ", html))
     assert "When the recommendation flips" in text
+
+
+def test_a_psa_report_without_the_analysis_says_how_to_make_it(tiny_psa, tmp_path, capsys):
+    sweep_dir = tmp_path / "psa"
+    shutil.copytree(tiny_psa, sweep_dir, ignore=shutil.ignore_patterns("voi", "report"))
+    index = report.build(sweep_dir, reach_replicates=1)
+    html = index.read_text(encoding="utf-8")
+    assert "python -m experiments.analyses.voi" in html and "python -m experiments.analyses.voi" in capsys.readouterr().err
+    assert not (index.parent / "voi.csv").exists()
 
 
 def test_no_section_for_a_sweep_that_drew_no_parameters(tmp_path):
@@ -105,3 +148,33 @@ def test_a_report_of_a_sweep_without_drawn_parameters_has_no_section(tmp_path):
     html = index.read_text(encoding="utf-8")
     assert "id='voi'" not in html and "What evidence would change the answer" not in html
     assert not (index.parent / "voi.csv").exists() and not (index.parent / "scenarios.csv").exists()
+
+
+def test_a_box_in_plain_words():
+    rows = pd.DataFrame([
+        {"condition": "c", "box": 1, "coverage": 0.84, "density": 0.91, "mass": 0.23, "draws_in_box": 46,
+         "cases_in_box": 42, "cases": 50, "draws": 200, "base_rate": 0.25, "parameter": "eff", "low": 0.31,
+         "high": 0.9, "range_low": 0.0, "range_high": 0.9, "quasi_p": 0.001},
+        {"condition": "c", "box": 1, "coverage": 0.84, "density": 0.91, "mass": 0.23, "draws_in_box": 46,
+         "cases_in_box": 42, "cases": 50, "draws": 200, "base_rate": 0.25, "parameter": "cost", "low": 5.0,
+         "high": 12.0, "range_low": 5.0, "range_high": 30.0, "quasi_p": 0.01},
+    ])
+    text = report_voi.describe_box(rows, {"eff": "the share of the lost gain one call restores"})
+    assert text.startswith("mostly when the share of the lost gain one call restores is above 0.31 and cost is below 12")
+    assert "42 of the 50 draws" in text and "84% coverage" in text and "91% of draws" in text and "23% of all" in text
+
+
+def test_the_report_imports_nothing_from_the_analyses():
+    """Issue 14: the report reads outputs only; its entry point (__main__) is the roof and may."""
+    package = ROOT / "experiments" / "report"
+    for path in sorted(package.glob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            bad = [n for n in names if n == "experiments.analyses" or n.startswith("experiments.analyses.")]
+            assert not bad, f"{path.name}:{node.lineno} imports {bad[0]}"

@@ -1,6 +1,6 @@
 """Scenario discovery (experiments/analyses/scenarios.py): PRIM finds a box planted in synthetic data, leaves
-irrelevant parameters unrestricted, finds where a strategy wins in a synthetic PSA, and says each
-box in plain words.
+irrelevant parameters unrestricted, and finds where a strategy wins in a synthetic PSA (the box in
+plain words: tests/experiments/test_report_voi.py).
 
 Tolerances: PRIM peels ``peel_alpha`` = 5% of the draws left in the box at a time, so on a
 parameter uniform on [0, 1] an edge can miss by about one peel of the box's width; with 2,000
@@ -113,17 +113,3 @@ def test_where_a_named_strategy_wins_and_where_peer_groups_beat_telephone():
     assert lims.loc["dynamics.telephone.effect.efficacy", "low"] >= 0.5 - EDGE_TOLERANCE
     assert (tel["density"] >= 0.8).all()
     assert {"Peer support groups beats Telephone support"} <= set(table["condition"])
-
-
-def test_a_box_in_plain_words():
-    rows = pd.DataFrame([
-        {"condition": "c", "box": 1, "coverage": 0.84, "density": 0.91, "mass": 0.23, "draws_in_box": 46,
-         "cases_in_box": 42, "cases": 50, "draws": 200, "base_rate": 0.25, "parameter": "eff", "low": 0.31,
-         "high": 0.9, "range_low": 0.0, "range_high": 0.9, "quasi_p": 0.001},
-        {"condition": "c", "box": 1, "coverage": 0.84, "density": 0.91, "mass": 0.23, "draws_in_box": 46,
-         "cases_in_box": 42, "cases": 50, "draws": 200, "base_rate": 0.25, "parameter": "cost", "low": 5.0,
-         "high": 12.0, "range_low": 5.0, "range_high": 30.0, "quasi_p": 0.01},
-    ])
-    text = scenarios.describe_box(rows, {"eff": "the share of the lost gain one call restores"})
-    assert text.startswith("mostly when the share of the lost gain one call restores is above 0.31 and cost is below 12")
-    assert "42 of the 50 draws" in text and "84% coverage" in text and "91% of draws" in text and "23% of all" in text

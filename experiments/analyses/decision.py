@@ -1,0 +1,313 @@
+"""The decision under uncertainty of a PSA sweep, written as files: value of information and flipping conditions.
+
+    python -m experiments.analyses.voi SWEEP_DIR      (or python -m experiments.analyses.decision)
+
+Reads a finished PSA sweep (``experiment=psa``: every run drew its parameters) from its runs'
+files, builds one tidy PSA frame per population (:func:`psa_frames`: the frame of
+:mod:`experiments.analyses.voi`) and writes, for each population, into ``SWEEP_DIR/voi/<population>/``:
+
+* ``voi.csv``: EVPI per graduate and for the population over willingness to pay, EVPPI of each
+  group of parameters and of each parameter at GBP 20,000 and 30,000 per QALY, with standard
+  errors (:func:`experiments.analyses.voi.voi_table`; the report's ``voi.csv`` is this table with
+  an ``in_words`` column added);
+* ``scenarios.csv``: the PRIM boxes where the recommendation flips
+  (:func:`experiments.analyses.scenarios.flipping_conditions`; the report adds ``in_words``);
+* ``evpi_curve.csv``: EVPI over willingness to pay (:func:`experiments.analyses.voi.evpi_curve`:
+  ``wtp_gbp_per_qaly``, ``evpi_per_graduate_gbp``, ``se_gbp``, ``evpi_population_gbp``,
+  ``best_strategy``, ``draws``);
+* ``evpi_by_horizon.csv``: population EVPI (GBP) at each threshold against the years the decision
+  holds (``wtp_gbp_per_qaly``, ``decision_years``, ``population_graduates``, ``evpi_population_gbp``);
+
+and ``SWEEP_DIR/voi/decision.json`` last (so its presence means the tables are complete): the
+assumptions used (graduates a year, years, discount rate, thresholds, ...) and, per population,
+the strategies' names, the recommended strategy at each threshold, the share of draws in which it
+is the best, and how often each rival pair's first beats the second.
+
+The report (:mod:`experiments.report.voi`) reads these files; it never computes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.analyses import scenarios
+from experiments.analyses import voi
+from experiments.labels import strategy_label
+from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, read_json, write_json, write_table
+from experiments.sweeps.collect import COMPARATOR, STRATEGY_ORDER, finished_runs, varied_parameters
+from sim import economics
+
+#: The two thresholds, GBP per QALY.
+THRESHOLDS = tuple(float(w) for w in economics.WTP_THRESHOLDS_GBP)
+#: Fewest draws in which a condition must hold (and fail) before scenario discovery looks for it.
+MIN_CASES = 5
+#: Pairs compared head to head in the flipping conditions: (strategy, rival).
+RIVALS = (("peer_group", "telephone"),)
+#: Shortest span of years of the population EVPI against the decision's horizon (longer if the
+#: decision holds longer).
+HORIZON_YEARS = 20
+#: The folder of a sweep that holds these files, and the file written last.
+FOLDER = "voi"
+DECISION_JSON = "decision.json"
+
+
+# --- the PSA frame of a sweep, from its runs' files ------------------------------------------------
+
+
+def _yaml(path: Path) -> dict:
+    import yaml
+
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def psa_frames(sweep_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The tidy PSA frame (:mod:`experiments.analyses.voi`) of each population of a finished sweep.
+
+    Takes the finished runs of the latest sweep into the folder (every file checked against its
+    manifest: :func:`experiments.sweeps.collect.finished_runs`). What a commissioner could fund
+    (an *arm*) is a strategy with its varied settings in one population, as in the report;
+    strategy ids are the strategy names when each strategy appears once in a population (else
+    ``arm<i>``), labels their plain-words names (:func:`experiments.labels.strategy_label`);
+    costs (GBP) and QALYs are the discounted ones per graduate at the end of the run; one column
+    per drawn parameter, as the run recorded or drew it (:func:`experiments.analyses.voi.run_parameters`).
+    Raises ``FileNotFoundError`` if no run finished.
+    """
+    sweep_dir = Path(sweep_dir)
+    runs = finished_runs(sweep_dir)
+    if not runs:
+        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/manifest.json)")
+    meta = []
+    for run in runs:
+        s = read_json(run / "summary.json")
+        meta.append({"run_id": run.name, "strategy": s["strategy"], "population": s["population"],
+                     "replicate": int(s.get("replicate", 0)),
+                     voi.COST: float(s["cost_per_graduate_gbp"][economics.COST_COLUMN[len("cost_"):-len("_gbp")]]),
+                     voi.QALY: float(s["qalys_gained_per_graduate"]), **varied_parameters(s.get("overrides", []))})
+    ids = pd.DataFrame(meta)
+    fixed = {"run_id", "strategy", "population", "replicate", voi.COST, voi.QALY}
+    parameters = [c for c in ids.columns if c not in fixed and ids[c].astype(str).nunique() > 1]
+
+    def arm_key(row) -> tuple:  # course-only arms ignore strategy settings
+        ps = tuple((p, None if (row["strategy"] == COMPARATOR and p.startswith("strategy."))
+                    or pd.isna(row.get(p)) else row.get(p)) for p in parameters)
+        return (row["strategy"], row["population"], ps)
+
+    ids["_key"] = ids.apply(arm_key, axis=1)
+    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
+    keys = sorted(ids["_key"].unique(), key=lambda k: (k[1], rank.get(k[0], len(rank)), k[0], str(k[2])))
+    arm_ids = {k: f"arm{i}" for i, k in enumerate(keys)}
+    ids["arm"] = ids["_key"].map(arm_ids)
+    labels = {}
+    for k in keys:
+        first = ids[ids["_key"] == k].sort_values("replicate").iloc[0]
+        labels[arm_ids[k]] = strategy_label(_yaml(sweep_dir / "runs" / first["run_id"] / "config.yaml").get("strategy", {}))
+    _distinct_labels(keys, arm_ids, labels)
+
+    frames = {}
+    for population in dict.fromkeys(k[1] for k in keys):
+        arms = [k for k in keys if k[1] == population]
+        unique = len({k[0] for k in arms}) == len(arms)
+        strategy = {arm_ids[k]: k[0] if unique else arm_ids[k] for k in arms}
+        r = ids[ids["arm"].isin(strategy)]
+        frame = pd.DataFrame({
+            voi.DRAW: r["replicate"].to_numpy(int), voi.STRATEGY: r["arm"].map(strategy).to_numpy(),
+            voi.LABEL: r["arm"].map(labels).to_numpy(), voi.POPULATION: population,
+            voi.COST: r[voi.COST].to_numpy(float), voi.QALY: r[voi.QALY].to_numpy(float),
+        })
+        order = {strategy[arm_ids[k]]: i for i, k in enumerate(arms)}
+        frame = frame.sort_values([voi.DRAW, voi.STRATEGY],
+                                  key=lambda s: s.map(order) if s.name == voi.STRATEGY else s)
+        # the drawn values: every strategy of a replicate drew the same, so read them from one run
+        firsts = r.sort_values("run_id").drop_duplicates("replicate")
+        drawn = pd.DataFrame([{voi.DRAW: int(row.replicate), **voi.run_parameters(sweep_dir / "runs" / row.run_id)}
+                              for row in firsts.itertuples()])
+        if drawn.shape[1] > 1:
+            frame = frame.merge(drawn, on=voi.DRAW, how="left")
+        frames[population] = frame.reset_index(drop=True)
+    return frames
+
+
+def _distinct_labels(keys: list[tuple], arm_ids: dict[tuple, str], labels: dict[str, str]) -> None:
+    """Append the varied settings to labels that would otherwise be the same in one population."""
+    seen: dict[tuple, list[tuple]] = {}
+    for k in keys:
+        seen.setdefault((k[1], labels[arm_ids[k]]), []).append(k)
+    for group in seen.values():
+        if len(group) > 1:
+            for k in group:
+                extra = ", ".join(f"{p.rsplit('.', 1)[-1].replace('_', ' ')} {v}" for p, v in k[2] if v is not None)
+                if extra:
+                    labels[arm_ids[k]] = f"{labels[arm_ids[k]]} ({extra})"
+
+
+def is_psa(sweep_dir: Path | str) -> bool:
+    """Whether a sweep folder's runs drew their parameters (``psa.enabled`` in a run's config)."""
+    config = next((Path(sweep_dir) / "runs").glob("*/config.yaml"), None)
+    return config is not None and bool((_yaml(config).get("psa") or {}).get("enabled"))
+
+
+def is_stale(sweep_dir: Path | str) -> bool:
+    """Whether ``SWEEP_DIR/voi/decision.json`` is missing or older than a run's manifest (a run
+    finished, or was redone, since the analysis)."""
+    sweep_dir = Path(sweep_dir)
+    done = sweep_dir / FOLDER / DECISION_JSON
+    if not done.is_file():
+        return True
+    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
+    return done.stat().st_mtime < newest
+
+
+# --- the numbers of one population -----------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """The value of information and flipping conditions of one population's decision."""
+
+    table: pd.DataFrame  # voi.csv
+    curve: pd.DataFrame  # evpi_curve.csv
+    boxes: pd.DataFrame  # scenarios.csv
+    by_horizon: pd.DataFrame  # evpi_by_horizon.csv
+    labels: dict[str, str]  # strategy id -> plain words, in the frame's order
+    recommended: dict[float, str]  # strategy id with the highest expected net benefit, per threshold
+    share_best: dict[float, float]  # share of draws in which the recommended strategy is the best
+    draws: int
+    rivals: dict[tuple[float, str, str], float]  # (wtp, strategy, rival): share of draws it beats the rival
+    assumptions: dict = field(default_factory=dict)
+
+
+def compute(frame: pd.DataFrame, graduates_per_year: float = voi.GRADUATES_PER_YEAR,
+            years: int = voi.DECISION_YEARS, discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
+            samples: int = 300) -> Decision:
+    """Every number of the decision of one population's PSA frame (GBP per graduate unless said).
+
+    ``graduates_per_year``, ``years``, ``discount_rate_per_year``: the population the decision
+    affects (:func:`experiments.analyses.voi.population_graduates`); ``samples``: posterior
+    samples of each EVPPI regression, for its standard error.
+    """
+    labels = dict(zip(frame[voi.STRATEGY], frame.get(voi.LABEL, frame[voi.STRATEGY])))
+    pop = dict(graduates_per_year=graduates_per_year, years=years, discount_rate_per_year=discount_rate_per_year)
+    table = voi.voi_table(frame, wtp_gbp_per_qaly=THRESHOLDS, samples=samples, **pop)
+    curve = voi.evpi_curve(frame, **pop)
+    extra = curve[~curve["wtp_gbp_per_qaly"].isin(THRESHOLDS)]
+    rows = pd.DataFrame({
+        "measure": "EVPI", "name": "Perfect information on everything", "parameters": "", "method": "bootstrap",
+        "wtp_gbp_per_qaly": extra["wtp_gbp_per_qaly"], "per_graduate_gbp": extra["evpi_per_graduate_gbp"],
+        "se_gbp": extra["se_gbp"], "population_gbp": extra["evpi_population_gbp"], "draws": extra["draws"],
+        "graduates_per_year": graduates_per_year, "decision_years": years,
+        "discount_rate_per_year": discount_rate_per_year})
+    table = pd.concat([table, rows], ignore_index=True).sort_values(["measure", "name", "wtp_gbp_per_qaly"],
+                                                                    ignore_index=True, kind="stable")
+    boxes, recommended, share, rivals = [], {}, {}, {}
+    for w in THRESHOLDS:
+        recommended[w] = voi.best_strategy(frame, w)
+        share[w] = float(scenarios.strategy_wins(frame, recommended[w], w).mean())
+        boxes.append(scenarios.flipping_conditions(frame, w, labels=labels, rivals=RIVALS, min_cases=MIN_CASES))
+        for a, b in RIVALS:
+            if a in labels and b in labels:
+                rivals[(w, a, b)] = float(scenarios.beats(frame, a, b, w).mean())
+    boxes = pd.concat(boxes, ignore_index=True)
+    graduates = voi.population_graduates(graduates_per_year, years, discount_rate_per_year)
+    evpi = table[table["measure"] == "EVPI"].set_index("wtp_gbp_per_qaly")["per_graduate_gbp"]
+    horizon = range(1, max(HORIZON_YEARS, years) + 1)
+    by_horizon = pd.DataFrame([
+        {"wtp_gbp_per_qaly": w, "decision_years": h,
+         "population_graduates": voi.population_graduates(graduates_per_year, h, discount_rate_per_year),
+         "evpi_population_gbp": voi.population_evpi(evpi.loc[w], graduates_per_year, h, discount_rate_per_year)}
+        for w in THRESHOLDS for h in horizon])
+    params = [p for p in voi.parameter_columns(frame) if frame[p].nunique() > 1]
+    assumptions = {
+        "graduates_per_year": graduates_per_year, "decision_years": years,
+        "discount_rate_per_year": discount_rate_per_year, "population_graduates": graduates,
+        "wtp_gbp_per_qaly": list(THRESHOLDS), "min_cases": MIN_CASES, "rivals": [list(p) for p in RIVALS],
+        "all_group": voi.ALL_GROUP, "draws_per_parameter": voi.DRAWS_PER_PARAMETER,
+        "parameters": len(params), "samples": samples,
+    }
+    return Decision(table, curve, boxes, by_horizon, labels, recommended, share, int(curve["draws"].iloc[0]), rivals,
+                    assumptions)
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def _population_record(res: Decision) -> dict:
+    """The small numbers of one population for decision.json (thresholds as numbers, not keys)."""
+    return {
+        "labels": res.labels,
+        "draws": res.draws,
+        "recommended": [{"wtp_gbp_per_qaly": w, "strategy": s, "share_best": res.share_best[w]}
+                        for w, s in res.recommended.items()],
+        "rivals": [{"wtp_gbp_per_qaly": w, "strategy": a, "rival": b, "share_beats": v}
+                   for (w, a, b), v in res.rivals.items()],
+    }
+
+
+def write(results: dict[str, Decision], out_dir: Path | str, runs: int | None = None) -> Path:
+    """Write each population's tables into ``out_dir/<population>/`` and then ``out_dir/decision.json``;
+    return the latter. ``runs``: how many finished runs the analysis read (recorded)."""
+    out_dir = Path(out_dir)
+    for population, res in results.items():
+        folder = out_dir / population
+        write_table(folder / "voi.csv", res.table)
+        write_table(folder / "scenarios.csv", res.boxes)
+        write_table(folder / "evpi_curve.csv", res.curve)
+        write_table(folder / "evpi_by_horizon.csv", res.by_horizon)
+    first = next(iter(results.values()))
+    record = {"runs": runs, "assumptions": {k: v for k, v in first.assumptions.items() if k != "parameters"},
+              "populations": {p: {**_population_record(r), "parameters": r.assumptions.get("parameters")}
+                              for p, r in results.items()}}
+    write_json(out_dir / DECISION_JSON, record)
+    return out_dir / DECISION_JSON
+
+
+def analyse_sweep(sweep_dir: Path | str, out_dir: Path | str | None = None,
+                  graduates_per_year: float = voi.GRADUATES_PER_YEAR, years: int = voi.DECISION_YEARS,
+                  discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
+                  samples: int = 300) -> dict[str, Decision]:
+    """Compute the decision of every population of a PSA sweep and write it (default into
+    ``SWEEP_DIR/voi``); return it by population. Raises ``ValueError`` if the sweep drew no
+    parameters, ``FileNotFoundError`` if no run finished."""
+    sweep_dir = Path(sweep_dir)
+    if not is_psa(sweep_dir):
+        raise ValueError(f"{sweep_dir} drew no parameters: not a PSA (run experiment=psa)")
+    frames = psa_frames(sweep_dir)
+    results = {p: compute(f, graduates_per_year, years, discount_rate_per_year, samples) for p, f in frames.items()}
+    write(results, Path(out_dir) if out_dir else sweep_dir / FOLDER, runs=sum(len(f) for f in frames.values()))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.analyses.voi",
+        description="Value of information and flipping conditions of a PSA sweep: writes SWEEP_DIR/voi/ "
+                    "(read by python -m experiments.report SWEEP_DIR).")
+    parser.add_argument("sweep_dir", type=Path, help="a finished PSA sweep folder (hydra.sweep.dir), holding runs/")
+    parser.add_argument("--samples", type=int, default=300,
+                        help="posterior samples per EVPPI regression, for the standard errors (default 300)")
+    args = parser.parse_args(argv)
+    if not (args.sweep_dir / "runs").is_dir():
+        print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        results = analyse_sweep(args.sweep_dir, samples=args.samples)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
+    for population, res in results.items():
+        at = res.table[(res.table["measure"] == "EVPI")].set_index("wtp_gbp_per_qaly")["per_graduate_gbp"]
+        print(f"{population}: EVPI {at.loc[THRESHOLDS[0]]:.2f} GBP per graduate at {THRESHOLDS[0]:,.0f} GBP per QALY "
+              f"({res.draws} draws)")
+    print(f"value of information: {(args.sweep_dir / FOLDER).resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
