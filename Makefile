@@ -46,7 +46,7 @@ dashboard: venv  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(PY) -m solara run experiments/dashboard/app.py --host 127.0.0.1 --port $(PORT) --production
 
 test: dev browser  ## run the whole test suite
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(TEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(TEST_ARGS)
 
 slurm-test: venv  ## start a single-node SLURM cluster here (root or sudo; installs Debian's SLURM), run sweeps through it, stop it
 	$(PY) scripts/slurm_test.py

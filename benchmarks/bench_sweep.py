@@ -19,6 +19,8 @@ Measured, each wall-clock:
   Hydra's basic launcher, one process), into a fresh folder: everything a user waits for, from
   the interpreter's start to the aggregated tables, every run's files and manifest written.
 * **rerun**: the same command again on the finished folder (every run skipped).
+* **collect**: ``python -m experiments.collect`` on the finished folder (every manifest verified,
+  every summary and weekly table read): what aggregation costs per run, beyond the runs.
 
 Targets (issue 13, on the 2-core machine): the sweep on 2 workers in under 60 s, and within 1.5x
 of *direct* (one process).
@@ -104,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  sweep, {w} workers: {seconds:.1f} s", flush=True)
             again = sweep(sweep_dir, strategies, args.replicates, args.n_graduates, args.weeks, w)
             rows.append((f"rerun, {w} worker{'s' if w > 1 else ''} (all skipped)", again))
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "experiments.collect", str(sweep_dir)], cwd=ROOT, check=True,
+                       capture_output=True)
+        rows.append(("collect (a fresh process)", time.perf_counter() - started))
+        files = sum(1 for p in (sweep_dir / "runs").rglob("*") if p.is_file())
+        print(f"  files per run: {files / runs:.1f}", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,6 +1,6 @@
 """The decision under uncertainty of a PSA sweep, written as files: value of information and flipping conditions.
 
-    python -m experiments.analyses.voi SWEEP_DIR      (or python -m experiments.analyses.decision)
+    python -m experiments.analyses.decision SWEEP_DIR
 
 Reads a finished PSA sweep (``experiment=psa``: every run drew its parameters) from its runs'
 files, builds one tidy PSA frame per population (:func:`psa_frames`: the frame of
@@ -37,9 +37,8 @@ import pandas as pd
 
 from experiments.analyses import scenarios
 from experiments.analyses import voi
-from experiments.labels import strategy_label
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, read_json, write_json, write_table
-from experiments.sweeps.collect import COMPARATOR, STRATEGY_ORDER, finished_runs, varied_parameters
+from experiments.sweeps.collect import arms_of, read_yaml
 from sim import economics
 
 #: The two thresholds, GBP per QALY.
@@ -59,67 +58,38 @@ DECISION_JSON = "decision.json"
 # --- the PSA frame of a sweep, from its runs' files ------------------------------------------------
 
 
-def _yaml(path: Path) -> dict:
-    import yaml
-
-    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
 def psa_frames(sweep_dir: Path | str) -> dict[str, pd.DataFrame]:
     """The tidy PSA frame (:mod:`experiments.analyses.voi`) of each population of a finished sweep.
 
-    Takes the finished runs of the latest sweep into the folder (every file checked against its
-    manifest: :func:`experiments.sweeps.collect.finished_runs`). What a commissioner could fund
-    (an *arm*) is a strategy with its varied settings in one population, as in the report;
-    strategy ids are the strategy names when each strategy appears once in a population (else
-    ``arm<i>``), labels their plain-words names (:func:`experiments.labels.strategy_label`);
-    costs (GBP) and QALYs are the discounted ones per graduate at the end of the run; one column
-    per drawn parameter, as the run recorded or drew it (:func:`experiments.analyses.voi.run_parameters`).
+    The runs are grouped into arms as the report groups them (:func:`experiments.sweeps.collect.arms_of`):
+    strategy ids are the strategy names when each strategy appears once in a population (else the
+    arm ids), labels their plain words; costs (GBP) and QALYs are the discounted ones per graduate
+    at the end of the run; one column per drawn parameter, numeric (a decay shape becomes 0/1
+    columns, a parameter that does not act under a draw's shape is 0: :func:`voi.numeric_draws`).
     Raises ``FileNotFoundError`` if no run finished.
     """
     sweep_dir = Path(sweep_dir)
-    runs = finished_runs(sweep_dir)
-    if not runs:
-        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/manifest.json)")
-    meta = []
-    for run in runs:
-        s = read_json(run / "summary.json")
-        meta.append({"run_id": run.name, "strategy": s["strategy"], "population": s["population"],
-                     "replicate": int(s.get("replicate", 0)),
-                     voi.COST: float(s["cost_per_graduate_gbp"][economics.COST_COLUMN[len("cost_"):-len("_gbp")]]),
-                     voi.QALY: float(s["qalys_gained_per_graduate"]), **varied_parameters(s.get("overrides", []))})
-    ids = pd.DataFrame(meta)
-    fixed = {"run_id", "strategy", "population", "replicate", voi.COST, voi.QALY}
-    parameters = [c for c in ids.columns if c not in fixed and ids[c].astype(str).nunique() > 1]
-
-    def arm_key(row) -> tuple:  # course-only arms ignore strategy settings
-        ps = tuple((p, None if (row["strategy"] == COMPARATOR and p.startswith("strategy."))
-                    or pd.isna(row.get(p)) else row.get(p)) for p in parameters)
-        return (row["strategy"], row["population"], ps)
-
-    ids["_key"] = ids.apply(arm_key, axis=1)
-    rank = {name: i for i, name in enumerate(STRATEGY_ORDER)}
-    keys = sorted(ids["_key"].unique(), key=lambda k: (k[1], rank.get(k[0], len(rank)), k[0], str(k[2])))
-    arm_ids = {k: f"arm{i}" for i, k in enumerate(keys)}
-    ids["arm"] = ids["_key"].map(arm_ids)
-    labels = {}
-    for k in keys:
-        first = ids[ids["_key"] == k].sort_values("replicate").iloc[0]
-        labels[arm_ids[k]] = strategy_label(_yaml(sweep_dir / "runs" / first["run_id"] / "config.yaml").get("strategy", {}))
-    _distinct_labels(keys, arm_ids, labels)
-
+    grouped = arms_of(sweep_dir)
+    ids = grouped.ids.copy()
+    outcomes = {}
+    for run_id in ids["run_id"]:
+        s = read_json(sweep_dir / "runs" / run_id / "summary.json")
+        outcomes[run_id] = (float(s["cost_per_graduate_gbp"][economics.COST_COLUMN[len("cost_"):-len("_gbp")]]),
+                            float(s["qalys_gained_per_graduate"]))
+    ids[voi.COST] = ids["run_id"].map(lambda r: outcomes[r][0])
+    ids[voi.QALY] = ids["run_id"].map(lambda r: outcomes[r][1])
     frames = {}
-    for population in dict.fromkeys(k[1] for k in keys):
-        arms = [k for k in keys if k[1] == population]
-        unique = len({k[0] for k in arms}) == len(arms)
-        strategy = {arm_ids[k]: k[0] if unique else arm_ids[k] for k in arms}
+    for population in dict.fromkeys(k[1] for k in grouped.keys.values()):
+        arms = [a for a, k in grouped.keys.items() if k[1] == population]
+        unique = len({grouped.keys[a][0] for a in arms}) == len(arms)
+        strategy = {a: grouped.keys[a][0] if unique else a for a in arms}
         r = ids[ids["arm"].isin(strategy)]
         frame = pd.DataFrame({
             voi.DRAW: r["replicate"].to_numpy(int), voi.STRATEGY: r["arm"].map(strategy).to_numpy(),
-            voi.LABEL: r["arm"].map(labels).to_numpy(), voi.POPULATION: population,
+            voi.LABEL: r["arm"].map(grouped.labels).to_numpy(), voi.POPULATION: population,
             voi.COST: r[voi.COST].to_numpy(float), voi.QALY: r[voi.QALY].to_numpy(float),
         })
-        order = {strategy[arm_ids[k]]: i for i, k in enumerate(arms)}
+        order = {strategy[a]: i for i, a in enumerate(arms)}
         frame = frame.sort_values([voi.DRAW, voi.STRATEGY],
                                   key=lambda s: s.map(order) if s.name == voi.STRATEGY else s)
         # the drawn values: every strategy of a replicate drew the same, so read them from one run
@@ -127,28 +97,24 @@ def psa_frames(sweep_dir: Path | str) -> dict[str, pd.DataFrame]:
         drawn = pd.DataFrame([{voi.DRAW: int(row.replicate), **voi.run_parameters(sweep_dir / "runs" / row.run_id)}
                               for row in firsts.itertuples()])
         if drawn.shape[1] > 1:
-            frame = frame.merge(drawn, on=voi.DRAW, how="left")
+            frame = frame.merge(voi.numeric_draws(drawn), on=voi.DRAW, how="left")
         frames[population] = frame.reset_index(drop=True)
     return frames
 
 
-def _distinct_labels(keys: list[tuple], arm_ids: dict[tuple, str], labels: dict[str, str]) -> None:
-    """Append the varied settings to labels that would otherwise be the same in one population."""
-    seen: dict[tuple, list[tuple]] = {}
-    for k in keys:
-        seen.setdefault((k[1], labels[arm_ids[k]]), []).append(k)
-    for group in seen.values():
-        if len(group) > 1:
-            for k in group:
-                extra = ", ".join(f"{p.rsplit('.', 1)[-1].replace('_', ' ')} {v}" for p, v in k[2] if v is not None)
-                if extra:
-                    labels[arm_ids[k]] = f"{labels[arm_ids[k]]} ({extra})"
+def psa_frame(sweep_dir: Path | str) -> pd.DataFrame:
+    """Every population's PSA frame in one (:func:`psa_frames`). Raises ``FileNotFoundError`` if no
+    run finished and ``ValueError`` if the sweep drew no parameters (not a PSA)."""
+    frame = pd.concat(psa_frames(sweep_dir).values(), ignore_index=True)
+    if not voi.parameter_columns(frame):
+        raise ValueError(f"{sweep_dir} drew no parameters: not a PSA (run experiment=psa)")
+    return frame.sort_values([voi.POPULATION, voi.DRAW, voi.STRATEGY], ignore_index=True)
 
 
 def is_psa(sweep_dir: Path | str) -> bool:
     """Whether a sweep folder's runs drew their parameters (``psa.enabled`` in a run's config)."""
     config = next((Path(sweep_dir) / "runs").glob("*/config.yaml"), None)
-    return config is not None and bool((_yaml(config).get("psa") or {}).get("enabled"))
+    return config is not None and bool((read_yaml(config).get("psa") or {}).get("enabled"))
 
 
 def is_stale(sweep_dir: Path | str) -> bool:

@@ -2,7 +2,7 @@
 
 Pure functions on a tidy frame of PSA draws (no model runs; :mod:`experiments.analyses.decision` applies
 them to a PSA sweep and writes the files the report reads). The frame has one row per draw x
-strategy (:func:`load_psa_frame` builds it from a PSA sweep folder):
+strategy (:func:`experiments.analyses.decision.psa_frame` builds it from a PSA sweep folder):
 
 ================  ===========================================================================
 column            meaning
@@ -562,36 +562,7 @@ def run_parameters(run_dir: Path | str, summary: Mapping | None = None) -> dict[
     return run_draws(run_dir)
 
 
-def load_psa_frame(sweep_dir: Path | str) -> pd.DataFrame:
-    """The tidy PSA frame of a finished PSA sweep folder (``hydra.sweep.dir`` of ``experiment=psa``).
-
-    One row per run (draw x strategy x population): ``replicate``, ``strategy``, ``label`` (the
-    strategy's name), ``population``, ``run_id``, ``cost_gbp`` (discounted total cost per graduate,
-    GBP), ``qalys`` (discounted QALYs gained per graduate) and one column per drawn parameter (read
-    from each run: see :func:`run_parameters`). Raises ``FileNotFoundError`` if no run finished and
-    ``ValueError`` if the sweep drew no parameters (not a PSA).
-    """
-    sweep_dir = Path(sweep_dir)
-    runs = sorted(p.parent for p in (sweep_dir / "runs").glob("*/summary.json"))
-    if not runs:
-        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/summary.json)")
-    rows, drawn = [], {}
-    for run in runs:
-        s = json.loads((run / "summary.json").read_text())
-        rep = int(s.get("replicate", 0))
-        rows.append({DRAW: rep, STRATEGY: s["strategy"], LABEL: s["strategy"], POPULATION: s["population"],
-                     "run_id": run.name, COST: float(s["cost_per_graduate_gbp"]["total_discounted"]),
-                     QALY: float(s["qalys_gained_per_graduate"])})
-        if rep not in drawn:  # every strategy of a replicate draws the same values
-            drawn[rep] = run_parameters(run, s)
-    if not any(drawn.values()):
-        raise ValueError(f"{sweep_dir} drew no parameters: not a PSA (run experiment=psa)")
-    draws = _numeric_draws(pd.DataFrame([{DRAW: r, **v} for r, v in drawn.items()]))
-    return (pd.DataFrame(rows).merge(draws, on=DRAW, how="left")
-            .sort_values([POPULATION, DRAW, STRATEGY], ignore_index=True))
-
-
-def _numeric_draws(draws: pd.DataFrame) -> pd.DataFrame:
+def numeric_draws(draws: pd.DataFrame) -> pd.DataFrame:
     """Draws ready for regression: a drawn choice (the calibration posterior's ``decay_shape``) becomes
     one 0/1 column per value but the first, and a parameter that only acts under some choices (the
     exponential rate, the power law's time scale and exponent) is 0 where it does not act, so that
@@ -604,17 +575,3 @@ def _numeric_draws(draws: pd.DataFrame) -> pd.DataFrame:
     numeric = [c for c in draws.columns if c != DRAW and pd.api.types.is_numeric_dtype(draws[c])]
     draws[numeric] = draws[numeric].fillna(0.0)
     return draws
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m experiments.analyses.voi SWEEP_DIR``: compute a PSA sweep's value of information and
-    flipping conditions and write them into ``SWEEP_DIR/voi/`` (:func:`experiments.analyses.decision.main`)."""
-    from experiments.analyses.decision import main as analyse
-
-    return analyse(argv)
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())

@@ -21,7 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(add_help=False)  # build.main parses (and explains) the arguments
     parser.add_argument("sweep_dir", type=Path, nargs="?")
     parser.add_argument("--out")
-    parser.add_argument("--reach-replicates")
     args, _ = parser.parse_known_args(argv)
     sweep_dir = args.sweep_dir
     if sweep_dir is not None and (sweep_dir / "runs").is_dir() and decision.is_psa(sweep_dir) \

@@ -497,7 +497,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
     if ceacs:
         write_table(out_dir / "acceptability.csv", pd.concat(ceacs, ignore_index=True))
     # a PSA (drawn parameters) adds "What evidence would change the answer", voi.csv and scenarios.csv, read from
-    # SWEEP_DIR/voi (python -m experiments.analyses.voi; python -m experiments.report runs it first)
+    # SWEEP_DIR/voi (python -m experiments.analyses.decision; python -m experiments.report runs it first)
     voi_html = report_voi.sweep_section(data, out_dir, figures_dir) if data.is_psa else ""
 
     title = "Follow-on support after a self-management course: what to fund, for whom, at what cost"

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from experiments.sweeps.collect import COMPARATOR, NOT_PARAMETERS, collect, finished_runs, varied_parameters
+from experiments.sweeps.collect import COMPARATOR, arms_of, collect, read_yaml
 from experiments.outputs import OutputError, read_json
 from experiments.uncertainty import listed_parameters, run_draws
-from experiments.labels import EXTRA_COLOURS, STRATEGIES, STRATEGY_COLOURS, SUBGROUPS, strategy_description, strategy_label
+from experiments.labels import EXTRA_COLOURS, STRATEGY_COLOURS, SUBGROUPS, strategy_description
 from experiments.stats import mean_ci
 from sim import economics
 from sim.costs import CARE_CATEGORIES, CATEGORIES, SUPPORT_CATEGORIES
@@ -113,64 +112,27 @@ def _fresh(sweep_dir: Path) -> bool:
     return results.stat().st_mtime >= newest
 
 
-def _yaml(path: Path) -> dict:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(), Loader=loader)
-
-
 def load(sweep_dir: Path | str) -> SweepData:
     """Read a finished sweep folder (collecting it first if its tables are missing or stale)."""
     sweep_dir = Path(sweep_dir)
     if not _fresh(sweep_dir):
         collect(sweep_dir)
-    run_dirs = finished_runs(sweep_dir)  # every file checked against its manifest
-    if not run_dirs:
-        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/manifest.json)")
-    meta = []
-    for run in run_dirs:
-        s = read_json(run / "summary.json")
-        meta.append({
-            "run_id": run.name, "strategy": s["strategy"], "population": s["population"],
-            "replicate": s.get("replicate", 0), "seed": s["seed"], "base_seed": s.get("base_seed"),
-            "config_hash": s.get("config_hash", ""), "package_version": s.get("package_version", ""),
-            "n_graduates": s["n_graduates"], "weeks": s["weeks"],
-            **varied_parameters(s.get("overrides", [])),
-        })
-    ids = pd.DataFrame(meta)
-    fixed = {"run_id", "strategy", "population", "replicate", "seed", "base_seed", "config_hash",
-             "package_version", "n_graduates", "weeks"}
-    parameters = [c for c in ids.columns if c not in fixed and c not in NOT_PARAMETERS
-                  and ids[c].astype(str).nunique() > 1]
+    grouped = arms_of(sweep_dir)
+    ids, parameters = grouped.ids, grouped.parameters
     # a run's comparator ran with the same seed (the seed actually used, not the replicate number)
     pair_on = ["population", *[p for p in parameters if not p.startswith("strategy.")], "seed"]
     _check_pairs(ids, pair_on)
-
-    # arms: strategy x population x varied parameters; course-only arms ignore strategy settings
-    def arm_key(row) -> tuple:
-        ps = tuple((p, None if (row["strategy"] == COMPARATOR and p.startswith("strategy."))
-                    or pd.isna(row.get(p)) else row.get(p)) for p in parameters)
-        return (row["strategy"], row["population"], ps)
-
-    ids["_key"] = ids.apply(arm_key, axis=1)
-    rank = {name: i for i, name in enumerate(STRATEGIES)}
-    keys = sorted(ids["_key"].unique(), key=lambda k: (k[1], rank.get(k[0], len(rank)), k[0], str(k[2])))
-    arm_ids = {k: f"arm{i}" for i, k in enumerate(keys)}
-    ids["arm"] = ids["_key"].map(arm_ids)
-
     arms = []
-    for k in keys:
-        first = ids[ids["_key"] == k].sort_values("replicate").iloc[0]
-        cfg = _yaml(sweep_dir / "runs" / first["run_id"] / "config.yaml")
-        strategy = cfg.get("strategy", {})
+    for key, (strategy, population, params) in grouped.keys.items():
+        cfg = grouped.configs[key]
+        weeks = int(ids.loc[ids["arm"] == key, "weeks"].max())
         arms.append(Arm(
-            key=arm_ids[k], strategy=k[0], population=k[1], params={p: v for p, v in k[2] if v is not None},
-            label=strategy_label(strategy),
-            description=strategy_description(strategy, cfg.get("population", {}).get("label", ""), int(first["weeks"])),
+            key=key, strategy=strategy, population=population, params={p: v for p, v in params if v is not None},
+            label=grouped.labels[key],
+            description=strategy_description(cfg.get("strategy", {}), cfg.get("population", {}).get("label", ""), weeks),
             colour="", config=cfg,
         ))
-    _distinct_labels(arms, parameters)
     _colour(arms)
-    ids = ids.drop(columns="_key")
 
     weekly = pd.read_parquet(sweep_dir / "results.parquet")
     weekly = weekly.merge(ids[["run_id", "arm"]], on="run_id", how="inner")
@@ -196,7 +158,7 @@ def load(sweep_dir: Path | str) -> SweepData:
     choice = ""
     hydra_yaml = sweep_dir / "runs" / ids.iloc[0]["run_id"] / ".hydra" / "hydra.yaml"
     if hydra_yaml.is_file():
-        choice = ((_yaml(hydra_yaml).get("hydra") or {}).get("runtime", {}).get("choices", {}) or {}).get("dynamics", "")
+        choice = ((read_yaml(hydra_yaml).get("hydra") or {}).get("runtime", {}).get("choices", {}) or {}).get("dynamics", "")
     return SweepData(sweep_dir, runs, weekly, arms, parameters, pair_on, weeks, int(ids["n_graduates"].max()),
                      timepoints, headline, is_psa, psa_parameters, draws, base, choice or "")
 
@@ -217,19 +179,6 @@ def _check_pairs(ids: pd.DataFrame, pair_on: list[str]) -> None:
     if len(unpaired):
         raise SweepError(f"run {unpaired.iloc[0]!r} has no {COMPARATOR} run with the same seed "
                          f"({len(unpaired)} such runs): the report needs paired runs; sweep with a fixed seed, not seed=null")
-
-
-def _distinct_labels(arms: list[Arm], parameters: list[str]) -> None:
-    """Append the varied parameters to labels that would otherwise be the same in one population."""
-    seen: dict[tuple, list[Arm]] = {}
-    for a in arms:
-        seen.setdefault((a.population, a.label), []).append(a)
-    for group in seen.values():
-        if len(group) > 1:
-            for a in group:
-                extra = ", ".join(f"{p.rsplit('.', 1)[-1].replace('_', ' ')} {v}" for p, v in a.params.items())
-                if extra:
-                    a.label = f"{a.label} ({extra})"
 
 
 def _colour(arms: list[Arm]) -> None:

@@ -1,7 +1,7 @@
 """The report's section on decision uncertainty: "What evidence would change the answer".
 
 For a PSA sweep only (the runs drew their parameters). The numbers are not computed here: the
-analysis (``python -m experiments.analyses.voi SWEEP_DIR``, which ``python -m experiments.report``
+analysis (``python -m experiments.analyses.decision SWEEP_DIR``, which ``python -m experiments.report``
 runs first when they are missing or stale) writes them into ``SWEEP_DIR/voi/``, and :func:`read`
 takes them from there: per population ``voi.csv`` (EVPI and EVPPI), ``scenarios.csv`` (the PRIM
 boxes where the recommendation flips), ``evpi_curve.csv`` (EVPI over willingness to pay) and
@@ -414,9 +414,9 @@ def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None
 def missing_note(sweep_dir: Path, why: str) -> str:
     """The section when the analysis' files are missing or stale: a heading and how to make them
     (also said on stderr)."""
-    how = (f"run <code>python -m experiments.analyses.voi {_esc(sweep_dir)}</code> and make the report again, or make "
+    how = (f"run <code>python -m experiments.analyses.decision {_esc(sweep_dir)}</code> and make the report again, or make "
            f"it with <code>python -m experiments.report {_esc(sweep_dir)}</code>, which runs the analysis first")
-    print(f"warning: no value-of-information section: {why}; run python -m experiments.analyses.voi {sweep_dir} "
+    print(f"warning: no value-of-information section: {why}; run python -m experiments.analyses.decision {sweep_dir} "
           f"(python -m experiments.report {sweep_dir} runs it first)", file=sys.stderr)
     return ("<h2 id='voi'>What evidence would change the answer</h2>"
             f"<p class='note'>Not in this report: {_esc(why)}. To add it, {how}.</p>")

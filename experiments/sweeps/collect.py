@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from experiments.labels import STRATEGIES
+from experiments.labels import STRATEGIES, strategy_label
 from experiments.outputs import (
     EXIT_BAD_INPUT,
     EXIT_BAD_OUTPUT,
@@ -271,6 +271,74 @@ def print_summary(result: Collected) -> None:
                   "seed unless marked unpaired)")
             print(summary_table(result, metric, scale, digits).to_string())
     print(f"\nresults: {result.sweep_dir / 'results.parquet'}\nsummary: {result.sweep_dir / 'summary.csv'}")
+
+
+def read_yaml(path: Path) -> dict:
+    """A YAML file of a run (its resolved ``config.yaml``), with libyaml's C loader where built in."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(), Loader=loader) or {}
+
+
+#: What every run's summary tells besides its varied parameters (one column each in :class:`Arms`).
+RUN_FIELDS = ("strategy", "population", "replicate", "seed", "base_seed", "config_hash", "package_version",
+              "n_graduates", "weeks")
+
+
+@dataclass
+class Arms:
+    """The finished runs of a sweep grouped into *arms*: what a commissioner could fund, a strategy
+    with its varied settings in one population (course only ignores strategy settings)."""
+
+    ids: pd.DataFrame  # one row per run: run_id, RUN_FIELDS, the varied parameters, arm
+    parameters: list[str]  # the varied parameters (dotted keys)
+    keys: dict[str, tuple]  # arm id -> (strategy, population, ((parameter, value), ...)), in display order
+    labels: dict[str, str]  # arm id -> plain words, distinct within a population
+    configs: dict[str, dict]  # arm id -> the resolved config of its first run
+
+
+def arms_of(sweep_dir: Path | str) -> Arms:
+    """Group the finished runs of the latest sweep into arms (the report's and the value of
+    information's unit). Arms are ordered by population, then as :data:`STRATEGIES`; ids are
+    ``arm0``, ``arm1``... Raises ``FileNotFoundError`` when no run finished."""
+    sweep_dir = Path(sweep_dir)
+    runs = finished_runs(sweep_dir)  # every file checked against its manifest
+    if not runs:
+        raise FileNotFoundError(f"{sweep_dir} holds no finished runs (runs/*/manifest.json)")
+    meta = []
+    for run in runs:
+        s = read_json(run / "summary.json")
+        meta.append({"run_id": run.name, **{f: s.get(f) for f in RUN_FIELDS},
+                     **varied_parameters(s.get("overrides", []))})
+    ids = pd.DataFrame(meta)
+    ids["replicate"] = ids["replicate"].fillna(0).astype(int)
+    parameters = [c for c in ids.columns if c not in ("run_id", *RUN_FIELDS) and c not in NOT_PARAMETERS
+                  and ids[c].astype(str).nunique() > 1]
+
+    def arm_key(row) -> tuple:
+        ps = tuple((p, None if (row["strategy"] == COMPARATOR and p.startswith("strategy."))
+                    or pd.isna(row.get(p)) else row.get(p)) for p in parameters)
+        return (row["strategy"], row["population"], ps)
+
+    keys = ids.apply(arm_key, axis=1)
+    rank = {name: i for i, name in enumerate(STRATEGIES)}
+    ordered = sorted(keys.unique(), key=lambda k: (k[1], rank.get(k[0], len(rank)), k[0], str(k[2])))
+    arm_ids = {k: f"arm{i}" for i, k in enumerate(ordered)}
+    ids["arm"] = keys.map(arm_ids)
+    configs, labels = {}, {}
+    for k in ordered:
+        first = ids[ids["arm"] == arm_ids[k]].sort_values("replicate").iloc[0]
+        configs[arm_ids[k]] = read_yaml(sweep_dir / "runs" / first["run_id"] / "config.yaml")
+        labels[arm_ids[k]] = strategy_label(configs[arm_ids[k]].get("strategy", {}))
+    by_id = {arm_ids[k]: k for k in ordered}
+    seen: dict[tuple, list[str]] = {}
+    for a, k in by_id.items():  # the varied settings added where labels would repeat in a population
+        seen.setdefault((k[1], labels[a]), []).append(a)
+    for group in seen.values():
+        for a in group if len(group) > 1 else []:
+            extra = ", ".join(f"{p.rsplit('.', 1)[-1].replace('_', ' ')} {v}" for p, v in by_id[a][2] if v is not None)
+            if extra:
+                labels[a] = f"{labels[a]} ({extra})"
+    return Arms(ids, parameters, by_id, labels, configs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ def tiny_psa(tmp_path_factory) -> Path:
 
 
 def test_the_loader_builds_the_psa_frame_from_a_sweep(tiny_psa):
-    frame = voi.load_psa_frame(tiny_psa)
+    frame = decision.psa_frame(tiny_psa)
     assert len(frame) == 2 * REPLICATES
     assert set(frame["strategy"]) == {"course_only", "telephone"}
     params = voi.parameter_columns(frame)
@@ -94,14 +94,14 @@ def test_the_analysis_files_give_the_report_the_numbers_computed_directly(tiny_p
     assert read.assumptions["population_graduates"] == pytest.approx(voi.population_graduates())
     # the frame the analysis builds from the runs' files is the loader's, but for its own labels and
     # the drawn values as drawn
-    loaded = voi.load_psa_frame(tiny_psa).sort_values(["replicate", "strategy"], ignore_index=True)
+    loaded = decision.psa_frame(tiny_psa).sort_values(["replicate", "strategy"], ignore_index=True)
     mine = frame.sort_values(["replicate", "strategy"], ignore_index=True)
     pd.testing.assert_frame_equal(mine[["replicate", "strategy", "cost_gbp", "qalys"]],
                                   loaded[["replicate", "strategy", "cost_gbp", "qalys"]])
 
 
 def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
-    assert report_main([str(tiny_psa), "--reach-replicates", "1"]) == 0  # the analysis first, then the report
+    assert report_main([str(tiny_psa)]) == 0  # the analysis first, then the report
     assert (tiny_psa / "voi" / "decision.json").is_file() and not decision.is_stale(tiny_psa)
     index = tiny_psa / "report" / "index.html"
     html = index.read_text(encoding="utf-8")
@@ -117,9 +117,9 @@ def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
 def test_a_psa_report_without_the_analysis_says_how_to_make_it(tiny_psa, tmp_path, capsys):
     sweep_dir = tmp_path / "psa"
     shutil.copytree(tiny_psa, sweep_dir, ignore=shutil.ignore_patterns("voi", "report"))
-    index = report.build(sweep_dir, reach_replicates=1)
+    index = report.build(sweep_dir)
     html = index.read_text(encoding="utf-8")
-    assert "python -m experiments.analyses.voi" in html and "python -m experiments.analyses.voi" in capsys.readouterr().err
+    assert "python -m experiments.analyses.decision" in html and "python -m experiments.analyses.decision" in capsys.readouterr().err
     assert not (index.parent / "voi.csv").exists()
 
 
@@ -144,7 +144,7 @@ def test_a_report_of_a_sweep_without_drawn_parameters_has_no_section(tmp_path):
          "n_graduates=40", "weeks=30", "strategy=course_only,telephone", f"hydra.sweep.dir={sweep_dir}"],
         capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    index = report.build(sweep_dir, reach_replicates=1)
+    index = report.build(sweep_dir)
     html = index.read_text(encoding="utf-8")
     assert "id='voi'" not in html and "What evidence would change the answer" not in html
     assert not (index.parent / "voi.csv").exists() and not (index.parent / "scenarios.csv").exists()

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments.analyses import voi
+from experiments.analyses import decision, voi
+from experiments.outputs import write_manifest
 
 WTP = 20_000.0
 Q0, Q1 = 0.0075, 0.02  # B's incremental QALYs: Q0 + Q1 * theta1
@@ -192,14 +193,17 @@ def test_the_loader_reads_the_drawn_values_a_run_records(tmp_path):
                 "cost_per_graduate_gbp": {"total": cost, "total_discounted": cost - 1},
                 "qalys_gained_per_graduate": 0.01 * rep,
                 "psa_draws": {"posterior.theta_a": 0.1 * rep, "dynamics.retention.decay_rate_per_week": 0.02},
+                "overrides": [f"strategy={strategy}", f"replicate={rep}"],
             }))
-    frame = voi.load_psa_frame(tmp_path)
+            (run / "config.yaml").write_text(f"strategy: {{name: {strategy}}}\n")
+            write_manifest(run, ["summary.json", "config.yaml"], "test")
+    frame = decision.psa_frame(tmp_path)
     assert len(frame) == 6
     assert voi.parameter_columns(frame) == ["posterior.theta_a", "dynamics.retention.decay_rate_per_week"]
     tel = frame[(frame["strategy"] == "telephone") & (frame["replicate"] == 2)].iloc[0]
     assert tel["cost_gbp"] == 651.0 and tel["posterior.theta_a"] == pytest.approx(0.2)
     with pytest.raises(FileNotFoundError):
-        voi.load_psa_frame(tmp_path / "nothing")
+        decision.psa_frame(tmp_path / "nothing")
 
 
 def test_a_strategy_never_better_than_the_best_is_left_out_exactly():

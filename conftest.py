@@ -1,0 +1,20 @@
+"""The suite's order: slow tests first.
+
+With ``pytest -n auto`` (``make test``) the two workers of a 2-core machine take tests in the order
+they are collected; a long test that starts last keeps one worker busy while the other has
+finished, stretching the whole run. Tests marked ``slow`` (whole sweeps, calibration, the
+sensitivity analyses, the browser) and the notebooks therefore go first, longest kinds first;
+``--dist worksteal`` (the Makefile) lets an idle worker take what another has queued.
+Nothing is skipped: ``make test`` runs every test.
+"""
+
+from __future__ import annotations
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        if str(getattr(item, "path", "")).endswith(".ipynb"):
+            return 0  # a notebook: tens of seconds each
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)  # stable: the order within each kind is kept
