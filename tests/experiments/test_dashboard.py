@@ -30,9 +30,9 @@ CHROMIUM_ARGS = [
 #: How long a wait may take: generous, because a loaded 2-core machine redraws six figures slowly.
 TIMEOUT_MS = 45_000
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium: install it with `make browser` (Debian's chromium)"
-)
+)]
 
 
 def dashboard_command(port: int) -> list[str]:

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # builds sweeps or runs the reference engine: started first (conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 ARGS = ("strategy=offer_all", "n_graduates=200", "weeks=10", "seed=3")
 

@@ -23,6 +23,8 @@ from experiments.outputs import write_manifest
 from experiments.labels import OKABE_ITO
 from experiments.labels import STRATEGY_COLOURS, gbp, strategy_description, strategy_label
 
+pytestmark = pytest.mark.slow  # builds sweeps or runs the reference engine: started first (conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
 FIGURES = ("a_self_managing", "b_gains", "c_subgroups", "d_engagement", "e_costs", "f_ce_plane")

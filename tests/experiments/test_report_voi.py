@@ -22,6 +22,8 @@ from experiments.report import build as report
 from experiments.report import voi as report_voi
 from experiments.report.__main__ import main as report_main
 
+pytestmark = pytest.mark.slow  # builds sweeps or runs the reference engine: started first (conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 REPLICATES = 8
 VOI_COLUMNS = {"measure", "name", "in_words", "parameters", "method", "wtp_gbp_per_qaly", "per_graduate_gbp",

@@ -106,6 +106,7 @@ def test_rerunning_runs_only_what_is_missing(finished_sweep):
     assert (missing / "summary.json").exists()
 
 
+@pytest.mark.slow
 def test_joblib_launcher_gives_the_same_numbers(finished_sweep, tmp_path):
     sweep("experiment=compare_strategies", *TINY, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
           f"hydra.sweep.dir={tmp_path}")
@@ -133,6 +134,7 @@ def test_a_bad_sweep_point_stops_the_sweep_before_it_starts(tmp_path):
     assert not (tmp_path / "sweep").exists()  # validated before anything was written
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_loses_nothing_that_finished(tmp_path):
     args = [sys.executable, "-m", "experiments.run", "-m", "experiment=compare_strategies", "replicates=2",
             "n_graduates=1500", "weeks=104", "outputs.graduates=true", f"hydra.sweep.dir={tmp_path}"]

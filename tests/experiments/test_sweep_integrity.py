@@ -195,9 +195,9 @@ def test_report_refuses_runs_without_a_same_seed_comparator(monkeypatch, tmp_pat
 @pytest.fixture
 def peer_group_fails(monkeypatch):
     """Make every peer_group run fail while it runs (after validation), as a crash would."""
-    import experiments.run as run_module
+    import experiments.evaluate as evaluate_module
 
-    real = run_module.model_class
+    real = evaluate_module.model_class
 
     def model_class(engine):
         cls = real(engine)
@@ -211,7 +211,7 @@ def peer_group_fails(monkeypatch):
 
         return Failing
 
-    monkeypatch.setattr(run_module, "model_class", model_class)
+    monkeypatch.setattr(evaluate_module, "model_class", model_class)
 
 
 def test_a_sweep_with_failed_runs_completes_and_exits_3(monkeypatch, tmp_path, peer_group_fails, capsys):
@@ -270,6 +270,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 def test_killing_a_parallel_sweep_ends_its_workers_and_resuming_completes(tmp_path):
     import os
     import signal
