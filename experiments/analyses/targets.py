@@ -1,6 +1,6 @@
 """Calibration targets: what the published evidence says, and how the model is measured against it.
 
-A target (in ``configs/experiment/calibrate.yaml``) names a measure, the value the evidence gives,
+A target (in ``configs/analysis/calibrate.yaml``) names a measure, the value the evidence gives,
 its plausible range and its source. :data:`MEASURES` says how each measure is read off a run of
 the model; each measure needs runs of one arm (:data:`ARMS`: course only for the decay targets,
 peer groups for meeting attendance, the forum for online engagement, ...) and, for an effect,

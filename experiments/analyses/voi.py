@@ -546,7 +546,7 @@ def voi_table(frame: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None = 
 
 #: Keys under which a run's summary.json may record the values its PSA drew (first found wins);
 #: when none is present they are derived again from the run's resolved config
-#: (:func:`experiments.psa.run_draws`).
+#: (:func:`experiments.uncertainty.run_draws`).
 DRAW_KEYS = ("psa_draws", "drawn_parameters", "draws")
 
 

@@ -2,7 +2,7 @@
 
 Serve it with ``make dashboard`` (``PORT=NNNN`` to choose the port), which runs::
 
-    .venv/bin/python -m solara run experiments/app.py --host 127.0.0.1 --port 8765 --production
+    .venv/bin/python -m solara run experiments/dashboard/app.py --host 127.0.0.1 --port 8765 --production
 
 It works offline: Solara's JavaScript comes from the ``solara-assets`` package, and Mesa's layout
 from ``ipyvue``/``ipyvuetify`` < 3. It listens on 127.0.0.1 only.

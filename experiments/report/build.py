@@ -16,7 +16,7 @@ tables are missing or stale) and writes ``SWEEP_DIR/report/``:
 * ``summary.csv``: the summary table's numbers with their 95% intervals; ``acceptability.csv``
   for a PSA.
 
-The numbers come from :mod:`experiments.report_data` (using :mod:`sim.economics`), the figures
+The numbers come from :mod:`experiments.report.data` (using :mod:`sim.economics`), the figures
 from :mod:`experiments.report.figures`.
 """
 

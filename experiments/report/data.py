@@ -76,7 +76,7 @@ class SweepData:
     timepoints: list[int]
     headline_week: int
     is_psa: bool
-    psa_parameters: list = field(default_factory=list)  # experiments.psa.Varied entries
+    psa_parameters: list = field(default_factory=list)  # experiments.uncertainty.Varied entries
     psa_draws: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per replicate
     base_config: dict = field(default_factory=dict)  # the resolved config of the comparator's first run
     dynamics_choice: str = ""

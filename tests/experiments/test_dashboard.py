@@ -1,6 +1,6 @@
 """The dashboard in a real browser: served as `make dashboard` serves it, driven by headless Chromium.
 
-Starts ``python -m solara run experiments/app.py --host 127.0.0.1 --port PORT --production`` on a
+Starts ``python -m solara run experiments/dashboard/app.py --host 127.0.0.1 --port PORT --production`` on a
 free port, opens two browser sessions with Playwright and Debian's chromium (no browser is ever
 downloaded), presses Step, Play and Pause in one and checks that its plots move while the other
 session's model stays where it was. Skipped only when /usr/bin/chromium is absent

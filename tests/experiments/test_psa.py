@@ -1,4 +1,4 @@
-"""Probabilistic sensitivity analysis (experiments/psa.py, configs/psa/, experiment=psa): the draws
+"""Probabilistic sensitivity analysis (experiments/uncertainty.py, configs/psa/, experiment=psa): the draws
 are valid parameters, paired across strategies, reproducible, keyed by name, follow their
 distributions, and malformed entries fail with the key named."""
 

@@ -1,6 +1,6 @@
 """Validation: with the default parameters, the model reproduces the evidence it was calibrated to.
 
-Each target of configs/experiment/calibrate.yaml (the design's calibration table) is measured on
+Each target of configs/analysis/calibrate.yaml (the design's calibration table) is measured on
 course-only runs of the population the trials recruited (and on peer-group and forum runs for the
 engagement targets), averaged over replicates. A target is met when its stated range contains the
 model's mean, allowing for the replicate spread: 3 standard errors of the mean either side.
