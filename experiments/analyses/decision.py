@@ -247,20 +247,10 @@ def analyse_sweep(sweep_dir: Path | str, out_dir: Path | str | None = None,
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.analyses.voi",
-        description="Value of information and flipping conditions of a PSA sweep: writes SWEEP_DIR/voi/ "
-                    "(read by python -m experiments.report SWEEP_DIR).")
-    parser.add_argument("sweep_dir", type=Path, help="a finished PSA sweep folder (hydra.sweep.dir), holding runs/")
-    parser.add_argument("--samples", type=int, default=300,
-                        help="posterior samples per EVPPI regression, for the standard errors (default 300)")
-    args = parser.parse_args(argv)
-    if not (args.sweep_dir / "runs").is_dir():
-        print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
-        return EXIT_BAD_INPUT
+def analyse_or_explain(sweep_dir: Path, samples: int = 300) -> int:
+    """:func:`analyse_sweep`, printing a one-line error instead of raising; the exit code (0, 2 or 4)."""
     try:
-        results = analyse_sweep(args.sweep_dir, samples=args.samples)
+        results = analyse_sweep(sweep_dir, samples=samples)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -271,8 +261,23 @@ def main(argv: list[str] | None = None) -> int:
         at = res.table[(res.table["measure"] == "EVPI")].set_index("wtp_gbp_per_qaly")["per_graduate_gbp"]
         print(f"{population}: EVPI {at.loc[THRESHOLDS[0]]:.2f} GBP per graduate at {THRESHOLDS[0]:,.0f} GBP per QALY "
               f"({res.draws} draws)")
-    print(f"value of information: {(args.sweep_dir / FOLDER).resolve()}")
+    print(f"value of information: {(Path(sweep_dir) / FOLDER).resolve()}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.analyses.decision",
+        description="Value of information and flipping conditions of a PSA sweep: writes SWEEP_DIR/voi/ "
+                    "(read by python -m experiments.report SWEEP_DIR).")
+    parser.add_argument("sweep_dir", type=Path, help="a finished PSA sweep folder (hydra.sweep.dir), holding runs/")
+    parser.add_argument("--samples", type=int, default=300,
+                        help="posterior samples per EVPPI regression, for the standard errors (default 300)")
+    args = parser.parse_args(argv)
+    if not (args.sweep_dir / "runs").is_dir():
+        print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return analyse_or_explain(args.sweep_dir, samples=args.samples)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from experiments.analyses import decision
-from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError
 from experiments.report import build
 
 
@@ -26,14 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     if sweep_dir is not None and (sweep_dir / "runs").is_dir() and decision.is_psa(sweep_dir) \
             and decision.is_stale(sweep_dir):
         print(f"value of information: analysing the PSA into {sweep_dir / decision.FOLDER} ...", flush=True)
-        try:
-            decision.analyse_sweep(sweep_dir)
-        except (FileNotFoundError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except OutputError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_BAD_OUTPUT
+        code = decision.analyse_or_explain(sweep_dir)
+        if code:
+            return code
     return build.main(argv)
 
 
