@@ -119,3 +119,14 @@ def test_figures_are_off_in_sweeps_unless_asked_for(monkeypatch, tmp_path):
 def test_bad_batch_settings_stop_the_sweep_naming_the_key(monkeypatch, tmp_path, capsys, arg, key):
     assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, arg, f"hydra.sweep.dir={tmp_path}") == 2
     assert key in capsys.readouterr().err and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("strategy", ["offer_all", "tailored", "no_course"])
+def test_configs_are_written_as_omegaconf_writes_them(strategy):
+    """Runs write their config with libyaml's C emitter (speed); the text must be OmegaConf's own."""
+    from experiments.config import compose_config
+    from experiments.outputs import yaml_text
+
+    cfg = compose_config([f"strategy={strategy}", "seed=123", "strategy.peer_group.interval_weeks=4"])
+    assert yaml_text(cfg, resolve=True) == OmegaConf.to_yaml(cfg, resolve=True)
+    assert yaml_text(cfg) == OmegaConf.to_yaml(cfg)
