@@ -19,7 +19,6 @@ import os
 import tempfile
 import typing
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
@@ -32,7 +31,7 @@ from experiments.schemas import CalibrationConfig, SensitivityConfig
 from experiments.uncertainty import PsaOptions
 from experiments.uncertainty import apply as apply_psa
 from sim.engines import Engine
-from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, validate, with_values
+from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.

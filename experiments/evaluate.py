@@ -39,12 +39,6 @@ SUBGROUP_MEMBERS = {
 }
 
 
-def build(params: ModelParams, engine: str | Engine = Engine.vectorized) -> Any:
-    """The model ``params`` describe, built and not yet run (for stepping it week by week)."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    return model_class(engine).from_params(params)
-
-
 @dataclass
 class Evaluation:
     """A model run to its last week, and its tables (each made once, when first asked for)."""

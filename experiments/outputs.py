@@ -224,13 +224,30 @@ def read_sweep(sweep_dir: Path) -> dict:
 def progress_of(sweep_dir: Path, sweep_id: str | None) -> dict[str, str]:
     """{run folder name: status} of the sweep ``sweep_id`` from ``progress.log`` (its last word
     on each run). Lines are ``id<TAB>status<TAB>seconds<TAB>run``."""
-    out: dict[str, str] = {}
-    try:
-        lines = (Path(sweep_dir) / PROGRESS).read_text().splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        parts = line.split("\t")
-        if len(parts) == 4 and parts[0] == sweep_id:
-            out[parts[3]] = parts[1]
-    return out
+    return ProgressLog(sweep_dir, sweep_id).read()
+
+
+class ProgressLog:
+    """The statuses of one sweep's runs in ``progress.log``, read incrementally: each :meth:`read`
+    parses only the whole lines appended since the last one, so a worker reporting every run of a
+    large sweep does not reread the whole log each time (100,000 runs would mean 5e9 lines)."""
+
+    def __init__(self, sweep_dir: Path, sweep_id: str | None) -> None:
+        self.path, self.sweep_id = Path(sweep_dir) / PROGRESS, sweep_id
+        self.offset = 0
+        self.status: dict[str, str] = {}
+
+    def read(self) -> dict[str, str]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except OSError:
+            return self.status
+        whole = chunk[:chunk.rfind(b"\n") + 1]  # a line another worker is writing waits for the next read
+        self.offset += len(whole)
+        for line in whole.decode("utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 4 and parts[0] == self.sweep_id:
+                self.status[parts[3]] = parts[1]
+        return self.status

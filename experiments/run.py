@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 import sim
 from experiments import config as config_module

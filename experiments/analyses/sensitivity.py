@@ -213,20 +213,19 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
                   f"(see failures.csv). First error: {failed['error'].iloc[0]}", file=sys.stderr)
             continue
         outcomes[strategy] = frame
-    comparator, pairs = "course_only", []
+    # each strategy's outcomes and, where the comparator ran, its paired difference from it (same
+    # sample, same seed): what drives the strategy's advantage
+    comparator, series, pairs = "course_only", [], []
     for strategy, frame in outcomes.items():
-        label = strategy
         if strategy != comparator and comparator in outcomes:
-            # what drives a strategy's advantage: the paired difference (same sample, same seed)
-            for output in sens.outputs:
-                diff = frame[output].to_numpy() - outcomes[comparator][output].to_numpy()
-                df, second = analyse(sens, problem, unit, diff)
-                all_indices.append(df.assign(strategy=f"{strategy} - {comparator}", output=output))
-                pairs += [] if second is None else [second.assign(strategy=f"{strategy} - {comparator}", output=output)]
-        for output in sens.outputs:
-            df, second = analyse(sens, problem, unit, frame[output].to_numpy())
-            all_indices.append(df.assign(strategy=label, output=output))
-            pairs += [] if second is None else [second.assign(strategy=label, output=output)]
+            series += [(f"{strategy} - {comparator}", o, frame[o].to_numpy() - outcomes[comparator][o].to_numpy())
+                       for o in sens.outputs]
+        series += [(strategy, o, frame[o].to_numpy()) for o in sens.outputs]
+    for label, output, y in series:
+        df, second = analyse(sens, problem, unit, y)
+        all_indices.append(df.assign(strategy=label, output=output))
+        if second is not None:
+            pairs.append(second.assign(strategy=label, output=output))
     for label in dict.fromkeys(d["strategy"].iloc[0] for d in all_indices):
         plot(sens, pd.concat([d for d in all_indices if d["strategy"].iloc[0] == label]), label, out)
 

@@ -12,15 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from experiments.schemas import Target
 from sim.params import ModelParams
-
-if TYPE_CHECKING:
-    from sim.model import SelfManagementModel
 
 
 @dataclass

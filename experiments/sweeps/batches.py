@@ -123,10 +123,6 @@ def write_plans(sweep_dir: Path, batches: list[Batch]) -> list[list[str]]:
     return jobs
 
 
-def is_batch_dir(out_dir: Path) -> bool:
-    return Path(out_dir).parent.name == BATCHES and (Path(out_dir) / PLAN).is_file()
-
-
 def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list[str]:
     """Run every run of a batch's plan in this process (a Hydra job). ``cfg`` is the job's composed
     config; each run's own overrides are applied to it as Hydra applies them, and undone after the
@@ -144,11 +140,10 @@ def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list
     statuses = []
     for entry in plan["runs"]:
         parsed = parser.parse_overrides(entry["values"])
-        params_for.signature = tuple(o.input_line for o in parsed if o.key_or_group != "replicate")
+        signature = tuple(o.input_line for o in parsed if o.key_or_group != "replicate")
         with applied(cfg, parsed):
-            statuses.append(run_in_sweep(cfg, sweep_dir / "runs" / entry["name"],
-                                         lambda c, d, p, o=entry["overrides"]: run(c, d, p, o),
-                                         overrides=entry["overrides"], params_for=params_for))
+            statuses.append(run_in_sweep(cfg, sweep_dir / "runs" / entry["name"], run, entry["overrides"],
+                                         lambda c, s=signature: params_for(c, s)))
     return statuses
 
 
@@ -184,18 +179,17 @@ def applied(cfg: DictConfig, overrides: list) -> Iterator[DictConfig]:
 
 
 class _ParamsOfBatch:
-    """A run's validated parameters, converting the typed config to objects once per distinct set
-    of overrides other than ``replicate`` (the slow step; the replicate only changes the seed and
-    PSA draws, which :func:`~experiments.config.params_of` applies). ``signature`` is set per run."""
+    """Runs' validated parameters, converting the typed config to objects once per distinct set of
+    overrides other than ``replicate`` (its ``signature``; the slow step), since the replicate only
+    changes the seed and PSA draws, which :func:`~experiments.config.params_of` applies."""
 
     def __init__(self) -> None:
-        self.signature: tuple[str, ...] = ()
-        self._runs: dict[tuple[str, ...], Any] = {}
+        self._runs: dict[tuple, Any] = {}
 
-    def __call__(self, cfg: DictConfig) -> Any:
+    def __call__(self, cfg: DictConfig, signature: tuple[str, ...]) -> Any:
         from experiments.config import check_keys, params_of
 
-        key = (self.signature, cfg.seed)  # the base seed (drawn per run under seed=null) is in the object
+        key = (signature, cfg.seed)  # the base seed (drawn per run under seed=null) is in the object
         if key not in self._runs:
             check_keys(cfg)
             self._runs[key] = OmegaConf.to_object(cfg)

@@ -19,7 +19,6 @@ command finds the same folders again whatever the launcher and the order of the 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -37,12 +36,11 @@ from experiments.outputs import (
     EXIT_RUNS_FAILED,
     PROGRESS,
     OutputError,
-    progress_of,
+    ProgressLog,
     read_sweep,
     verify_run,
     write_json,
 )
-
 
 
 def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -> list[str | None]:
@@ -96,8 +94,6 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
             with open_dict(full):
                 del full["hydra"]  # not needed to validate, and most of what a copy would copy
             composed[key] = full
-        # jobs that differ only by replicate have the same parameters but the seed (which is
-        # always valid): validate one of them fully, unless PSA draws differ by replicate
         # jobs that differ only by replicate share their config: convert it once, then check each
         # replicate's parameters (the seed, and a PSA's draws, depend on the replicate)
         replicate = [o for o in values if o.key_or_group == "replicate"]
@@ -228,20 +224,16 @@ def clear_run(out_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str] | None = None,
-                 params_for: Any = None) -> str:
+def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str], params_for: Any) -> str:
     """One run of a sweep: skip if done, record a failure instead of raising; report progress.
 
-    ``run(cfg, out_dir, params)`` does the work; ``overrides`` are the run's own (default: the Hydra
-    job's); ``params_for(cfg)`` gives its validated parameters (default :func:`~experiments.config.to_params`).
-    Returns "done", "skipped" or "failed".
+    ``params_for(cfg)`` gives the run's validated parameters; ``run(cfg, out_dir, params,
+    overrides)`` does the work (``overrides``: the run's own). Returns "done", "skipped" or "failed".
     """
-    from experiments.config import fix_seed, run_identity, to_params
-
-    params_for = params_for or to_params
+    from experiments.config import fix_seed, run_identity
 
     started = time.perf_counter()
-    _watch_parent(read_sweep(Path(HydraConfig.get().sweep.dir)).get("pid"))
+    _watch_parent(_sweep_record(Path(HydraConfig.get().sweep.dir))[0].get("pid"))
     digest = None
     try:
         fix_seed(cfg, out_dir)  # seed=null: the seed an earlier attempt recorded, or a fresh one
@@ -251,12 +243,12 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str] 
             status = "skipped"
         else:
             clear_run(out_dir)
-            run(cfg, out_dir, params)
+            run(cfg, out_dir, params, overrides)
             status = "done"
     except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
         clear_run(out_dir)  # no older run's outputs beside this failure
         write_json(out_dir / "error.json", {
-            "overrides": list(overrides if overrides is not None else HydraConfig.get().overrides.task),
+            "overrides": list(overrides),
             "error": f"{type(err).__name__}: {err}",
             "traceback": traceback.format_exc(),
             "identity": digest,
@@ -304,12 +296,28 @@ def append_progress(sweep_dir: Path, sweep_id: str, status: str, runs: list[tupl
         os.close(fd)
 
 
+#: This process's view of the sweep it works for: ``sweep.json`` and its progress log, reread only
+#: when ``sweep.json`` changes (a new sweep into the folder).
+_SWEEP: dict[str, Any] = {}
+
+
+def _sweep_record(sweep_dir: Path) -> tuple[dict, ProgressLog]:
+    try:
+        stamp = (str(sweep_dir), (sweep_dir / "sweep.json").stat().st_mtime_ns)
+    except OSError:
+        stamp = (str(sweep_dir), None)
+    if _SWEEP.get("stamp") != stamp:
+        info = read_sweep(sweep_dir)
+        _SWEEP.update(stamp=stamp, info=info, log=ProgressLog(sweep_dir, info.get("id")))
+    return _SWEEP["info"], _SWEEP["log"]
+
+
 def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
     """Append this run to the sweep's progress log and print runs done, out of total, and time left."""
     sweep_dir = Path(HydraConfig.get().sweep.dir)
-    info = read_sweep(sweep_dir)
+    info, log = _sweep_record(sweep_dir)
     append_progress(sweep_dir, info.get("id", ""), status, [(out_dir.name, seconds)])
-    mine = list(progress_of(sweep_dir, info.get("id")).values())
+    mine = list(log.read().values())
     done, total = len(mine), info.get("runs")
     failed, skipped = mine.count("failed"), mine.count("skipped")
     left = ""

@@ -89,8 +89,13 @@ class BatchedSweeper(BasicSweeper):
         workers, per_worker = workers_of(self.config.hydra.launcher)
         size = self.batch_size or auto_batch_size(len(todo), workers, per_worker)
         batches = plan_batches(todo, size)
-        print(f"{len(todo)} runs in {len(batches)} jobs of up to {size} runs ({workers} at a time)", flush=True)
-        results = self.launcher.launch(write_plans(sweep_dir, batches), initial_job_idx=0)
-        for r in results:
-            _ = r.return_value  # raises if the job itself raised
-        return [results]
+        print(f"{len(todo)} runs in {len(batches)} jobs of up to {max(len(b.runs) for b in batches)} runs "
+              f"({workers} at a time)", flush=True)
+        jobs, returns = write_plans(sweep_dir, batches), []
+        step = self.max_batch_size or len(jobs)  # Hydra's: how many jobs are handed to the launcher at a time
+        for start in range(0, len(jobs), step):
+            results = self.launcher.launch(jobs[start:start + step], initial_job_idx=start)
+            for r in results:
+                _ = r.return_value  # raises if the job itself raised
+            returns.append(results)
+        return returns

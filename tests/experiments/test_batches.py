@@ -130,3 +130,37 @@ def test_configs_are_written_as_omegaconf_writes_them(strategy):
     cfg = compose_config([f"strategy={strategy}", "seed=123", "strategy.peer_group.interval_weeks=4"])
     assert yaml_text(cfg, resolve=True) == OmegaConf.to_yaml(cfg, resolve=True)
     assert yaml_text(cfg) == OmegaConf.to_yaml(cfg)
+
+
+def test_the_progress_log_is_read_incrementally_and_only_whole_lines_of_this_sweep(tmp_path):
+    from experiments.outputs import PROGRESS, ProgressLog, progress_of
+
+    log = tmp_path / PROGRESS
+    log.write_text("a\tdone\t0.1\trun1\nb\tdone\t0.1\trun9\n")
+    reader = ProgressLog(tmp_path, "a")
+    assert reader.read() == {"run1": "done"}
+    with open(log, "a") as f:
+        f.write("a\tfailed\t0.2\trun2\na\tdone\t0.")  # another worker is mid-line
+    assert reader.read() == {"run1": "done", "run2": "failed"}
+    first = reader.offset
+    with open(log, "a") as f:
+        f.write("3\trun3\na\tdone\t0.1\trun2\n")
+    assert reader.read() == {"run1": "done", "run2": "done", "run3": "done"}  # the last word on each run
+    assert reader.offset > first and reader.read() == progress_of(tmp_path, "a")
+
+
+def test_each_run_records_who_its_support_reached_by_subgroup():
+    """What the report's reach figure reads (it never reruns a model): the share of each subgroup
+    with any contact with follow-on support, as the graduate table gives it."""
+    from experiments.config import load_params
+    from experiments.evaluate import SUBGROUP_MEMBERS, evaluate
+
+    offer = evaluate(load_params(["strategy=offer_all", "n_graduates=400", "weeks=20"]))
+    people = offer.graduates
+    reached = people[[c for c in people.columns if c.startswith("contacts_")]].sum(axis=1) > 0
+    for key, member in SUBGROUP_MEMBERS.items():
+        mask = pd.Series(True, index=people.index) if member is None else people[member[0]] == member[1]
+        assert offer.reach()[key] == pytest.approx(reached[mask].mean())
+    assert 0 < offer.reach()["everyone"] < 1
+    none = evaluate(load_params(["strategy=course_only", "n_graduates=400", "weeks=20"])).reach()
+    assert set(none) == set(SUBGROUP_MEMBERS) and all(v == 0 for v in none.values())

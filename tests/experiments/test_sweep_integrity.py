@@ -171,6 +171,8 @@ def test_seed_null_records_a_concrete_seed_and_is_labelled_unpaired(monkeypatch,
         assert isinstance(recorded, int) and summary["seed"] == run_seed(recorded, summary["replicate"])
         seeds.append(summary["seed"])
     assert len(set(seeds)) == 4  # each run drew its own seed: nothing is paired
+    recorded = [yaml.safe_load((run / "config.yaml").read_text())["seed"] for run in run_dirs(tmp_path)]
+    assert len(set(recorded)) == 4  # its own base seed too, even when runs share a batch (a Hydra job)
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert set(summary.loc[summary["strategy"] == "peer_group", "diff_method"]) == {"unpaired"}
     assert "unpaired" in out
