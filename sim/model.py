@@ -23,7 +23,7 @@ from .params import (
     validate,
 )
 from .population import create_graduates
-from .reporters import model_reporters, subgroup_indices
+from .reporters import model_reporters, subgroup_outcomes
 from .streams import stream
 from .strategy import offers
 from .support import CHANNELS, SupportChannel
@@ -115,8 +115,7 @@ class SelfManagementModel(mesa.Model):
         self._support = "not started"  # -> "running" -> "ended"
         self.channel_results: dict[str, float] = {}
         self._update_channel_results()
-        self.subgroup_index = subgroup_indices(self.graduates)
-        self.week_gain = self.graduates.gain
+        self._summarise_week()
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters(list(self.channel_results)))
         self.datacollector.collect(self)
 
@@ -193,13 +192,20 @@ class SelfManagementModel(mesa.Model):
     def _record_week(self, week: int) -> None:
         """Step 6 of the week: QALYs accrue, channel results update, the DataCollector records."""
         g = self.graduates
-        self.week_gain = g.gain  # once a week, for the QALYs and every reporter
-        self.subgroup_index = subgroup_indices(g)  # rebuilt: agents may change their flags
+        self._summarise_week()
         self.ledger.add_qalys(self.week_gain, week)
         self._update_channel_results()
         self.datacollector.collect(self)
         if week >= self.params.weeks:
             self.running = False
+
+    def _summarise_week(self) -> None:
+        """What every reporter reads, computed once a week: the gains (SD), who is self-managing
+        and the outcomes of each subgroup."""
+        g = self.graduates
+        self.week_gain = g.gain
+        self.week_self_managing = self.week_gain >= self.params.dynamics.retention.self_managing_threshold_sd
+        self.subgroup_outcomes = subgroup_outcomes(g, self.week_gain, self.week_self_managing)
 
     def run(self) -> SelfManagementModel:
         """Run to the horizon (``weeks``); returns the model for chaining."""

@@ -27,7 +27,7 @@ def mean_gain_sd(model: SelfManagementModel) -> float:
 
 def share_self_managing(model: SelfManagementModel) -> float:
     """Share of graduates whose gain is at least the self-managing threshold."""
-    return float(np.mean(model.week_gain >= model.params.dynamics.retention.self_managing_threshold_sd))
+    return float(np.count_nonzero(model.week_self_managing)) / model.week_self_managing.size
 
 
 def mean_habit(model: SelfManagementModel) -> float:
@@ -40,8 +40,8 @@ def mean_connectedness(model: SelfManagementModel) -> float:
 
 def share_lonely(model: SelfManagementModel) -> float:
     """Share whose connectedness is below the lonely threshold this week."""
-    g = model.graduates
-    return float(np.mean(g.connectedness < model.params.dynamics.connectedness.lonely_threshold))
+    lonely = model.graduates.connectedness < model.params.dynamics.connectedness.lonely_threshold
+    return float(np.count_nonzero(lonely)) / lonely.size
 
 
 def flare_ups(model: SelfManagementModel) -> float:
@@ -92,23 +92,24 @@ SUBGROUPS = {
 
 
 def _subgroup_mean(model: SelfManagementModel, array: str, value: bool, what: str) -> float:
-    idx = model.subgroup_index[(array, value)]
-    if idx.size == 0:
-        return float("nan")
-    gain = model.week_gain[idx]
-    if what == "mean_gain_sd":
-        return float(gain.mean())
-    return float(np.mean(gain >= model.params.dynamics.retention.self_managing_threshold_sd))
+    return model.subgroup_outcomes[what][(array, value)]
 
 
-def subgroup_indices(g) -> dict:
-    """Index arrays of every subgroup (indexing by them is much faster than by boolean masks)."""
-    out = {}
-    for array, _, _ in SUBGROUPS.values():
-        flag = getattr(g, array)
-        out[(array, True)] = np.flatnonzero(flag == True)  # noqa: E712
-        out[(array, False)] = np.flatnonzero(flag == False)  # noqa: E712
-    return out
+def subgroup_outcomes(g, gain: np.ndarray, self_managing: np.ndarray) -> dict[str, dict[tuple[str, bool], float]]:
+    """Mean gain (SD) and share self-managing of every subgroup this week, by ``(array, value)``;
+    NaN for an empty subgroup. Computed once a week for all twelve reporters: one membership
+    matrix (a row per subgroup, flags read afresh because agents may change them) times the
+    gains and the self-managing flags."""
+    keys = [(array, value) for array, _, _ in SUBGROUPS.values() for value in (True, False)]
+    members = np.empty((len(keys), gain.size))
+    for row, (array, value) in enumerate(keys):
+        np.equal(getattr(g, array), value, out=members[row], casting="unsafe")
+    size = members.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_gain = members @ gain / size
+        share = members @ self_managing.astype(float) / size
+    return {"mean_gain_sd": dict(zip(keys, map(float, mean_gain))),
+            "share_self_managing": dict(zip(keys, map(float, share)))}
 
 
 def model_reporters(channel_keys: list[str]) -> dict[str, Callable]:

@@ -179,6 +179,35 @@ def test_weekly_table_has_no_nan_outside_empty_subgroups(checked_run):
             assert table[col].notna().all(), col
 
 
+def test_subgroup_reporters_are_each_subgroups_own_mean_and_share(checked_run):
+    """The twelve subgroup columns, computed together once a week, equal each subgroup's own
+    mean gain and share self-managing computed graduate by graduate."""
+    model = checked_run[0]
+    last = model.weekly_table().iloc[-1]
+    gain = model.graduates.gain
+    threshold = model.params.dynamics.retention.self_managing_threshold_sd
+    checked = 0
+    for array, yes, no in SUBGROUPS.values():
+        flag = getattr(model.graduates, array)
+        for label, members in ((yes, flag), (no, ~flag)):
+            if members.any():
+                assert last[f"mean_gain_sd_{label}"] == pytest.approx(gain[members].mean(), rel=1e-12, abs=1e-15)
+                assert last[f"share_self_managing_{label}"] == np.count_nonzero(gain[members] >= threshold) / members.sum()
+                checked += 1
+    assert checked == 6
+
+
+def test_a_graduate_whose_flag_changes_is_counted_in_the_new_subgroup_that_week():
+    model = SelfManagementModel(300, 3, rng=5)
+    model.step()
+    assert not np.isnan(model.weekly_table().iloc[-1]["mean_gain_sd_lonely"])
+    model.graduates.lonely_at_baseline[:] = False  # as a student might, through the agents
+    model.step()
+    row = model.weekly_table().iloc[-1]
+    assert np.isnan(row["mean_gain_sd_lonely"]) and np.isnan(row["share_self_managing_lonely"])
+    assert row["mean_gain_sd_not_lonely"] == pytest.approx(row["mean_gain_sd"], rel=1e-12)
+
+
 def test_weekly_table_shares_in_unit_interval(checked_run):
     table = checked_run[0].weekly_table()
     cols = [c for c in table.columns if "share" in c] + ["mean_habit", "mean_connectedness"]
