@@ -191,7 +191,6 @@ class SelfManagementModel(mesa.Model):
 
     def _record_week(self, week: int) -> None:
         """Step 6 of the week: QALYs accrue, channel results update, the DataCollector records."""
-        g = self.graduates
         self._summarise_week()
         self.ledger.add_qalys(self.week_gain, week)
         self._update_channel_results()

@@ -180,13 +180,14 @@ TINY = ["analysis=calibrate", "n_graduates=120", "calibration.wave1_runs=12", "c
 
 
 @pytest.mark.slow
-def test_a_tiny_calibration_runs_end_to_end_and_resumes(tmp_path):
+def test_a_tiny_calibration_runs_end_to_end(tmp_path):
     args = [*TINY, f"calibration.runs_dir={tmp_path}/runs", f"calibration.posterior={tmp_path}/posterior.parquet",
             f"calibration.output={tmp_path}/calibrated.yaml", f"calibration.report_dir={tmp_path}/report",
             f"hydra.run.dir={tmp_path}/run"]
     done = subprocess.run([sys.executable, "-m", "experiments.calibrate", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "runs to do" in done.stdout and "runs already done" not in done.stdout
     posterior = pd.read_parquet(tmp_path / "posterior.parquet")
     assert len(posterior) == 500 and "dynamics.retention.decay_shape" in posterior
     assert "dynamics.retention.power_law_psi" in posterior and "dynamics.peer_group.effect.efficacy" in posterior
@@ -199,9 +200,53 @@ def test_a_tiny_calibration_runs_end_to_end_and_resumes(tmp_path):
         assert section in report
     for png in ("predictive.png", "marginals.png", "pairs.png"):
         assert (tmp_path / "report" / png).stat().st_size > 0
-    # rerunning resumes: no run is repeated
-    again = subprocess.run([sys.executable, "-m", "experiments.calibrate", *args], capture_output=True, text=True,
-                           cwd=ROOT, timeout=300)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert "runs to do" not in again.stdout and "runs already done" in again.stdout
-    assert pd.read_parquet(tmp_path / "posterior.parquet").equals(posterior)
+    # every run is saved where a rerun of the same command looks for it (a folder named by the
+    # problem's fingerprint, which the next test shows is the same for the same command)
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert folder.name == _problem(TINY).fingerprint()
+    assert len(list(folder.glob("*.parquet"))) >= 4
+
+
+def _problem(overrides):
+    from omegaconf import OmegaConf
+
+    from experiments.analyses.calibration import Problem
+    from experiments.schemas import CalibrationConfig
+
+    cfg = compose_config(list(overrides))
+    calib: CalibrationConfig = OmegaConf.to_object(cfg.calibration)
+    return Problem(to_params(cfg), calib, OmegaConf.to_container(cfg.priors), cfg.engine)
+
+
+def test_the_same_calibration_command_finds_the_same_runs_folder_and_a_changed_one_does_not():
+    fingerprint = _problem(TINY).fingerprint()
+    assert _problem(TINY).fingerprint() == fingerprint  # nothing of the moment in it
+    for change in ("n_graduates=121", "priors.dynamics.telephone.effect.efficacy.high=0.5"):
+        assert _problem([*TINY, change]).fingerprint() != fingerprint, change
+
+
+def test_calibration_runs_resume_from_their_saved_batches(tmp_path, monkeypatch):
+    """Rerunning runs only the batches that are not saved: a batch lost (an interrupted
+    calibration writes none half-way) is run again, the others are read back."""
+    from experiments.analyses import calibration
+
+    calls = []
+
+    class Counting:
+        def simulate(self, values, seed):
+            calls.append(seed)
+            return {"y": values["x"] * 2.0 + seed}
+
+    rows = [{"point": i, "seed": 100 + i, "x": float(i)} for i in range(25)]
+    first = calibration.run_points(Counting(), "wave1", rows, tmp_path, jobs=1, batch=10)
+    assert len(calls) == 25 and sorted(p.name for p in tmp_path.iterdir()) == \
+        ["wave1_0000.parquet", "wave1_0001.parquet", "wave1_0002.parquet"]
+    assert first["y"].tolist() == [2.0 * i + 100 + i for i in range(25)]
+    (tmp_path / "wave1_0001.parquet").unlink()
+    calls.clear()
+    again = calibration.run_points(Counting(), "wave1", rows, tmp_path, jobs=1, batch=10)
+    assert calls == [100 + i for i in range(10, 20)]
+    pd.testing.assert_frame_equal(again, first)
+    calls.clear()
+    calibration.run_points(Counting(), "wave1", rows, tmp_path, jobs=1, batch=10)
+    assert calls == []

@@ -122,8 +122,9 @@ def wait_until(condition, what: str) -> None:
         time.sleep(0.2)
 
 
-def settled_week(page, quiet_s: float = 10.0) -> int:
-    """The week shown once it has stayed the same for ``quiet_s`` seconds."""
+def settled_week(page, quiet_s: float = 5.0) -> int:
+    """The week shown once it has stayed the same for ``quiet_s`` seconds (several redraws of a
+    week, even on a loaded machine; the test checks again later that it has not moved)."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     shown, since = week(page), time.monotonic()
     while time.monotonic() - since < quiet_s:

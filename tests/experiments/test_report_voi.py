@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,21 +29,24 @@ VOI_COLUMNS = {"measure", "name", "in_words", "parameters", "method", "wtp_gbp_p
                "se_gbp", "population_gbp", "draws", "graduates_per_year", "decision_years", "discount_rate_per_year"}
 
 
-@pytest.fixture(scope="module")
-def tiny_psa(tmp_path_factory) -> Path:
-    sweep_dir = tmp_path_factory.mktemp("tiny_psa_voi")
+def sweep(sweep_dir: Path, *overrides: str) -> Path:
+    """``python -m experiments.run -m OVERRIDES hydra.sweep.dir=SWEEP_DIR``, in this process."""
     from unittest import mock
 
     from experiments.run import main
 
-    args = ["experiments.run", "-m", "experiment=psa", f"replicates={REPLICATES}", "n_graduates=60", "weeks=30",
-            "strategy=course_only,telephone", f"hydra.sweep.dir={sweep_dir}"]
-    with mock.patch.object(sys, "argv", args):  # the command, in this process
+    with mock.patch.object(sys, "argv", ["experiments.run", "-m", *overrides, f"hydra.sweep.dir={sweep_dir}"]):
         try:
             main()
         except SystemExit as done:
             assert done.code in (0, None), f"the sweep exited with {done.code}"
     return sweep_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_psa(tmp_path_factory) -> Path:
+    return sweep(tmp_path_factory.mktemp("tiny_psa_voi"), "experiment=psa", f"replicates={REPLICATES}",
+                 "n_graduates=60", "weeks=30", "strategy=course_only,telephone")
 
 
 def test_the_loader_builds_the_psa_frame_from_a_sweep(tiny_psa):
@@ -62,12 +64,19 @@ def test_the_loader_builds_the_psa_frame_from_a_sweep(tiny_psa):
     assert (frame["cost_gbp"] > 0).all()
 
 
-def test_the_section_writes_voi_and_scenarios_csv_and_figures(tiny_psa, tmp_path):
-    results = decision.analyse_sweep(tiny_psa, tmp_path / "voi", samples=50)
-    (population,) = results
+@pytest.fixture(scope="module")
+def analysed(tiny_psa, tmp_path_factory) -> tuple[Path, str]:
+    """The decision analysis of the tiny PSA (50 samples): its folder and the population analysed."""
+    folder = tmp_path_factory.mktemp("voi")
+    (population,) = decision.analyse_sweep(tiny_psa, folder, samples=50)
+    return folder, population
+
+
+def test_the_section_writes_voi_and_scenarios_csv_and_figures(analysed, tmp_path):
+    folder, population = analysed
     for name in ("voi.csv", "scenarios.csv", "evpi_curve.csv", "evpi_by_horizon.csv"):
-        assert (tmp_path / "voi" / population / name).is_file()
-    fragment = report_voi.section(report_voi.read(tmp_path / "voi", population), tmp_path)
+        assert (folder / population / name).is_file()
+    fragment = report_voi.section(report_voi.read(folder, population), tmp_path)
     assert "What evidence would change the answer" in fragment
     table = pd.read_csv(tmp_path / "voi.csv")
     assert VOI_COLUMNS <= set(table.columns)
@@ -84,11 +93,12 @@ def test_the_section_writes_voi_and_scenarios_csv_and_figures(tiny_psa, tmp_path
     assert "(assumed)" in fragment and "Assumptions of this section" in fragment
 
 
-def test_the_analysis_files_give_the_report_the_numbers_computed_directly(tiny_psa, tmp_path):
-    (population, frame), = decision.psa_frames(tiny_psa).items()
+def test_the_analysis_files_give_the_report_the_numbers_computed_directly(tiny_psa, analysed):
+    folder, population = analysed
+    (frame_population, frame), = decision.psa_frames(tiny_psa).items()
+    assert frame_population == population
     direct = decision.compute(frame, samples=50)
-    decision.analyse_sweep(tiny_psa, tmp_path, samples=50)
-    read = report_voi.read(tmp_path, population)
+    read = report_voi.read(folder, population)
     # a CSV cannot tell an empty text from a missing one: the EVPI rows name no parameters
     pd.testing.assert_frame_equal(read.table.drop(columns="in_words").fillna({"parameters": ""}), direct.table,
                                   check_dtype=False)
@@ -146,12 +156,8 @@ def test_parameters_in_plain_words():
 
 
 def test_a_report_of_a_sweep_without_drawn_parameters_has_no_section(tmp_path):
-    sweep_dir = tmp_path / "sweep"
-    done = subprocess.run(
-        [sys.executable, "-m", "experiments.run", "-m", "experiment=compare_strategies", "replicates=1",
-         "n_graduates=40", "weeks=30", "strategy=course_only,telephone", f"hydra.sweep.dir={sweep_dir}"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    sweep_dir = sweep(tmp_path / "sweep", "experiment=compare_strategies", "replicates=1", "n_graduates=40",
+                      "weeks=30", "strategy=course_only,telephone")
     index = report.build(sweep_dir)
     html = index.read_text(encoding="utf-8")
     assert "id='voi'" not in html and "What evidence would change the answer" not in html
