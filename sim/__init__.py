@@ -9,15 +9,7 @@ Quick start::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .params import (
-    CostParams,
-    DynamicsParams,
-    ModelParams,
-    ParameterError,
-    PopulationParams,
-    StrategyParams,
-    validate,
-)
+from .params import CostParams, DynamicsParams, ModelParams, ParameterError, PopulationParams, StrategyParams, validate
 
 try:
     __version__ = version("after-the-course")

@@ -1,8 +1,8 @@
 """The interface every support channel shares, and the engagement states of a graduate.
 
 A channel owns its parameters (the strategy's lever block and the behaviour block, declared at
-the top of its module and named by :attr:`SupportChannel.lever_type` and
-:attr:`SupportChannel.behaviour_type`), the unit costs it uses, its state (one engagement status
+the top of its module and named in its class statement, with its name and place in the week),
+the unit costs it uses, its state (one engagement status
 per graduate, contact counts) and its results for the week. :mod:`sim.support.registry` finds the
 channels; :mod:`sim.params` builds the strategy and dynamics blocks from them. The model calls,
 in the order of the week (see :class:`sim.model.SelfManagementModel`):
@@ -51,16 +51,30 @@ class Engagement(IntEnum):
     LEFT = 3  # took part, then left (dropped out, group closed, support ended)
 
 
+def _declared(cls: type) -> set[str]:
+    """The identity attributes ``cls`` or a channel it derives from set (not the base's defaults)."""
+    return {k for c in cls.__mro__ if c is not SupportChannel and c is not object for k in vars(c)}
+
+
 class SupportChannel:
-    """Base class: engagement status and contact bookkeeping shared by every channel."""
+    """Base class: engagement status and contact bookkeeping shared by every channel.
+
+    A channel says who it is in its class statement, for example::
+
+        class TelephoneSupport(SupportChannel, name="telephone", label="Telephone support", week_order=20,
+                               lever=TelephoneParams, behaviour=TelephoneBehaviour, cost_label="Telephone",
+                               tailorable=True):
+
+    and lists its ``unit_costs`` in the body; the attributes below are set from those words.
+    """
 
     #: The key of its blocks in the strategy (``strategy.<name>``) and the dynamics (``dynamics.<name>``).
     name: ClassVar[str] = "channel"
     #: Its name in plots and reports.
     label: ClassVar[str] = "Channel"
-    #: The cost category its spending is booked under (a column ``cost_<category>_gbp``).
+    #: The cost category its spending is booked under (a column ``cost_<category>_gbp``; default its name).
     cost_category: ClassVar[str] = "channel"
-    #: The cost category's name in plots and reports.
+    #: The cost category's name in plots and reports (default its label).
     cost_label: ClassVar[str] = "Channel"
     #: Where it runs in the week: channels run in increasing order.
     week_order: ClassVar[int] = 0
@@ -72,6 +86,25 @@ class SupportChannel:
     unit_costs: ClassVar[dict[str, CostItem]] = {}
     #: Whether a ``tailored`` strategy may match graduates to it (``strategy.tailoring_order``).
     tailorable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, name: str | None = None, label: str | None = None, week_order: int | None = None,
+                          lever: type | None = None, behaviour: type | None = None, cost_category: str | None = None,
+                          cost_label: str | None = None, tailorable: bool | None = None, **kwargs: Any) -> None:
+        """Set a channel's identity from the words of its class statement (a subclass of a
+        channel may leave them out: it keeps its parent's)."""
+        super().__init_subclass__(**kwargs)
+        if name is not None:
+            cls.name, cls.cost_category = name, cost_category or name
+        if label is not None:
+            cls.label, cls.cost_label = label, cost_label or label
+        for attr, value in (("week_order", week_order), ("lever_type", lever), ("behaviour_type", behaviour),
+                            ("tailorable", tailorable)):
+            if value is not None:
+                setattr(cls, attr, value)
+        missing = [k for k in ("name", "label", "lever_type", "behaviour_type") if k not in _declared(cls)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must say its {', '.join(missing)} in its class statement "
+                            "(name=..., label=..., lever=..., behaviour=...)")
 
     @classmethod
     def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:

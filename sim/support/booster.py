@@ -40,6 +40,9 @@ class BoosterParams:
 
 @dataclass
 class BoosterBehaviour:
+    """Who comes to the booster course (``dynamics.booster``) and what it restores.
+    Sources: docs/odd.md 7.10."""
+
     effect: ContactEffect = contact_effect(0.1, 0.1)
     attend_prob_per_session: float = prob(0.6, "at group affinity 0.5")
     attend_affinity_coef: float = real(3.0, "log-odds per unit of group affinity")
@@ -48,16 +51,10 @@ class BoosterBehaviour:
 # --- the channel, vectorised ---------------------------------------------------------------------
 
 
-class BoosterCourse(SupportChannel):
+class BoosterCourse(SupportChannel, name="booster", label="Booster course", week_order=40,
+                    lever=BoosterParams, behaviour=BoosterBehaviour, cost_label="Booster"):
     """The booster course, every invitee at once (numpy arrays)."""
 
-    name = "booster"
-    label = "Booster course"
-    cost_category = "booster"
-    cost_label = "Booster"
-    week_order = 40
-    lever_type = BoosterParams
-    behaviour_type = BoosterBehaviour
     unit_costs = {
         "booster_per_participant": CostItem(60.0, 2024, "assumed: 2 sessions at course cost per session", True),
     }

@@ -35,6 +35,9 @@ class NewsletterParams:
 
 @dataclass
 class NewsletterBehaviour:
+    """Who reads the newsletter (``dynamics.newsletter``) and what reading it restores.
+    Sources: docs/odd.md 7.11."""
+
     effect: ContactEffect = contact_effect(0.015, 0.0, 0.25)
     read_prob: float = prob(0.5)
 
@@ -42,16 +45,10 @@ class NewsletterBehaviour:
 # --- the channel, vectorised ---------------------------------------------------------------------
 
 
-class Newsletter(SupportChannel):
+class Newsletter(SupportChannel, name="newsletter", label="Newsletter", week_order=50,
+                 lever=NewsletterParams, behaviour=NewsletterBehaviour):
     """The newsletter, every recipient at once (numpy arrays)."""
 
-    name = "newsletter"
-    label = "Newsletter"
-    cost_category = "newsletter"
-    cost_label = "Newsletter"
-    week_order = 50
-    lever_type = NewsletterParams
-    behaviour_type = NewsletterBehaviour
     unit_costs = {"newsletter_per_issue": CostItem(1.0, 2024, "assumed: print and post, per graduate", True)}
 
     def one_by_one(self) -> NewsletterRules:

@@ -52,6 +52,9 @@ class OnlineParams:
 
 @dataclass
 class OnlineBehaviour:
+    """How graduates use the online group (``dynamics.online``): who joins, visits, posts, gets a
+    reply and leaves, and what posting and reading restore. Sources and calibration: docs/odd.md 7.9."""
+
     effect: ContactEffect = contact_effect(0.05, 0.05)
     read_efficacy: float = prob(0.02, "reading without posting: information only")
     join_intercept: float = real(-0.5, "log-odds of joining at digital confidence 0.5")
@@ -73,23 +76,16 @@ class OnlineBehaviour:
 # --- the channel, vectorised ---------------------------------------------------------------------
 
 
-class OnlineForum(SupportChannel):
+class OnlineForum(SupportChannel, name="online", label="Online group", week_order=30,
+                  lever=OnlineParams, behaviour=OnlineBehaviour, tailorable=True):
     """The forum, every member at once (numpy arrays)."""
 
-    name = "online"
-    label = "Online group"
-    cost_category = "online"
-    cost_label = "Online group"
-    week_order = 30
-    lever_type = OnlineParams
-    behaviour_type = OnlineBehaviour
     unit_costs = {
         "online_platform_per_1000_graduates_per_year": CostItem(
             3000.0, 2024, "assumed: hosted forum licence per year, per 1,000 graduates offered", True
         ),
         "moderator_per_hour": CostItem(25.0, 2024, "assumed: moderator cost per hour", True),
     }
-    tailorable = True
 
     @classmethod
     def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:

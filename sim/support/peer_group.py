@@ -89,6 +89,10 @@ class PeerGroupParams:
 
 @dataclass
 class PeerGroupBehaviour:
+    """How graduates take part in peer groups (``dynamics.peer_group``): who joins, who comes to
+    each meeting, who leaves, what a meeting restores, and how leaders are lost and replaced.
+    Sources and calibration: docs/odd.md 7.7."""
+
     effect: ContactEffect = contact_effect(0.10, 0.15)
     join_intercept: float = real(0.7, "log-odds of joining at group affinity 0.5 (a third never attend)")
     join_affinity_coef: float = real(6.0, "per unit of group affinity")
@@ -114,23 +118,16 @@ class PeerGroupBehaviour:
 # --- the channel, vectorised ---------------------------------------------------------------------
 
 
-class PeerGroups(SupportChannel):
+class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", week_order=10,
+                 lever=PeerGroupParams, behaviour=PeerGroupBehaviour, cost_label="Peer groups", tailorable=True):
     """Peer groups, every graduate at once (numpy arrays)."""
 
-    name = "peer_group"
-    label = "Peer support group"
-    cost_category = "peer_group"
-    cost_label = "Peer groups"
-    week_order = 10
-    lever_type = PeerGroupParams
-    behaviour_type = PeerGroupBehaviour
     unit_costs = {
         "peer_group_venue_per_meeting": CostItem(40.0, 2024, "assumed: community room hire, 2 hours", True),
         "peer_group_coordination_per_meeting": CostItem(25.0, 2024, "assumed: 1 hour coordinator time", True),
         "facilitator_per_meeting": CostItem(90.0, 2024, "assumed: 3 hours paid facilitator incl. preparation", True),
         **VOLUNTEER_TRAINING,
     }
-    tailorable = True
 
     @classmethod
     def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:

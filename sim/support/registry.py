@@ -1,9 +1,9 @@
 """The support channels: the one place the model learns which channels exist, and in what order.
 
 A channel is a module of this package (``sim/support/<channel>.py``) that defines a subclass of
-:class:`~sim.support.base.SupportChannel` carrying its ``name``, its ``week_order``, its
-``lever_type`` and ``behaviour_type`` dataclasses (declared at the top of the same module), its
-``unit_costs`` and, for the reference engine, its rules for one graduate (``one_by_one``). The
+:class:`~sim.support.base.SupportChannel` whose class statement says its ``name``, ``label``,
+``week_order``, ``lever`` and ``behaviour`` dataclasses (declared at the top of the same module),
+with its ``unit_costs`` and, for the reference engine, its rules for one graduate (``one_by_one``). The
 registry finds them by importing every module of the package, and orders them by
 ``week_order``.
 Everything else is derived from :data:`CHANNEL_TYPES`: the blocks ``strategy.<name>`` and

@@ -55,6 +55,9 @@ class TelephoneParams:
 
 @dataclass
 class TelephoneBehaviour:
+    """How graduates respond to support calls (``dynamics.telephone``): who accepts, who answers,
+    who is dropped, and what an answered call restores. Sources and calibration: docs/odd.md 7.8."""
+
     effect: ContactEffect = contact_effect(0.07, 0.08)
     join_prob: float = prob(0.6, "share of those offered who accept calls")
     answer_prob: float = prob(0.7, "a scheduled call is answered")
@@ -67,22 +70,15 @@ class TelephoneBehaviour:
 # --- the channel, vectorised ---------------------------------------------------------------------
 
 
-class TelephoneSupport(SupportChannel):
+class TelephoneSupport(SupportChannel, name="telephone", label="Telephone support", week_order=20,
+                       lever=TelephoneParams, behaviour=TelephoneBehaviour, cost_label="Telephone", tailorable=True):
     """Telephone support, every graduate at once (numpy arrays)."""
 
-    name = "telephone"
-    label = "Telephone support"
-    cost_category = "telephone"
-    cost_label = "Telephone"
-    week_order = 20
-    lever_type = TelephoneParams
-    behaviour_type = TelephoneBehaviour
     unit_costs = {
         "peer_call": CostItem(4.0, 2024, "assumed: coordination per peer call", True),
         "professional_call": CostItem(12.0, 2024, "assumed: 20 min of a band-5 nurse", True),
         **VOLUNTEER_TRAINING,
     }
-    tailorable = True
 
     @classmethod
     def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:

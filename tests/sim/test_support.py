@@ -360,3 +360,36 @@ def test_nobody_waits_when_capacity_covers_everyone(make_strategy):
                                                                       calls_per_week_per_100_enrolled=100.0))
     table = SelfManagementModel(500, 20, strategy=strategy, rng=SEED).run().weekly_table()
     assert (table["calls_waiting"] == 0).all()
+
+
+def test_a_channel_says_who_it_is_in_its_class_statement():
+    """The words of the class statement set the identity the registry and the reports read; what a
+    channel leaves out defaults sensibly, and a channel that forgets who it is fails at once."""
+    from sim.support.base import SupportChannel
+
+    @dataclasses.dataclass
+    class LetterParams:
+        enabled: bool = False
+
+    @dataclasses.dataclass
+    class LetterBehaviour:
+        pass
+
+    class Letter(SupportChannel, name="letter", label="Monthly letter", week_order=60, lever=LetterParams,
+                 behaviour=LetterBehaviour):
+        pass
+
+    assert (Letter.name, Letter.label, Letter.week_order) == ("letter", "Monthly letter", 60)
+    assert (Letter.lever_type, Letter.behaviour_type) == (LetterParams, LetterBehaviour)
+    assert (Letter.cost_category, Letter.cost_label, Letter.tailorable) == ("letter", "Monthly letter", False)
+
+    class SlowLetter(Letter, week_order=70):  # a variant keeps its parent's identity but what it changes
+        pass
+
+    assert (SlowLetter.name, SlowLetter.week_order, SlowLetter.lever_type) == ("letter", 70, LetterParams)
+    with pytest.raises(TypeError, match="lever_type, behaviour_type"):
+        class Nameless(SupportChannel, name="nameless", label="Nameless"):
+            pass
+    # the model's channels: cost categories are their names unless they say otherwise
+    assert {c.cost_category for c in CHANNELS.values()} == set(CHANNELS)
+    assert CHANNELS["telephone"].cost_label == "Telephone" and CHANNELS["online"].cost_label == "Online group"
