@@ -65,27 +65,31 @@ def test_batches_keep_group_choices_apart_cover_every_run_once_and_are_near_equa
 # --- the same numbers, files and folders whatever the batch size ------------------------------------
 
 
+#: peer_group_frequency: 4 meeting intervals x 2 strategies x 2 replicates = 16 runs
+FREQUENCY = ["replicates=2", "n_graduates=60", "weeks=6"]
+
+
 @pytest.fixture(scope="module")
 def one_per_job(tmp_path_factory):
     """peer_group_frequency: runs within a batch differ by a value (interval) and the replicate."""
     import subprocess
 
     out = tmp_path_factory.mktemp("one")
-    subprocess.run([sys.executable, "-m", "experiments.run", "-m", "experiment=peer_group_frequency", *TINY,
+    subprocess.run([sys.executable, "-m", "experiments.run", "-m", "experiment=peer_group_frequency", *FREQUENCY,
                     "hydra.sweeper.batch_size=1", f"hydra.sweep.dir={out}"], check=True, capture_output=True,
                    cwd=Path(__file__).resolve().parents[2])
     return out
 
 
 def test_batched_runs_equal_one_run_per_job(one_per_job, monkeypatch, tmp_path):
-    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *TINY, f"hydra.sweep.dir={tmp_path}") == 0
+    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *FREQUENCY, f"hydra.sweep.dir={tmp_path}") == 0
     assert len(list((tmp_path / "batches").iterdir())) < len(list((one_per_job / "batches").iterdir()))
     a = pd.read_parquet(one_per_job / "results.parquet").drop(columns="model_seconds", errors="ignore")
     b = pd.read_parquet(tmp_path / "results.parquet").drop(columns="model_seconds", errors="ignore")
     key = ["run_id", "week"]
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True))
     names = sorted(p.name for p in (one_per_job / "runs").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "runs").iterdir()) and len(names) == 24
+    assert names == sorted(p.name for p in (tmp_path / "runs").iterdir()) and len(names) == 16
     for name in names:
         for f in ("config.yaml", ".hydra/config.yaml", ".hydra/overrides.yaml"):
             assert (one_per_job / "runs" / name / f).read_text() == (tmp_path / "runs" / name / f).read_text(), (name, f)
@@ -95,10 +99,10 @@ def test_batched_runs_equal_one_run_per_job(one_per_job, monkeypatch, tmp_path):
 
 def test_a_finished_sweep_is_skipped_without_launching_a_job(one_per_job, monkeypatch, capsys):
     before = {p: p.stat().st_mtime_ns for p in (one_per_job / "runs").glob("*/summary.json")}
-    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *TINY, "hydra.sweeper.batch_size=1",
+    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *FREQUENCY, "hydra.sweeper.batch_size=1",
                f"hydra.sweep.dir={one_per_job}") == 0
     out = capsys.readouterr().out
-    assert "24 of 24 runs already finished, skipped" in out and "jobs of up to" not in out
+    assert "16 of 16 runs already finished, skipped" in out and "jobs of up to" not in out
     assert before == {p: p.stat().st_mtime_ns for p in (one_per_job / "runs").glob("*/summary.json")}
 
 

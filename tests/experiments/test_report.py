@@ -1,7 +1,7 @@
 """The report for commissioners (experiments/report/build.py): every section is present in a report built
-from a tiny sweep, the numbers agree with hand-worked cases, the acceptability curve of a tiny PSA
-is a set of probabilities summing to 1, names are plain words, and index.html opens in headless
-Chromium without console errors with every image loaded."""
+from a tiny sweep, the numbers agree with hand-worked cases, names are plain words, and index.html
+opens in headless Chromium without console errors with every image loaded. A PSA's report (its
+acceptability curves and value of information) is tested in test_report_voi.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,15 +56,6 @@ def tiny(tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     index = sweep_dir / "report" / "index.html"
     assert str(index.resolve()) in done.stdout  # it says where the report is
-    return sweep_dir
-
-
-@pytest.fixture(scope="module")
-def tiny_psa(tmp_path_factory) -> Path:
-    """A tiny PSA (4 parameter draws x 6 strategies, 60 graduates, 30 weeks) and its report."""
-    sweep_dir = tmp_path_factory.mktemp("tiny_psa")
-    sweep(sweep_dir, "experiment=psa", "replicates=4", "n_graduates=60", "weeks=30")
-    report.build(sweep_dir)
     return sweep_dir
 
 
@@ -262,22 +252,6 @@ def test_descriptions_say_what_is_offered():
 
 
 # --- PSA: the acceptability curve ------------------------------------------------------------
-
-
-def test_a_psa_report_adds_acceptability_curves_that_sum_to_one(tiny_psa):
-    html = page(tiny_psa)
-    assert 'id="fig-f_acceptability"' in html and "PSA distribution" in html
-    assert (tiny_psa / "report" / "figures" / "f_acceptability.svg").is_file()
-    curves = pd.read_csv(tiny_psa / "report" / "acceptability.csv")
-    probs = curves.drop(columns=["wtp_gbp_per_qaly", "population"])
-    assert probs.shape[1] == len(STRATEGIES) - 1  # the PSA compares follow-on support: no no_course arm
-    assert ((probs >= 0) & (probs <= 1)).all().all()
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
-    assert curves["wtp_gbp_per_qaly"].iloc[0] == 0 and {20_000, 30_000} <= set(curves["wtp_gbp_per_qaly"])
-    # the PSA draws differ between replicates and are the same across the strategies of one
-    data = report_data.load(tiny_psa)
-    assert data.is_psa and len(data.psa_draws) == 4
-    assert data.psa_draws["dynamics.course.immediate_gain_mean_sd"].nunique() == 4  # in every posterior row
 
 
 # --- the page in a browser ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The report's value-of-information section (experiments/report/voi.py), end to end: a tiny PSA
 sweep (2 strategies, 8 parameter draws, 60 graduates, 30 weeks) through the loader, the analysis'
-files (experiments/analyses/decision.py), the section and the report; a sweep that drew no
+files (experiments/analyses/decision.py), the section and the report with its acceptability
+curves (probabilities that sum to 1); a sweep that drew no
 parameters gets no section; the report imports nothing from experiments.analyses."""
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from experiments.analyses import decision
 from experiments.analyses import voi
 from experiments.report import build as report
+from experiments.report import data as report_data
 from experiments.report import voi as report_voi
 from experiments.report.__main__ import main as report_main
 
@@ -118,10 +121,16 @@ def test_the_analysis_files_give_the_report_the_numbers_computed_directly(tiny_p
                                   loaded[["replicate", "strategy", "cost_gbp", "qalys"]])
 
 
-def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
-    assert report_main([str(tiny_psa)]) == 0  # the analysis first, then the report
+@pytest.fixture(scope="module")
+def psa_report(tiny_psa) -> Path:
+    """The report of the tiny PSA, made by the command (the decision analysis first); its index.html."""
+    assert report_main([str(tiny_psa)]) == 0
+    return tiny_psa / "report" / "index.html"
+
+
+def test_a_psa_report_includes_the_section_and_its_files(tiny_psa, psa_report):
     assert (tiny_psa / "voi" / "decision.json").is_file() and not decision.is_stale(tiny_psa)
-    index = tiny_psa / "report" / "index.html"
+    index = psa_report
     html = index.read_text(encoding="utf-8")
     assert "<h2 id='voi'>What evidence would change the answer</h2>" in html
     assert "href='#voi'" in html
@@ -130,6 +139,22 @@ def test_a_psa_report_includes_the_section_and_its_files(tiny_psa):
         assert (index.parent / name).is_file()
     text = re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', " ", html))
     assert "When the recommendation flips" in text
+
+
+def test_a_psa_report_adds_acceptability_curves_that_sum_to_one(tiny_psa, psa_report):
+    html = psa_report.read_text(encoding="utf-8")
+    assert 'id="fig-f_acceptability"' in html and "PSA distribution" in html
+    assert (psa_report.parent / "figures" / "f_acceptability.svg").is_file()
+    curves = pd.read_csv(psa_report.parent / "acceptability.csv")
+    probs = curves.drop(columns=["wtp_gbp_per_qaly", "population"])
+    assert probs.shape[1] == 2  # course only and telephone
+    assert ((probs >= 0) & (probs <= 1)).all().all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    assert curves["wtp_gbp_per_qaly"].iloc[0] == 0 and {20_000, 30_000} <= set(curves["wtp_gbp_per_qaly"])
+    # the PSA draws differ between replicates and are the same across the strategies of one
+    data = report_data.load(tiny_psa)
+    assert data.is_psa and len(data.psa_draws) == REPLICATES
+    assert data.psa_draws["dynamics.course.immediate_gain_mean_sd"].nunique() == REPLICATES  # in every posterior row
 
 
 def test_a_psa_report_without_the_analysis_says_how_to_make_it(tiny_psa, tmp_path, capsys):
