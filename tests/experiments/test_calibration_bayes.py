@@ -173,10 +173,10 @@ def test_the_committed_posterior_is_a_usable_table():
 
 # --- the tiny CI calibration --------------------------------------------------------------------
 
-TINY = ["analysis=calibrate", "n_graduates=120", "calibration.wave1_runs=12", "calibration.wave2_runs=6",
+TINY = ["analysis=calibrate", "n_graduates=120", "calibration.wave1_runs=10", "calibration.wave2_runs=4",
         "calibration.noise_points=2", "calibration.noise_replicates=2", "calibration.candidates=2000",
         "calibration.particles=200", "calibration.moves=2", "calibration.posterior_draws=500",
-        "calibration.check_draws=4", "calibration.gp_restarts=0", "calibration.jobs=1"]
+        "calibration.check_draws=2", "calibration.gp_restarts=0", "calibration.jobs=1"]
 
 
 @pytest.mark.slow
