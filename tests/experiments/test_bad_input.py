@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from in_process import run_command
+
 import sim
 from experiments.config import load_params
 from sim.params import with_values
@@ -103,22 +105,13 @@ RUN_CASES = [
 ]
 
 
-def run_cli(monkeypatch, args: list[str]) -> int:
-    from experiments.run import main
-
-    monkeypatch.setattr(sys, "argv", ["experiments.run", *args])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code
-    return 0
 
 
 @pytest.mark.parametrize("args,message,rule", RUN_CASES, ids=[" ".join(c[0]) for c in RUN_CASES])
 def test_bad_command_line_gives_one_line_exit_2_and_writes_nothing(monkeypatch, tmp_path, capsys, args, message,
                                                                   rule):
     monkeypatch.chdir(tmp_path)  # default output folders would land here
-    assert run_cli(monkeypatch, args) == 2
+    assert run_command(*args) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err

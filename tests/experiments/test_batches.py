@@ -10,20 +10,11 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from in_process import run_command
+
 from experiments.sweeps.batches import PlannedRun, auto_batch_size, plan_batches, workers_of
 
 TINY = ["replicates=3", "n_graduates=60", "weeks=6"]
-
-
-def cli(monkeypatch, *args: str) -> int:
-    from experiments.run import main
-
-    monkeypatch.setattr(sys, "argv", ["experiments.run", *args])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    return 0
 
 
 def run(name: str, groups: list[str], values: list[str]) -> PlannedRun:
@@ -82,7 +73,7 @@ def one_per_job(tmp_path_factory):
 
 
 def test_batched_runs_equal_one_run_per_job(one_per_job, monkeypatch, tmp_path):
-    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *FREQUENCY, f"hydra.sweep.dir={tmp_path}") == 0
+    assert run_command("-m", "experiment=peer_group_frequency", *FREQUENCY, f"hydra.sweep.dir={tmp_path}") == 0
     assert len(list((tmp_path / "batches").iterdir())) < len(list((one_per_job / "batches").iterdir()))
     a = pd.read_parquet(one_per_job / "results.parquet").drop(columns="model_seconds", errors="ignore")
     b = pd.read_parquet(tmp_path / "results.parquet").drop(columns="model_seconds", errors="ignore")
@@ -99,7 +90,7 @@ def test_batched_runs_equal_one_run_per_job(one_per_job, monkeypatch, tmp_path):
 
 def test_a_finished_sweep_is_skipped_without_launching_a_job(one_per_job, monkeypatch, capsys):
     before = {p: p.stat().st_mtime_ns for p in (one_per_job / "runs").glob("*/summary.json")}
-    assert cli(monkeypatch, "-m", "experiment=peer_group_frequency", *FREQUENCY, "hydra.sweeper.batch_size=1",
+    assert run_command("-m", "experiment=peer_group_frequency", *FREQUENCY, "hydra.sweeper.batch_size=1",
                f"hydra.sweep.dir={one_per_job}") == 0
     out = capsys.readouterr().out
     assert "16 of 16 runs already finished, skipped" in out and "jobs of up to" not in out
@@ -108,20 +99,20 @@ def test_a_finished_sweep_is_skipped_without_launching_a_job(one_per_job, monkey
 
 def test_figures_are_off_in_sweeps_unless_asked_for(monkeypatch, tmp_path):
     two = "hydra.sweeper.params.strategy=course_only"
-    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, two, "outputs.plot=null",
+    assert run_command("-m", "experiment=compare_strategies", *TINY, two, "outputs.plot=null",
                f"hydra.sweep.dir={tmp_path / 'off'}") == 0
-    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, two, "outputs.plot=true",
+    assert run_command("-m", "experiment=compare_strategies", *TINY, two, "outputs.plot=true",
                f"hydra.sweep.dir={tmp_path / 'on'}") == 0
     assert not list((tmp_path / "off" / "runs").glob("*/trajectories.png"))
     assert len(list((tmp_path / "on" / "runs").glob("*/trajectories.png"))) == 3
-    assert cli(monkeypatch, "n_graduates=60", "weeks=6", f"hydra.run.dir={tmp_path / 'single'}") == 0
+    assert run_command("n_graduates=60", "weeks=6", f"hydra.run.dir={tmp_path / 'single'}") == 0
     assert (tmp_path / "single" / "trajectories.png").is_file()  # a single run draws it by default
 
 
 @pytest.mark.parametrize("arg,key", [("hydra.sweeper.batch_size=0", "hydra.sweeper.batch_size"),
                                      ("hydra.sweep.subdir=x/${hydra.job.num}", "hydra.sweep.subdir")])
 def test_bad_batch_settings_stop_the_sweep_naming_the_key(monkeypatch, tmp_path, capsys, arg, key):
-    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, arg, f"hydra.sweep.dir={tmp_path}") == 2
+    assert run_command("-m", "experiment=compare_strategies", *TINY, arg, f"hydra.sweep.dir={tmp_path}") == 2
     assert key in capsys.readouterr().err and not (tmp_path / "runs").exists()
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from in_process import sweep
+
 from experiments.report import build as report
 from experiments.report import data as report_data
 from experiments.outputs import write_manifest
@@ -30,19 +32,6 @@ FIGURES = ("a_self_managing", "b_gains", "c_subgroups", "d_engagement", "e_costs
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def sweep(sweep_dir: Path, *args: str) -> None:
-    """``python -m experiments.run -m ARGS hydra.sweep.dir=SWEEP_DIR``, in this process."""
-    from unittest import mock
-
-    from experiments.run import main
-
-    with mock.patch.object(sys, "argv", ["experiments.run", "-m", *args, f"hydra.sweep.dir={sweep_dir}"]):
-        try:
-            main()
-        except SystemExit as done:
-            assert done.code in (0, None), f"the sweep exited with {done.code}"
 
 
 @pytest.fixture(scope="module")

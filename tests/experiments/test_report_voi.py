@@ -9,13 +9,14 @@ from __future__ import annotations
 import ast
 import re
 import shutil
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from in_process import sweep
 
 from experiments.analyses import decision
 from experiments.analyses import voi
@@ -30,20 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 REPLICATES = 8
 VOI_COLUMNS = {"measure", "name", "in_words", "parameters", "method", "wtp_gbp_per_qaly", "per_graduate_gbp",
                "se_gbp", "population_gbp", "draws", "graduates_per_year", "decision_years", "discount_rate_per_year"}
-
-
-def sweep(sweep_dir: Path, *overrides: str) -> Path:
-    """``python -m experiments.run -m OVERRIDES hydra.sweep.dir=SWEEP_DIR``, in this process."""
-    from unittest import mock
-
-    from experiments.run import main
-
-    with mock.patch.object(sys, "argv", ["experiments.run", "-m", *overrides, f"hydra.sweep.dir={sweep_dir}"]):
-        try:
-            main()
-        except SystemExit as done:
-            assert done.code in (0, None), f"the sweep exited with {done.code}"
-    return sweep_dir
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from in_process import run_command
+
 from experiments.sweeps.collect import SUMMARY_METRICS, collect
 from experiments.config import CONFIG_DIR, compose_config
 
@@ -25,17 +27,9 @@ EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 
 def sweep(*args: str) -> None:
-    """``python -m experiments.run -m ARGS``, in this process (the same code path as the command,
-    without paying the interpreter's start-up and imports per sweep); fails unless it exits 0."""
-    from unittest import mock
-
-    from experiments.run import main
-
-    with mock.patch.object(sys, "argv", ["experiments.run", "-m", *args]):
-        try:
-            main()
-        except SystemExit as done:
-            assert done.code in (0, None), f"the sweep exited with {done.code}"
+    """``python -m experiments.run -m ARGS``, in this process; fails unless it exits 0."""
+    code = run_command("-m", *args)
+    assert code == 0, f"the sweep exited with {code}"
 
 
 def progress(sweep_dir: Path) -> list[str]:

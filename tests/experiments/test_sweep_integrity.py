@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from in_process import run_command
+
 from experiments.sweeps import collect as collect_cli
 from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_RUNS_FAILED
 
@@ -20,20 +22,8 @@ TINY = ["replicates=1", "n_graduates=60", "weeks=6"]
 TWO = "hydra.sweeper.params.strategy='course_only,peer_group'"
 
 
-def cli(monkeypatch, *args: str) -> int:
-    """Run ``python -m experiments.run ARGS`` in this process; its exit code."""
-    from experiments.run import main
-
-    monkeypatch.setattr(sys, "argv", ["experiments.run", *args])
-    try:
-        main()
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    return 0
-
-
 def sweep(monkeypatch, sweep_dir: Path, *args: str) -> int:
-    return cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY, TWO, *args, f"hydra.sweep.dir={sweep_dir}")
+    return run_command("-m", "experiment=compare_strategies", *TINY, TWO, *args, f"hydra.sweep.dir={sweep_dir}")
 
 
 def statuses(sweep_dir: Path) -> list[str]:
@@ -143,7 +133,7 @@ def test_identity_ignores_bookkeeping_and_follows_parameters():
 
 
 def test_a_swept_seed_is_paired_by_the_seed_each_run_used(monkeypatch, tmp_path):
-    assert cli(monkeypatch, "-m", "experiment=compare_strategies", "replicates=2", "n_graduates=80", "weeks=6",
+    assert run_command("-m", "experiment=compare_strategies", "replicates=2", "n_graduates=80", "weeks=6",
                "hydra.sweeper.params.strategy='course_only,telephone'", "seed=1,2",
                f"hydra.sweep.dir={tmp_path}") == 0
     results = pd.read_parquet(tmp_path / "results.parquet")
@@ -326,7 +316,7 @@ def test_no_empty_or_stray_files_and_progress_log_appends(monkeypatch, tmp_path)
 def test_report_on_a_sweep_without_course_only_says_so_in_one_line(monkeypatch, tmp_path, capsys):
     from experiments.report import build as report
 
-    assert cli(monkeypatch, "-m", "experiment=compare_strategies", *TINY,
+    assert run_command("-m", "experiment=compare_strategies", *TINY,
                "hydra.sweeper.params.strategy='peer_group,telephone'", f"hydra.sweep.dir={tmp_path}") == 0
     capsys.readouterr()
     assert report.main([str(tmp_path)]) == 2
