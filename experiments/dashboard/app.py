@@ -59,7 +59,7 @@ from omegaconf import OmegaConf
 
 from experiments.config import CONFIG_DIR, load_params
 from experiments.labels import CHANNEL_LABELS, OKABE_ITO, STRATEGIES
-from sim import SelfManagementModel
+from sim import SelfManagementModel, reporters
 from sim.params import DecayShape, GroupFormation, RetentionParams
 
 #: The strategies and populations offered, in this order (names of ``configs/strategy`` and
@@ -454,7 +454,7 @@ def Status(model: solara.Reactive[SelfManagementModel]):
     """The week, the strategy in plain words, and the command line that builds the same model."""
     update_counter.get()  # redraw after every step
     m = model.value
-    share = float(np.mean(m.week_gain >= m.params.dynamics.retention.self_managing_threshold_sd))
+    share = reporters.share_self_managing(m)
     with solara.Card("This run"):
         # plain text, not Markdown: solara's Markdown fetches KaTeX from a CDN (the page must work offline)
         with solara.Column(gap="6px"):

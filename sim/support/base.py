@@ -94,11 +94,11 @@ class SupportChannel:
         channel may leave them out: it keeps its parent's)."""
         super().__init_subclass__(**kwargs)
         if name is not None:
-            cls.name, cls.cost_category = name, cost_category or name
+            cls.name = cls.cost_category = name  # booked under its own name unless it says otherwise
         if label is not None:
-            cls.label, cls.cost_label = label, cost_label or label
-        for attr, value in (("week_order", week_order), ("lever_type", lever), ("behaviour_type", behaviour),
-                            ("tailorable", tailorable)):
+            cls.label = cls.cost_label = label
+        for attr, value in (("cost_category", cost_category), ("cost_label", cost_label), ("week_order", week_order),
+                            ("lever_type", lever), ("behaviour_type", behaviour), ("tailorable", tailorable)):
             if value is not None:
                 setattr(cls, attr, value)
         missing = [k for k in ("name", "label", "lever_type", "behaviour_type") if k not in _declared(cls)]

@@ -387,6 +387,11 @@ def test_a_channel_says_who_it_is_in_its_class_statement():
         pass
 
     assert (SlowLetter.name, SlowLetter.week_order, SlowLetter.lever_type) == ("letter", 70, LetterParams)
+
+    class PostedLetter(Letter, cost_category="post"):  # a variant booked elsewhere keeps its name
+        pass
+
+    assert (PostedLetter.name, PostedLetter.cost_category, Letter.cost_category) == ("letter", "post", "letter")
     with pytest.raises(TypeError, match="lever_type, behaviour_type"):
         class Nameless(SupportChannel, name="nameless", label="Nameless"):
             pass
