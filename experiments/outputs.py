@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 #: Exit codes of every command (documented in the README).
 EXIT_OK = 0  # every run succeeded
@@ -33,17 +30,21 @@ SUMMARY_WEEKS = (26, 52, 104)
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``, else remove it."""
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, else remove it.
+
+    The temporary is created inside the ``try``, so that an interrupt arriving at any moment (a
+    sweep's worker interrupted because its sweep was killed) leaves no temporary behind. Its name
+    carries 64 random bits, so no two writers ever pick the same one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
-        yield Path(tmp)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the usual permissions (umask)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -232,6 +233,8 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str],
     """
     from experiments.config import fix_seed, run_identity
 
+    if _SWEEP_GONE.is_set():  # the sweep was killed and this worker was handed one more job
+        os._exit(1)
     started = time.perf_counter()
     _watch_parent(_sweep_record(Path(HydraConfig.get().sweep.dir))[0].get("pid"))
     digest = None
@@ -259,6 +262,8 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str],
 
 
 _WATCHING: dict[str, bool] = {}
+#: Set in a parallel sweep's worker once the sweep's process is gone: no new run starts.
+_SWEEP_GONE = threading.Event()
 
 
 def _watch_parent(sweep_pid: int | None) -> None:
@@ -266,18 +271,20 @@ def _watch_parent(sweep_pid: int | None) -> None:
 
     joblib's workers outlive a killed parent for minutes; a daemon thread here polls the parent
     process and, once it is gone, interrupts the run (so half-written temporaries are removed)
-    and exits. Not started in the sweep's own process (the default launcher).
+    and exits. The pool catches that interrupt and may hand the worker its next job, so the
+    next run ends the worker before it starts (:data:`_SWEEP_GONE`). Not started in the sweep's
+    own process (the default launcher).
     """
     if not sweep_pid or os.getpid() == sweep_pid or _WATCHING.get("on"):
         return
     import _thread
-    import threading
 
     parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
+        _SWEEP_GONE.set()
         _thread.interrupt_main()  # KeyboardInterrupt in the run: atomic writes clean up
         time.sleep(5.0)
         os._exit(1)

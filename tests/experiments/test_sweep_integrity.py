@@ -254,6 +254,56 @@ def _children(pid: int) -> set[int]:
     return out
 
 
+@pytest.mark.parametrize("step", ["close", "write", "replace"])
+def test_an_interrupt_at_any_step_of_an_atomic_write_leaves_no_temporary(tmp_path, monkeypatch, step):
+    """A killed sweep's worker is interrupted wherever it is: just after the temporary is created,
+    while writing it, or while renaming it. The old file stays whole and no temporary is left."""
+    import os
+
+    from experiments import outputs
+
+    target = tmp_path / "manifest.json"
+    target.write_text("old")
+    real = {"close": os.close, "replace": os.replace}
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    if step == "write":
+        with pytest.raises(KeyboardInterrupt):
+            with outputs.atomic_path(target) as tmp:
+                tmp.write_text("half")
+                interrupted()
+    else:
+        monkeypatch.setattr(outputs.os, step, lambda *a: (real[step](*a), interrupted()))
+        with pytest.raises(KeyboardInterrupt):
+            outputs.write_text(target, "new")
+        monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+    assert target.read_text() == ("new" if step == "replace" else "old")
+
+
+def test_a_worker_whose_sweep_is_gone_starts_no_new_run(tmp_path, monkeypatch):
+    """The pool catches the interrupt that ends a run in a killed sweep's worker and may hand the
+    worker another job: that job ends the worker before anything is written."""
+    import os
+
+    from experiments.sweeps import callback
+
+    def exit_now(code):
+        raise SystemExit(code)
+
+    monkeypatch.setattr(os, "_exit", exit_now)
+    ran = []
+    callback._SWEEP_GONE.set()
+    try:
+        with pytest.raises(SystemExit):
+            callback.run_in_sweep(None, tmp_path / "run", lambda *a: ran.append(a), [], lambda c: None)
+    finally:
+        callback._SWEEP_GONE.clear()
+    assert ran == [] and not (tmp_path / "run").exists()
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
