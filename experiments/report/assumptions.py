@@ -62,6 +62,9 @@ KEY_PARAMETERS: tuple[tuple[str, str, str, str, bool], ...] = (
      "prior 0 to 0.4 (assumption); fitted to two trials that found no effect (Dale 2009, Mons 2013)", True),
     ("dynamics.online.effect.efficacy", "Share of the lost gain one forum post restores", "share",
      "prior 0 to 0.3 (assumption); no trial measured it, so it stays at its prior (Eysenbach 2004)", True),
+    ("dynamics.online.read_efficacy", "Share of the lost gain a week of reading the forum restores", "share",
+     "prior 0 to 0.15 (assumption); readers say they gain as much as posters (Mo & Coulson 2010), no trial "
+     "measured it, so it stays at its prior", True),
     ("dynamics.peer_group.attend_intercept", "Group attendance (log-odds; about a third of members per meeting)",
      "log-odds", "fitted: about a third of the register attends (Levy 1982)", True),
     ("dynamics.peer_group.leave_prob_per_week", "Members leaving a group", "per week", "design.md (5 to 6% a month)",

@@ -56,7 +56,8 @@ class OnlineBehaviour:
     reply and leaves, and what posting and reading restore. Sources and calibration: docs/odd.md 7.9."""
 
     effect: ContactEffect = contact_effect(0.05, 0.05)
-    read_efficacy: float = prob(0.02, "reading without posting: information only")
+    read_efficacy: float = prob(0.02, "reading without posting a week: information only (no habit, no "
+                                      "connectedness); calibrated at its prior (docs/odd.md 7.9)")
     join_intercept: float = real(-0.5, "log-odds of joining at digital confidence 0.5")
     join_confidence_coef: float = real(3.0)
     visit_intercept: float = real(-0.4, "log-odds of visiting in a week")
