@@ -21,7 +21,7 @@ from experiments.sweeps.collect import COMPARATOR, arms_of, collect, read_yaml
 from experiments.outputs import OutputError, read_json
 from experiments.uncertainty import listed_parameters, run_draws
 from experiments.labels import EXTRA_COLOURS, STRATEGY_COLOURS, SUBGROUPS, strategy_description
-from experiments.stats import mean_ci
+from experiments.stats import mean_ci, t_quantile
 from sim import economics
 from sim.costs import CARE_CATEGORIES, CATEGORIES, SUPPORT_CATEGORIES
 
@@ -335,9 +335,7 @@ def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFra
         out = g.agg(mean="mean", lo=lambda v: _percentile(v, 2.5), hi=lambda v: _percentile(v, 97.5))
         return (out * scale).reset_index()
     out = g.agg(["mean", "std", "count"]).reset_index()
-    from scipy import stats
-
-    t = stats.t.ppf(0.975, np.maximum(out["count"] - 1, 1))
+    t = t_quantile(0.975, np.maximum(out["count"] - 1, 1).to_numpy(dtype=float))
     half = np.where(out["count"] > 1, t * out["std"].fillna(0) / np.sqrt(out["count"]), np.nan)
     out["mean"] *= scale
     out["lo"] = out["mean"] - half * scale

@@ -10,7 +10,7 @@ from scipy import stats
 import sim
 from experiments.sweeps.collect import summarise_runs
 from experiments.config import load_params, run_seed
-from experiments.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
+from experiments.stats import mean_ci, paired_diff_ci, t_quantile, unpaired_diff_ci
 
 
 def test_mean_ci_matches_scipy_one_sample_t_interval():
@@ -19,6 +19,12 @@ def test_mean_ci_matches_scipy_one_sample_t_interval():
     ci = stats.ttest_1samp(x, 0.0).confidence_interval(0.95)
     assert mean == pytest.approx(x.mean(), rel=1e-12)
     assert (low, high) == pytest.approx((ci.low, ci.high), rel=1e-10)
+
+
+def test_t_quantile_is_scipys_t_ppf_for_arrays_of_degrees_of_freedom():
+    dof = np.array([1.0, 2.0, 5.0, 30.0, 1000.0])
+    for p in (0.9, 0.975, 0.995):
+        assert t_quantile(p, dof) == pytest.approx(stats.t.ppf(p, dof), rel=1e-12)
 
 
 def test_paired_interval_is_the_one_sample_interval_of_differences():
