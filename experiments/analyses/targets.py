@@ -51,7 +51,7 @@ ARMS: dict[str, tuple[str, dict]] = {
                                                "strategy.booster.sessions": 3}),
 }
 
-Run = tuple  # (model, weekly table as a dict of lists)
+Run = tuple  # (model, its reporters: {name: one value per week, from week 0})
 
 
 def _gain_at(week: int):
@@ -217,7 +217,8 @@ def measure_all(params_by_arm: dict[str, ModelParams], measures: list[str], seed
         runs = {}
         for arm, weeks in needed:
             run = evaluate(params_by_arm[arm], engine, weeks=weeks, seed=seed)
-            runs[arm, weeks] = (run.model, run.weekly.to_dict("list"))
+            # the reporters' lists as collected (row = week): no table is built, as none is read
+            runs[arm, weeks] = (run.model, run.model.datacollector.model_vars)
         for m in measures:
             spec = MEASURES[m]
             run = runs[spec.arm, spec.weeks]
