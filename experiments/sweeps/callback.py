@@ -78,6 +78,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
     composed: dict[tuple[str, ...], DictConfig] = {}
     identities: list[str | None] = []
     validated: dict[tuple, Any] = {}
+    split = []
     for job in jobs:
         groups, values = [], []
         for o in parser.parse_overrides(job):
@@ -85,10 +86,17 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
                 groups.append(o.input_line)
             else:
                 values.append(o)
-        key = tuple(groups)
+        split.append((job, groups, values))
+    # The values every job shares (the command line's own, not swept) are composed with the group
+    # choices, as each batch's job is (batches.plan_batches): so that an in-process launcher can
+    # reuse this composition for the job (hydra_plugins/after_the_course/sweeper.py, ComposedOnce).
+    common = set.intersection(*({o.input_line for o in values if not (o.is_add() or o.is_force_add())}
+                                for _, _, values in split))
+    for job, groups, values in split:
+        key = (*groups, *(o.input_line for o in values if o.input_line in common))
         if key not in composed:
             try:
-                full = config_loader.load_sweep_config(config, list(groups))
+                full = config_loader.load_sweep_config(config, list(key))
             except Exception as err:  # noqa: BLE001 - Hydra's composition errors, as one line
                 first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise ParameterError(" ".join(groups) or "config", None, first) from None

@@ -10,20 +10,63 @@ sweep at a third of the model's speed. This sweeper
   (:func:`experiments.sweep.check_sweep`): a bad value anywhere stops the sweep with one line and
   exit code 2 before anything is written;
 * skips at once every run whose folder holds a finished run of the same identity;
-* launches one Hydra job per batch of runs (:mod:`experiments.batches`).
+* launches one Hydra job per batch of runs (:mod:`experiments.batches`); with the in-process
+  launcher, a batch's job config is a copy of the check's composition with the batch's folder set
+  (:class:`ComposedOnce`), instead of a second composition.
 
 Hydra only loads sweepers from the ``hydra_plugins`` package, hence this module's place.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
 
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+
+
+class ComposedOnce:
+    """A sweep's config loader that composes each choice of config groups once (in one process).
+
+    The check composes one config per choice of config groups (``strategy=...``); the launcher then
+    asks for each batch's job config: the same overrides plus the batch's folder,
+    ``hydra.sweep.subdir=batches/N``. That job config is the check's composition with the folder
+    set and the override recorded in ``hydra.overrides.hydra``, which is what Hydra composes (a
+    test compares the two on a real sweep), for a deep copy (a few milliseconds) instead of a
+    composition (0.1-0.3 s). Any other request goes to Hydra's loader unchanged.
+    """
+
+    BATCH_FOLDER = re.compile(r"^hydra\.sweep\.subdir=(batches/\d+)$")
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+        self._composed: dict[tuple[str, ...], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+    def load_sweep_config(self, master_config: Any, sweep_overrides: list[str]) -> Any:
+        from omegaconf import OmegaConf, open_dict
+
+        folders = [o for o in sweep_overrides if self.BATCH_FOLDER.match(o)]
+        own = tuple(o for o in sweep_overrides if o not in folders)
+        if len(folders) > 1 or (folders and sweep_overrides[-1] != folders[0]):
+            return self._loader.load_sweep_config(master_config, list(sweep_overrides))
+        if own not in self._composed:
+            self._composed[own] = self._loader.load_sweep_config(master_config, list(own))
+        config = copy.deepcopy(self._composed[own])
+        OmegaConf.copy_cache(from_config=master_config, to_config=config)
+        if folders:
+            with open_dict(config):
+                config.hydra.sweep.subdir = self.BATCH_FOLDER.match(folders[0]).group(1)
+                config.hydra.overrides.hydra.append(folders[0])
+        return config
 
 
 class BatchedSweeper(BasicSweeper):
@@ -45,6 +88,9 @@ class BatchedSweeper(BasicSweeper):
         from sim.params import ParameterError
 
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
+        if isinstance(self.launcher, BasicLauncher) and not isinstance(self.hydra_context.config_loader, ComposedOnce):
+            # in-process jobs: the launcher shares this context, so it reuses the check's compositions
+            self.hydra_context.config_loader = ComposedOnce(self.hydra_context.config_loader)
         loader = self.hydra_context.config_loader
         params_conf = self._parse_config()
         params_conf.extend(arguments)

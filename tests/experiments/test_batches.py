@@ -159,3 +159,33 @@ def test_each_run_records_who_its_support_reached_by_subgroup():
     assert 0 < offer.reach()["everyone"] < 1
     none = evaluate(load_params(["strategy=course_only", "n_graduates=400", "weeks=20"])).reach()
     assert set(none) == set(SUBGROUP_MEMBERS) and all(v == 0 for v in none.values())
+
+
+def test_an_in_process_sweep_composes_each_group_choice_once_and_its_jobs_as_hydra_would(monkeypatch, tmp_path):
+    """With the in-process launcher, each batch's job config is a copy of the check's composition
+    with the batch's folder set: compared here, job by job, with what Hydra composes itself."""
+    from hydra.core.plugins import Plugins
+    from omegaconf import OmegaConf
+
+    Plugins.instance()  # Hydra's plugin scan re-executes the sweeper's module: take its class after
+    ComposedOnce = sys.modules["hydra_plugins.after_the_course.sweeper"].ComposedOnce
+    real = ComposedOnce.load_sweep_config
+    composed, compared = [], []
+
+    def spy(self, master, overrides):
+        before = len(self._composed)
+        got = real(self, master, overrides)
+        composed.append(len(self._composed) > before)
+        if any(o.startswith("hydra.sweep.subdir=") for o in overrides):
+            hydra_own = self._loader.load_sweep_config(master, list(overrides))
+            assert OmegaConf.to_container(got) == OmegaConf.to_container(hydra_own)
+            compared.append(overrides)
+        return got
+
+    monkeypatch.setattr(ComposedOnce, "load_sweep_config", spy)
+    assert run_command("-m", "experiment=compare_strategies", "replicates=4", "n_graduates=60", "weeks=6",
+                       "hydra.sweeper.batch_size=2", "hydra.sweeper.params.strategy='course_only,peer_group'",
+                       f"hydra.sweep.dir={tmp_path}") == 0
+    assert len(compared) == 4  # 2 group choices x 4 replicates in batches of 2
+    assert composed.count(True) == 2  # one composition per choice of config groups, in the check
+    assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 8
