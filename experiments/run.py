@@ -113,7 +113,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: a batch of runs (experiments.batches)
+    if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: a batch of runs (experiments.sweeps.batches)
         run_batch(cfg, out_dir, lambda c, d, p, o: run_one(c, d, o, p, in_sweep=True))
         return
     try:

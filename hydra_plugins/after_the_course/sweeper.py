@@ -7,10 +7,10 @@ sweep at a third of the model's speed. This sweeper
 
 * composes once per distinct choice of config groups (``strategy=...``, ``population=...``),
   applies each run's other overrides to a copy and validates every run's parameters
-  (:func:`experiments.sweep.check_sweep`): a bad value anywhere stops the sweep with one line and
+  (:func:`experiments.sweeps.callback.check_sweep`): a bad value anywhere stops the sweep with one line and
   exit code 2 before anything is written;
 * skips at once every run whose folder holds a finished run of the same identity;
-* launches one Hydra job per batch of runs (:mod:`experiments.batches`); with the in-process
+* launches one Hydra job per batch of runs (:mod:`experiments.sweeps.batches`); with the in-process
   launcher, a batch's job config is a copy of the check's composition with the batch's folder set
   (:class:`ComposedOnce`), instead of a second composition.
 

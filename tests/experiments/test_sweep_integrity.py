@@ -7,6 +7,7 @@ code path as ``python -m experiments.run``, without paying the interpreter's sta
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,6 +27,22 @@ def sweep(monkeypatch, sweep_dir: Path, *args: str) -> int:
     return run_command("-m", "experiment=compare_strategies", *TINY, TWO, *args, f"hydra.sweep.dir={sweep_dir}")
 
 
+@pytest.fixture(scope="module")
+def first_sweep(tmp_path_factory) -> Path:
+    """The tiny sweep many tests start from, run once per module (per test worker)."""
+    folder = tmp_path_factory.mktemp("first_sweep")
+    assert run_command("-m", "experiment=compare_strategies", *TINY, TWO, f"hydra.sweep.dir={folder}") == 0
+    return folder
+
+
+@pytest.fixture
+def swept(first_sweep, tmp_path) -> Path:
+    """``tmp_path`` holding that finished sweep: a copy, as if ``sweep(monkeypatch, tmp_path)`` had
+    just run there (the tests then resume, break or report on it)."""
+    shutil.copytree(first_sweep, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
 def statuses(sweep_dir: Path) -> list[str]:
     return [line.split("\t")[-3] for line in (sweep_dir / "progress.log").read_text().splitlines()]
 
@@ -37,8 +54,7 @@ def run_dirs(sweep_dir: Path) -> list[Path]:
 # --- 1. a finished run is one whose every file verifies ------------------------------------------
 
 
-def test_every_run_has_a_manifest_of_its_files(monkeypatch, tmp_path):
-    assert sweep(monkeypatch, tmp_path) == 0
+def test_every_run_has_a_manifest_of_its_files(monkeypatch, tmp_path, swept):
     for run in run_dirs(tmp_path):
         manifest = json.loads((run / "manifest.json").read_text())
         assert set(manifest["files"]) == {"config.yaml", "weekly.parquet", "summary.json", ".hydra/config.yaml",
@@ -47,8 +63,7 @@ def test_every_run_has_a_manifest_of_its_files(monkeypatch, tmp_path):
             assert (run / name).stat().st_size == entry["bytes"] and len(entry["sha256"]) == 64
 
 
-def test_a_truncated_output_is_redone_on_resume(monkeypatch, tmp_path):
-    assert sweep(monkeypatch, tmp_path) == 0
+def test_a_truncated_output_is_redone_on_resume(monkeypatch, tmp_path, swept):
     broken = run_dirs(tmp_path)[1] / "weekly.parquet"
     whole = broken.read_bytes()
     broken.write_bytes(whole[:100])
@@ -58,8 +73,7 @@ def test_a_truncated_output_is_redone_on_resume(monkeypatch, tmp_path):
     assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 2
 
 
-def test_aggregating_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys):
-    assert sweep(monkeypatch, tmp_path) == 0
+def test_aggregating_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys, swept):
     broken = run_dirs(tmp_path)[0] / "summary.json"
     broken.write_text(broken.read_text()[:40])
     capsys.readouterr()
@@ -70,10 +84,9 @@ def test_aggregating_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path
     assert not (tmp_path / "results.parquet").exists() and not (tmp_path / "summary.csv").exists()
 
 
-def test_report_on_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys):
+def test_report_on_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, capsys, swept):
     from experiments.report import build as report
 
-    assert sweep(monkeypatch, tmp_path) == 0
     broken = run_dirs(tmp_path)[1] / "weekly.parquet"
     broken.write_bytes(broken.read_bytes()[:-10])
     capsys.readouterr()
@@ -85,8 +98,7 @@ def test_report_on_a_corrupted_run_fails_naming_the_file(monkeypatch, tmp_path, 
 # --- 2. run identity: model parameters and model code, not bookkeeping -----------------------------
 
 
-def test_raising_replicates_runs_only_the_new_replicates(monkeypatch, tmp_path):
-    assert sweep(monkeypatch, tmp_path) == 0
+def test_raising_replicates_runs_only_the_new_replicates(monkeypatch, tmp_path, swept):
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/weekly.parquet")}
     assert sweep(monkeypatch, tmp_path, "replicates=2", "outputs.csv=true") == 0
     assert sorted(statuses(tmp_path)[-4:]) == ["done", "done", "skipped", "skipped"]
@@ -94,10 +106,9 @@ def test_raising_replicates_runs_only_the_new_replicates(monkeypatch, tmp_path):
     assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 4
 
 
-def test_a_change_of_the_model_code_reruns(monkeypatch, tmp_path):
+def test_a_change_of_the_model_code_reruns(monkeypatch, tmp_path, swept):
     import experiments.config as config
 
-    assert sweep(monkeypatch, tmp_path) == 0
     monkeypatch.setattr(config, "code_hash", lambda package_dir=None: "0123456789abcdef")
     assert sweep(monkeypatch, tmp_path) == 0
     assert statuses(tmp_path)[-2:] == ["done", "done"]
@@ -349,8 +360,7 @@ def test_killing_a_parallel_sweep_ends_its_workers_and_resuming_completes(tmp_pa
     assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 4
 
 
-def test_no_empty_or_stray_files_and_progress_log_appends(monkeypatch, tmp_path):
-    assert sweep(monkeypatch, tmp_path) == 0
+def test_no_empty_or_stray_files_and_progress_log_appends(monkeypatch, tmp_path, swept):
     first = (tmp_path / "progress.log").read_text().splitlines()
     assert sweep(monkeypatch, tmp_path) == 0
     lines = (tmp_path / "progress.log").read_text().splitlines()
@@ -375,10 +385,9 @@ def test_report_on_a_sweep_without_course_only_says_so_in_one_line(monkeypatch, 
     assert not (tmp_path / "report").exists()
 
 
-def test_report_on_a_truncated_summary_names_the_file(monkeypatch, tmp_path, capsys):
+def test_report_on_a_truncated_summary_names_the_file(monkeypatch, tmp_path, capsys, swept):
     from experiments.report import build as report
 
-    assert sweep(monkeypatch, tmp_path) == 0
     broken = run_dirs(tmp_path)[0] / "summary.json"
     broken.write_text(broken.read_text()[:25])
     (tmp_path / "results.parquet").unlink()  # as if never aggregated: report collects first
