@@ -88,9 +88,10 @@ class BatchedSweeper(BasicSweeper):
         from sim.params import ParameterError
 
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
-        if isinstance(self.launcher, BasicLauncher) and not isinstance(self.hydra_context.config_loader, ComposedOnce):
+        context = self.hydra_context
+        if isinstance(self.launcher, BasicLauncher) and not isinstance(context.config_loader, ComposedOnce):
             # in-process jobs: the launcher shares this context, so it reuses the check's compositions
-            self.hydra_context.config_loader = ComposedOnce(self.hydra_context.config_loader)
+            context.config_loader = ComposedOnce(context.config_loader)
         loader = self.hydra_context.config_loader
         params_conf = self._parse_config()
         params_conf.extend(arguments)
