@@ -90,8 +90,9 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
     # The values every job shares (the command line's own, not swept) are composed with the group
     # choices, as each batch's job is (batches.plan_batches): so that an in-process launcher can
     # reuse this composition for the job (hydra_plugins/after_the_course/sweeper.py, ComposedOnce).
-    common = set.intersection(*({o.input_line for o in values if not (o.is_add() or o.is_force_add())}
-                                for _, _, values in split))
+    plain = [{o.input_line for o in values if not (o.is_delete() or o.is_add() or o.is_force_add())}
+             for _, _, values in split]  # plain assignments: deleting or adding keys is checked per run below
+    common = set.intersection(*plain)
     for job, groups, values in split:
         key = (*groups, *(o.input_line for o in values if o.input_line in common))
         if key not in composed:
