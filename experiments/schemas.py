@@ -14,14 +14,23 @@ from typing import Optional
 
 @dataclass
 class Target:
-    """One calibration target: ``value`` with plausible range ``low`` to ``high``."""
+    """One calibration target: ``value`` with standard error ``se`` and 95% interval ``low`` to ``high``.
+
+    ``se`` is what the likelihood uses: the study's standard error (the 95% interval's half-width
+    / 1.96, or from the arms' sizes). Left at 0 it is read off the interval, ``(high - low) / 3.92``.
+    """
 
     measure: str = ""
     value: float = 0.0
     low: float = 0.0
     high: float = 0.0
+    se: float = 0.0
     source: str = ""
     weight: float = 1.0
+
+    @property
+    def standard_error(self) -> float:
+        return self.se if self.se > 0 else (self.high - self.low) / 3.92
 
 
 @dataclass

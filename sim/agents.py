@@ -45,13 +45,13 @@ class Graduate(mesa.Agent):
 
     @property
     def capability(self) -> float:
-        """Self-management capability, SD units: baseline + persistent + transient."""
-        return self.baseline + self.persistent + self.transient
+        """Self-management capability, SD units: baseline + gain."""
+        return self.baseline + self.gain
 
     @property
     def gain(self) -> float:
-        """Capability above the person's own pre-course baseline, SD units."""
-        return self.persistent + self.transient
+        """Capability above the person's own pre-course baseline, SD units: transient + supported + persistent."""
+        return self.transient + self.supported + self.persistent
 
     @property
     def self_managing(self) -> bool:

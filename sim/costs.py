@@ -3,7 +3,9 @@
 Unit costs come from :class:`~sim.params.CostParams`, each inflated from its own price year.
 Costs are kept undiscounted by category (what a budget holder pays) and, in total, discounted
 at ``discount_rate_per_year`` (what a cost-effectiveness analysis uses); QALYs are discounted.
-QALYs gained: ``qaly_per_sd_year`` of utility per SD of gain over baseline, per year lived.
+QALYs gained, per year lived: ``qaly_per_sd_year`` of utility per SD of gain over baseline, plus
+``qaly_per_connectedness_year`` per unit of connectedness above the person's usual level (the
+utility of company: loneliness and isolation lower EQ-5D, Konig & Hajek 2024; Munford 2020).
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ class CostLedger:
         self.gbp[category] += gbp
         self.discounted_gbp += gbp * self.discount(week)
 
-    def add_qalys(self, gain_sd: np.ndarray, week: int) -> None:
-        """QALYs from one week lived with each graduate's gain ``gain_sd`` (SD units)."""
-        self.qalys_by_graduate += self.outcomes.qaly_per_sd_year / 52.0 * self.discount(week) * gain_sd
+    def add_qalys(self, gain_sd: np.ndarray, company: np.ndarray, week: int) -> None:
+        """QALYs from one week lived with each graduate's gain ``gain_sd`` (SD units) and
+        connectedness above their usual level ``company`` (0..1, negative below it)."""
+        o = self.outcomes
+        utility = o.qaly_per_sd_year * gain_sd + o.qaly_per_connectedness_year * company
+        self.qalys_by_graduate += self.discount(week) / 52.0 * utility
 
     @property
     def qalys(self) -> float:

@@ -40,7 +40,7 @@ class HealthEvents:
         p_flare = -np.expm1(-base_rate * np.exp(p.severity_effect * (g.severity - 0.5)))
         np.less(u[0], p_flare, out=g.flare)
         who = np.flatnonzero(g.flare)  # only those with a flare-up need the rest
-        capability = g.baseline[who] + g.persistent[who] + g.transient[who]
+        capability = g.baseline[who] + g.persistent[who] + g.transient[who] + g.supported[who]
         p_self = logistic(
             p.self_manage_intercept
             + p.self_manage_capability_coef * capability

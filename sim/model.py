@@ -192,7 +192,8 @@ class SelfManagementModel(mesa.Model):
     def _record_week(self, week: int) -> None:
         """Step 6 of the week: QALYs accrue, channel results update, the DataCollector records."""
         self._summarise_week()
-        self.ledger.add_qalys(self.week_gain, week)
+        g = self.graduates
+        self.ledger.add_qalys(self.week_gain, g.connectedness - g.connectedness_baseline, week)
         self._update_channel_results()
         self.datacollector.collect(self)
         if week >= self.params.weeks:

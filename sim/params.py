@@ -183,6 +183,9 @@ class CourseParams:
         0.5, doc="relative change in the course gain per unit of group affinity above the mean"
     )
     gain_multiplier_by_age_band: list[float] = list_of([1.0, 1.0, 1.0])
+    gain_age_gradient: float = nonneg(
+        0.0, 0.9, "relative extra gain under 65 and shortfall at 75+ (Reeves 2008: younger gain more); mean kept"
+    )
 
 
 @dataclass
@@ -203,6 +206,9 @@ class HealthParams:
 @dataclass
 class OutcomeParams:
     qaly_per_sd_year: float = nonneg(0.12, doc="utility per SD of gain, so the course yields ~0.02 QALY in 6 months")
+    qaly_per_connectedness_year: float = nonneg(
+        0.1, doc="utility per unit of connectedness above one's usual level (Konig & Hajek 2024; Munford 2020)"
+    )
     discount_rate_per_year: float = prob(0.035, "NICE reference case, costs and QALYs")
 
 

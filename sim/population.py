@@ -21,13 +21,15 @@ AGE_BANDS = ("under_65", "65_to_74", "75_plus")
 class Graduates:
     """State of every graduate, one array entry each (units in the comments).
 
-    ``capability`` is derived (``baseline + persistent + transient``), never stored twice.
+    ``capability`` is derived (``baseline + persistent + transient + supported``), never stored twice.
     """
 
     baseline: np.ndarray  # SD units of the population's pre-course score
-    transient: np.ndarray  # SD units, >= 0: the part of the gain that fades without use
+    transient: np.ndarray  # SD units, >= 0: the part of the course's gain that fades without use
+    supported: np.ndarray  # SD units, >= 0: gain made by support (restored or built), not yet routine
     persistent: np.ndarray  # SD units, >= 0: the part that has become routine
     habit: np.ndarray  # 0..1: how automatic self-management routines are
+    practice_habit: np.ndarray  # 0..1, <= habit: the part the course's practice left, fading as habit fades
     connectedness: np.ndarray  # 0..1: social contact and support; low = lonely
     connectedness_baseline: np.ndarray  # 0..1: each person's usual connectedness
     group_affinity: np.ndarray  # 0..1: liking for group settings
@@ -54,12 +56,12 @@ class Graduates:
 
     @property
     def gain(self) -> np.ndarray:
-        """Capability above baseline, SD units: the course's effect still held."""
-        return self.transient + self.persistent
+        """Capability above baseline, SD units: what the course and support made, still held."""
+        return self.transient + self.persistent + self.supported
 
     @property
     def capability(self) -> np.ndarray:
-        return self.baseline + self.persistent + self.transient
+        return self.baseline + self.gain
 
 
 def assign_cohorts(rng: np.random.Generator, n: int, size_min: int, size_max: int) -> np.ndarray:
@@ -116,6 +118,14 @@ def shift_keeping_mean(p: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return logistic(base + 0.5 * (lo + hi))
 
 
+def age_gradient(age_band: np.ndarray, gradient: float) -> np.ndarray:
+    """Each graduate's multiplier of the course gain by age: ``1 + gradient`` under 65, 1 at
+    65-74, ``1 - gradient`` at 75 and over (Reeves 2008: younger people benefited more),
+    divided by its mean over these graduates so that the population's mean gain is unchanged."""
+    m = 1.0 + gradient * (1.0 - age_band.astype(float))
+    return m / m.mean() if m.size else m
+
+
 def create_graduates(
     n: int,
     population: PopulationParams,
@@ -159,7 +169,7 @@ def create_graduates(
         sessions = np.zeros_like(sessions)
     dose = sessions / course.sessions
     suits = np.maximum(1.0 + course.gain_affinity_coef * (affinity - centre), 0.0)
-    by_age = np.asarray(course.gain_multiplier_by_age_band)[age_band]
+    by_age = np.asarray(course.gain_multiplier_by_age_band)[age_band] * age_gradient(age_band, course.gain_age_gradient)
     gain = course.immediate_gain_mean_sd * dose * (1.0 - course.low_baseline_gain_boost * baseline)
     gain = gain + course.immediate_gain_spread_sd * dose * course_rng.standard_normal(n)
     gain = np.clip(gain * suits * by_age, 0.0, dynamics.retention.max_gain_sd)  # the ceiling holds from week 0
@@ -170,8 +180,10 @@ def create_graduates(
     return Graduates(
         baseline=baseline,
         transient=gain * (1.0 - course.initial_persistent_share),
+        supported=np.zeros(n),
         persistent=gain * course.initial_persistent_share,
         habit=habit,
+        practice_habit=habit.copy(),
         connectedness=conn,
         connectedness_baseline=conn_base,
         group_affinity=affinity,

@@ -153,18 +153,17 @@ class ReferenceGraduate(Graduate):
         social: bool = True,
     ) -> None:
         """A contact (``doses`` at once): it restores part of what I lost since the course (up to my
-        own post-course gain and a small margin), builds habit and, if it is with other people,
-        raises connectedness."""
+        own post-course gain and a small margin), then teaches: it closes part of the gap to the
+        ceiling support can build toward. What it restores and builds is support-made gain. It
+        builds habit and, if it is with other people, raises connectedness."""
         r, week = self.model.params.dynamics.retention, self.model.week
         share = min(max(effect.efficacy * multiplier * self.spacing(week - self.last_contact_week), 0.0), 1.0)
-        recovered = 1.0 - (1.0 - share) ** doses  # doses compound
         own_level = self.model.graduates.course_gain.item(self.index) + r.reinforcement_margin_sd
-        headroom = max(own_level - self.gain, 0.0)  # what I lost since the course; none if above it
-        before = self.transient
-        after = before + recovered * headroom
-        # what was just learnt has age 0 (power-law decay): the mean age, weighted by gain
-        self.transient_age = self.transient_age * before / after if after > 0.0 else 0.0
-        self.transient = after
+        lost = max(own_level - self.gain, 0.0)  # what I lost since the course; none if above it
+        restored = (1.0 - (1.0 - share) ** doses) * lost  # doses compound
+        to_ceiling = max(r.support_ceiling_sd - (self.gain + restored), 0.0)
+        built = (1.0 - (1.0 - r.support_build_share * share) ** doses) * to_ceiling
+        self.supported = self.supported + restored + built
         habit_gain = min(r.habit_gain_per_contact * effect.habit_multiplier, 1.0)
         self.habit = 1.0 - (1.0 - self.habit) * (1.0 - habit_gain) ** doses
         self.last_contact_week = week
@@ -180,21 +179,31 @@ class ReferenceGraduate(Graduate):
     # --- 3. retention ---------------------------------------------------------------------------
 
     def retain(self) -> None:
-        """A week of forgetting (faster when isolated), consolidation by habit, habit loss."""
+        """A week of forgetting (faster when isolated), consolidation by habit, habit loss.
+
+        What support made fades at its own rate; of my habit, the part the course left makes gains
+        stick at the full rate, the part support added at ``support_consolidation_share`` of it."""
         r = self.model.params.dynamics.retention
         isolation = 1.0 + r.isolation_effect * (1.0 - self.connectedness)
+        supported = self.supported * math.exp(-r.support_decay_rate_per_week * isolation)
         if r.decay_shape == DecayShape.exponential:
             keep = math.exp(-r.decay_rate_per_week * isolation)
-        else:  # power law (1 + b t)^-psi over the age t of what is held
+        else:  # power law (1 + b t)^-psi over the age t of the course's gain
             age, b = self.transient_age, r.power_law_b_per_week
             keep = ((1.0 + b * (age + 1.0)) / (1.0 + b * age)) ** (-r.power_law_psi * isolation)
             self.transient_age = age + 1.0
         transient = self.transient * keep
-        consolidated = r.consolidation_rate_per_week * self.habit * transient  # practice makes it stick
-        self.transient = transient - consolidated
-        self.persistent = self.persistent * math.exp(-r.persistent_decay_rate_per_week) + consolidated
+        course_part, support_part = self.practice_habit, self.habit - self.practice_habit
+        share, rate = r.support_consolidation_share, r.consolidation_rate_per_week
+        from_course = rate * (course_part + share * support_part) * transient  # practice makes it stick
+        from_support = rate * share * self.habit * supported
+        self.transient = transient - from_course
+        self.supported = supported - from_support
+        self.persistent = self.persistent * math.exp(-r.persistent_decay_rate_per_week) + from_course + from_support
+        fade = math.exp(-r.habit_decay_rate_per_week)
         if not self.contacted:
-            self.habit *= math.exp(-r.habit_decay_rate_per_week)
+            self.habit *= fade
+        self.practice_habit *= fade
 
     # --- 4. connectedness -----------------------------------------------------------------------
 

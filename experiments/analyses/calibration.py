@@ -21,7 +21,7 @@ time scale and exponent; the other free parameters shared):
 2. one emulator per target; ``candidates`` points of the box whose largest implausibility exceeds
    ``cutoff`` are ruled out; wave 2 runs ``wave2_runs`` points of the space not ruled out;
 3. the emulators refitted on both waves; the posterior (Gaussian likelihood per target, scale the
-   target's half-width plus emulator and replicate variance) sampled by SMC with ``particles``
+   target's standard error plus emulator and replicate variance) sampled by SMC with ``particles``
    particles, with the shape's marginal likelihood.
 
 The two shapes' marginal likelihoods give their posterior probabilities (equal prior odds); the
@@ -129,8 +129,8 @@ class Problem:
         return hm.Box.of([p.key for p in free], [p.low for p in free], [p.high for p in free], [p.log for p in free])
 
     def evidence(self) -> tuple[np.ndarray, np.ndarray]:
-        """(value, half-width) of each target."""
-        return (np.array([t.value for t in self.targets]), np.array([(t.high - t.low) / 2 for t in self.targets]))
+        """(value, standard error) of each target."""
+        return (np.array([t.value for t in self.targets]), np.array([t.standard_error for t in self.targets]))
 
     def simulate(self, values: dict, seed: int) -> dict[str, float]:
         """Every target's measure in one run of each arm (the same seed), with ``values`` set."""
@@ -142,7 +142,7 @@ class Problem:
         spec = dict(free=[(p.key, p.low, p.high, p.log, p.shape) for p in self.free], measures=self.measures,
                     n=self.n_graduates, population=self.population, seed=c.seed, w1=c.wave1_runs, w2=c.wave2_runs,
                     noise=(c.noise_points, c.noise_replicates), cutoff=c.cutoff, candidates=c.candidates,
-                    targets=[(t.value, t.low, t.high) for t in self.targets], version=sim.__version__,
+                    targets=[(t.value, t.low, t.high, t.standard_error) for t in self.targets], version=sim.__version__,
                     arms={m: (MEASURES[m].arm, MEASURES[m].comparator, MEASURES[m].weeks, ARMS.get(MEASURES[m].arm))
                           for m in self.measures},
                     **({"engine": self.engine} if self.engine != "vectorized" else {}))
@@ -367,11 +367,16 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
     for t in problem.targets:
         v = predictive[t.measure].dropna().to_numpy()
         q5, q50, q95 = np.quantile(v, [0.05, 0.5, 0.95])
-        pred_rows.append((t, q5, q50, q95, float(np.mean((v >= t.low) & (v <= t.high)))))
-    fig, axes = plt.subplots(3, 5, figsize=(14, 8), constrained_layout=True)
+        pred_rows.append((t, q5, q50, q95, float(np.mean(np.abs(v - t.value) <= 2 * t.standard_error))))
+    ncols = 5
+    nrows = max(1, math.ceil(len(pred_rows) / ncols))  # every target gets a panel
+    fig, axes = plt.subplots(nrows, ncols, figsize=(14, 2.7 * nrows), constrained_layout=True, squeeze=False)
+    for ax in axes.flat[len(pred_rows):]:
+        ax.set_visible(False)
     for ax, (t, q5, q50, q95, _) in zip(axes.flat, pred_rows):
         v = predictive[t.measure].dropna()
-        ax.axvspan(t.low, t.high, color="#56B4E9", alpha=0.3, label="evidence range")
+        ax.axvspan(t.value - 2 * t.standard_error, t.value + 2 * t.standard_error, color="#56B4E9", alpha=0.3,
+                   label="evidence: value +- 2 SE")
         ax.axvline(t.value, color="#0072B2", lw=1.5)
         ax.hist(v, bins=20, color="#D55E00", alpha=0.7, label="posterior predictive")
         ax.set_title(MEASURES[t.measure].label, fontsize=7, wrap=True)
@@ -431,9 +436,9 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
         f"{elapsed / 60:.1f} min with {c.jobs} process(es), {RUNS['done']} model runs"
         + (f" ({RUNS['reused']} more saved by an earlier, interrupted invocation)" if RUNS["reused"] else "")
         + ".", "",
-        "The likelihood of each target is Gaussian with standard deviation the half-width of its interval "
-        "(plus the emulator's and the model's run-to-run variance): the interval is read as one standard "
-        "deviation of what the evidence says about the quantity. The prior of each parameter is uniform on its "
+        "Each target emulates its study (arms, timing, measure: docs/odd.md 6). The likelihood of each target is "
+        "Gaussian with standard deviation the study's standard error (the 95% interval's half-width / 1.96), plus "
+        "the emulator's and the model's run-to-run variance. The prior of each parameter is uniform on its "
         "range (log-uniform where searched on a log scale).", "",
         "## Decay shape", "",
         "| shape | runs | NROY after wave 1 | after wave 2 | SMC steps | Metropolis acceptance (last step) | "
@@ -453,13 +458,13 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
                       f"to their posterior probability."]
     lines += ["", "## Targets against the posterior predictive", "",
               f"{len(predictive)} draws of the posterior re-run with the model (one run of every arm each, fresh seeds).", "",
-              "| target | evidence (range) | posterior predictive median (90% interval) | share of draws within range | "
+              "| target | evidence (95% interval; SE) | posterior predictive median (90% interval) | share of draws within 2 SE | "
               "emulator check: wave-2 runs within 3 SD of wave 1's prediction | source |",
               "|---|---|---|---|---|---|"]
     for j, (t, q5, q50, q95, share) in enumerate(pred_rows):
         se = fits[winner]["std_err"][:, j]
         se = se[np.isfinite(se)]
-        lines.append(f"| {MEASURES[t.measure].label} | {t.value:g} ({t.low:g} to {t.high:g}) | {q50:.3f} "
+        lines.append(f"| {MEASURES[t.measure].label} | {t.value:g} ({t.low:g} to {t.high:g}; {t.standard_error:.3g}) | {q50:.3f} "
                      f"({q5:.3f} to {q95:.3f}) | {share:.0%} | {np.mean(np.abs(se) <= 3):.0%} | {t.source} |")
     lines += ["", "![predictive](predictive.png)", "",
               f"## Parameters ({winner} decay)", "",
@@ -481,7 +486,7 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
                       + ", ".join(f"`{_short(k)}` {rows[k].median():.4g}" for k in f["box"].names)]
     lines += ["", "![marginals](marginals.png)", "", "![pairs](pairs.png)", "",
               "## Replicate variance (run-to-run sd of each measure at one parameter set)", "",
-              "| target | half-width | replicate sd |", "|---|---|---|"]
+              "| target | standard error | replicate sd |", "|---|---|---|"]
     for t, hw, nv in zip(problem.targets, h, fits[winner]["noise_var"]):
         lines.append(f"| {t.measure} | {hw:.3g} | {math.sqrt(nv):.3g} |")
     lines.append("")

@@ -1,11 +1,15 @@
-"""Calibration targets: what the published evidence says, and how the model is measured against it.
+"""Calibration targets as trial emulations: what the evidence says, and how the model reproduces it.
 
-A target (in ``configs/analysis/calibrate.yaml``) names a measure, the value the evidence gives,
-its plausible range and its source. :data:`MEASURES` says how each measure is read off a run of
-the model; each measure needs runs of one arm (:data:`ARMS`: course only for the decay targets,
-peer groups for meeting attendance, the forum for online engagement, ...) and, for an effect,
-of its comparator with the same seeds. The validation tests and the calibration use this one
-module, so they measure exactly the same thing.
+A target (in ``configs/analysis/calibrate.yaml``) names a measure, the value the evidence gives
+with its standard error, its 95% interval and its source. :data:`MEASURES` says how each measure
+emulates its study: the study's arms (:data:`ARMS`: a strategy, with or without the course, when
+support starts and stops), when the outcome is measured (``weeks``: the run's length; readings
+at earlier weeks say so) and how (a mean gain in SD, QALYs, contacts, a share); and what the
+study's intervention was (``intervention``: "course" or "support"), so that a test can check
+that the arm without it does not already meet the target (a target held by construction,
+tests/experiments/test_validation.py). An effect is a paired difference from the comparator arm
+run with the same seeds (the same people and health shocks), as a trial compares its arms.
+The validation tests and the calibration use this one module, so they measure the same thing.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ class Measure:
     read: Callable[..., float]
     label: str = ""
     comparator: str | None = None
+    #: what the study tested: "course", "support", or None for a level (a share, a rate) with no control arm
+    intervention: str | None = None
+    #: the measure's value when the intervention does nothing (0 for a difference, 1 for a ratio)
+    no_effect: float = 0.0
 
 
 #: The arms the targets need: a strategy (a name of ``configs/strategy``) and changes to it; a change
@@ -39,6 +47,14 @@ ARMS: dict[str, tuple[str, dict]] = {
     "no_course": ("no_course", {}),
     "course_only": ("course_only", {}),
     "peer_group": ("peer_group", {}),
+    # Liang 2021, Munford 2020: peer support for people who did not take a course, against usual care
+    "peer_group_without_course": ("no_course", {
+        "strategy.name": "peer_group_without_course", "strategy.label": "Peer groups without the course",
+        "strategy.peer_group.enabled": True}),
+    # Zhang 2016: peer support for 6 months, then followed up after it ended
+    "peer_group_without_course_26_weeks": ("no_course", {
+        "strategy.name": "peer_group_without_course_26_weeks", "strategy.label": "Peer groups for 26 weeks, no course",
+        "strategy.peer_group.enabled": True, "strategy.end_week": 26}),
     # self-help groups in general (Wituk 2002), not only the people who chose a group course
     "peer_group_general_ltc": ("peer_group", {"population": "general_ltc"}),
     "telephone": ("telephone", {}),
@@ -64,6 +80,15 @@ def _gain_at(week: int):
 def _gain_difference_at(week: int):
     def read(run: Run, comparator: Run) -> float:
         return float(run[1]["mean_gain_sd"][week] - comparator[1]["mean_gain_sd"][week])
+
+    return read
+
+
+def _fade_ratio(end_week: int, later_week: int):
+    """The effect ``later_week`` (after support ended) as a share of the effect at ``end_week``."""
+    def read(run: Run, comparator: Run) -> float:
+        diff = np.asarray(run[1]["mean_gain_sd"]) - np.asarray(comparator[1]["mean_gain_sd"])
+        return float(diff[later_week] / diff[end_week]) if diff[end_week] > 0 else float("nan")
 
     return read
 
@@ -142,8 +167,10 @@ def _care_contacts_ratio(run: Run, comparator: Run) -> float:
 
 #: Every measure a target may name.
 MEASURES: dict[str, Measure] = {
-    "gain_week_20": Measure("course_only", 104, _gain_at(20), "Mean gain at week 20 (6 months after the course began), SD"),
-    "gain_week_46": Measure("course_only", 104, _gain_at(46), "Mean gain at week 46 (12 months after the course began), SD"),
+    "gain_week_20": Measure("course_only", 104, _gain_at(20), "Mean gain at week 20 (6 months after the course began), SD",
+                            intervention="course"),
+    "gain_week_46": Measure("course_only", 104, _gain_at(46), "Mean gain at week 46 (12 months after the course began), SD",
+                            intervention="course"),
     "persistent_share": Measure("course_only", 104, _persistent_share, "Persistent share of the immediate gain"),
     "course_completion": Measure("course_only", 104, _course_completion, "Share attending at least 4 of 6 sessions"),
     "meeting_attendance": Measure("peer_group", 26, _meeting_attendance, "Share of a group's register at a meeting"),
@@ -151,26 +178,51 @@ MEASURES: dict[str, Measure] = {
                                       "Peer groups still meeting at 12 months (general population)"),
     "online_ever_posted": Measure("online", 52, _ever_posted, "Share of forum members who ever post"),
     "online_retention_12_weeks": Measure("online", 26, _online_retention_12_weeks, "Forum members still there at 12 weeks"),
-    "peer_support_gain_week_26": Measure(
-        "peer_group", 26, _gain_at(26), "Gain with the course and peer groups, 6 months on, against no course, SD"),
+    "peer_support_effect_week_26": Measure(
+        "peer_group_without_course", 26, _gain_difference_at(26),
+        "Peer groups without the course, 6 months on, against no support, SD", comparator="no_course",
+        intervention="support"),
+    "peer_support_fade_15_weeks_after": Measure(
+        "peer_group_without_course_26_weeks", 41, _fade_ratio(26, 41),
+        "Peer groups ended at week 26: effect 15 weeks later over the effect at the end", comparator="no_course",
+        intervention="support"),
     "peer_telephone_effect_week_26": Measure(
         "telephone", 26, _gain_difference_at(26), "Peer calls for 6 months: gain against course only, SD",
-        comparator="course_only"),
+        comparator="course_only", intervention="support"),
     "professional_calls_effect_week_52": Measure(
         "professional_calls_monthly", 52, _gain_difference_at(52),
-        "Monthly nurse calls for 12 months: gain against course only, SD", comparator="course_only"),
-    "group_member_qaly_gain_26_weeks": Measure(
-        "peer_group", 26, _group_member_qaly_gain, "QALYs gained in 6 months by those who joined a group",
-        comparator="course_only"),
+        "Monthly nurse calls for 12 months: gain against course only, SD", comparator="course_only",
+        intervention="support"),
+    "group_joiner_qaly_gain_26_weeks": Measure(
+        "peer_group_without_course", 26, _group_member_qaly_gain,
+        "QALYs gained in 6 months by those who joined a group (no course)", comparator="no_course",
+        intervention="support"),
+    "group_joiner_qaly_gain_78_weeks": Measure(
+        "peer_group_without_course", 78, _group_member_qaly_gain,
+        "QALYs gained in 18 months by those who joined a group (no course)", comparator="no_course",
+        intervention="support"),
     "booster_dropout": Measure(
         "booster_three_sessions", 14, _booster_dropout, "Share invited to 3 booster sessions who missed one or more"),
     "course_qaly_gain_20_weeks": Measure(
         "course_only", 20, _qaly_difference_per_graduate, "QALYs gained by the course against no course, to week 20",
-        comparator="no_course"),
+        comparator="no_course", intervention="course"),
     "course_care_contacts_ratio_26_weeks": Measure(
         "course_only", 26, _care_contacts_ratio, "GP, nurse and urgent-care contacts, course against no course",
-        comparator="no_course"),
+        comparator="no_course", intervention="course", no_effect=1.0),
 }
+
+
+def without_intervention(params: ModelParams, intervention: str) -> ModelParams:
+    """``params`` with the study's intervention taken away: no course, or no support channel.
+
+    What is left is the arm's own design without what the study tested; if that already meets a
+    target, the target is held by construction and tests nothing.
+    """
+    from sim.params import with_values
+
+    if intervention == "course":
+        return with_values(params, {"strategy.course": False})
+    return with_values(params, {f"strategy.{name}.enabled": False for name in params.strategy.channels})
 
 
 def arm_params(base: ModelParams, arms) -> dict[str, ModelParams]:

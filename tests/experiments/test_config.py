@@ -80,9 +80,9 @@ def test_default_dynamics_are_the_calibrated_values():
 
     check(params.dynamics, fitted, "dynamics")
     prior = ModelParams().dynamics  # everything not fitted keeps its prior
-    for block in ("connectedness", "newsletter"):
+    for block in ("newsletter",):
         assert block not in fitted and getattr(params.dynamics, block) == getattr(prior, block)
-    assert params.dynamics.telephone.join_prob == prior.telephone.join_prob
+    assert params.dynamics.telephone.leave_prob_per_week == prior.telephone.leave_prob_per_week
 
 
 def test_config_hash_is_stable_and_sensitive():

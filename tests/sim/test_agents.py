@@ -41,7 +41,7 @@ def test_agent_reads_its_arrays(model):
     g = model.graduates
     for a in _by_index(model)[::37]:
         i = a.index
-        assert a.capability == pytest.approx(g.baseline[i] + g.persistent[i] + g.transient[i], abs=1e-15)
+        assert a.capability == pytest.approx(g.baseline[i] + g.persistent[i] + g.transient[i] + g.supported[i], abs=1e-15)
         assert a.capability == pytest.approx(g.capability[i], abs=1e-12)
         assert a.gain == pytest.approx(g.gain[i], abs=1e-12)
         assert a.habit == g.habit[i] and a.connectedness == g.connectedness[i]

@@ -21,7 +21,7 @@ SEED = 20240611
 TOL = 1e-12  # slack for floating-point comparisons of state after arithmetic
 UNIT_INTERVAL_ARRAYS = ("habit", "connectedness", "connectedness_baseline", "group_affinity", "digital_confidence",
                         "severity")
-NON_NEGATIVE_ARRAYS = ("transient", "persistent")
+NON_NEGATIVE_ARRAYS = ("transient", "persistent", "supported", "practice_habit")
 ENGAGEMENT_VALUES = {int(e) for e in Engagement}
 
 
@@ -38,16 +38,19 @@ def _float_arrays(g: Graduates) -> dict[str, np.ndarray]:
 def _week_problems(model: SelfManagementModel, rec) -> dict[str, list]:
     """Every invariant of one week, as lists of what broke (empty lists: all held)."""
     g = model.graduates
-    own_level = g.course_gain + model.params.dynamics.retention.reinforcement_margin_sd
+    r = model.params.dynamics.retention
+    # the highest a contact may take anyone: their own post-course level, or the ceiling support builds to
+    own_level = np.maximum(g.course_gain + r.reinforcement_margin_sd, r.support_ceiling_sd)
     reinforced = g.last_contact_week == model.week
     problems: dict[str, list] = {
         "nan": [name for name, a in _float_arrays(g).items() if np.isnan(a).any()],
         "outside_0_1": [name for name in UNIT_INTERVAL_ARRAYS
                         if ((getattr(g, name) < 0.0) | (getattr(g, name) > 1.0)).any()],
         "negative": [name for name in NON_NEGATIVE_ARRAYS if (getattr(g, name) < 0.0).any()],
-        # support maintains what the course built: nobody's gain is ever above their own
-        # post-course gain plus the margin
+        # support restores what the course built and builds toward a ceiling: nobody's gain is ever
+        # above the higher of their own post-course gain plus the margin and that ceiling
         "above_own_level": np.flatnonzero(g.gain > own_level + TOL).tolist(),
+        "habit_of_practice_above_habit": np.flatnonzero(g.practice_habit > g.habit + TOL).tolist(),
         # what reinforcement itself may do: never lift a gain above one's own level (or above where it was)
         "lifted_above_own_level": np.flatnonzero(
             reinforced & (rec.gain_after > np.maximum(own_level, rec.gain_before) + TOL)
@@ -136,14 +139,20 @@ def test_reinforcement_never_lifts_gain_above_own_level(checked_run):
 
 
 def test_nobody_ever_exceeds_their_own_post_course_level(checked_run):
-    """Support is not a second course: every week, every gain is at most course gain + margin."""
+    """Every week, every gain is at most max(course gain + margin, the ceiling support builds to)."""
     model = checked_run[0]
     bad = _weeks_with(checked_run[2], "above_own_level")
     n_bad = sorted({i for ids in bad.values() for i in ids})
     assert not bad, (
-        f"{len(n_bad)} graduates above course_gain + reinforcement_margin_sd="
-        f"{model.params.dynamics.retention.reinforcement_margin_sd} (first weeks: {sorted(bad)[:5]})"
+        f"{len(n_bad)} graduates above max(course_gain + reinforcement_margin_sd, support_ceiling_sd) "
+        f"(first weeks: {sorted(bad)[:5]})"
     )
+
+
+def test_the_course_s_habit_is_never_more_than_habit(checked_run):
+    """What the course's practice left of habit fades with habit: it is always part of it."""
+    bad = _weeks_with(checked_run[2], "habit_of_practice_above_habit")
+    assert not bad, f"practice_habit > habit (week: ids): {dict(list(bad.items())[:3])}"
 
 
 def test_channel_status_only_takes_engagement_values(checked_run):

@@ -65,9 +65,9 @@ def test_spacing_accepts_integer_week_arrays():
 @pytest.mark.parametrize("efficacy", [0.05, 0.5, 1.0, 3.0])
 @pytest.mark.parametrize("doses", [1, 3, 20])
 def test_reinforce_never_lifts_gain_above_own_post_course_level(g, efficacy, doses):
-    """Support maintains what the course built: a contact never lifts anyone above their own
-    post-course gain plus the margin, and never lowers a gain."""
-    params = RetentionParams()
+    """Restoring maintains what the course built: without building, a contact never lifts anyone
+    above their own post-course gain plus the margin, and never lowers a gain."""
+    params = RetentionParams(support_build_share=0.0)
     rng = np.random.default_rng(SEED)
     course_gain = rng.uniform(0.0, 0.9, g.n)
     own_level = course_gain + params.reinforcement_margin_sd
@@ -82,17 +82,33 @@ def test_reinforce_never_lifts_gain_above_own_post_course_level(g, efficacy, dos
         np.testing.assert_allclose(g.gain, own_level, rtol=1e-12)
 
 
+@pytest.mark.parametrize("efficacy", [0.05, 0.5, 1.0])
+def test_building_never_lifts_gain_above_the_ceiling_or_own_level(g, efficacy):
+    """With building, a contact lifts nobody above the higher of their own level and the ceiling."""
+    params = RetentionParams(support_build_share=1.0, support_ceiling_sd=0.6)
+    rng = np.random.default_rng(SEED)
+    course_gain = rng.uniform(0.0, 0.9, g.n)
+    total = rng.uniform(0.0, 0.9, g.n)
+    _set(g, transient=total, persistent=0.0, last_contact_week=0, course_gain=course_gain)
+    for week in range(3, 300, 3):
+        reinforce(g, np.arange(g.n), week, params, efficacy)
+    top = np.maximum(np.maximum(course_gain + params.reinforcement_margin_sd, 0.6), total)
+    assert (g.gain <= top + 1e-12).all()
+    below = total < 0.6 - 1e-9
+    assert (g.gain[below] > 0.6 - 0.01).all(), "enough contacts bring everyone near the ceiling"
+
+
 def test_reinforce_leaves_gain_above_own_level_where_it_was(g):
-    params = RetentionParams()
+    params = RetentionParams(support_ceiling_sd=0.6)
     _set(g, transient=0.9, persistent=0.0, course_gain=0.5)
     reinforce(g, np.arange(g.n), 3, params, 0.5)
     np.testing.assert_allclose(g.gain, 0.9)
 
 
-def test_support_without_the_course_gains_at_most_the_margin(g):
-    """Someone who took no course (course gain 0) gets at most the margin from any amount of support:
-    support is not a second course."""
-    params = RetentionParams(reinforcement_margin_sd=0.07)
+def test_support_that_only_restores_gives_no_course_at_most_the_margin(g):
+    """Without building, someone who took no course (course gain 0) gets at most the margin from
+    any amount of support: restoring is not a second course."""
+    params = RetentionParams(reinforcement_margin_sd=0.07, support_build_share=0.0)
     _set(g, transient=0.0, persistent=0.0, last_contact_week=0, course_gain=0.0)
     for week in range(2, 200, 2):
         reinforce(g, np.arange(g.n), week, params, 0.5)
@@ -100,10 +116,24 @@ def test_support_without_the_course_gains_at_most_the_margin(g):
     assert g.gain.min() > 0.069  # and support does bring them there
 
 
+def test_building_lets_support_help_without_the_course(g):
+    """Peers teach: with building, someone without the course gains toward the ceiling, each
+    contact closing ``build_share * e`` of the gap that restoring left."""
+    params = RetentionParams(reinforcement_margin_sd=0.05, support_build_share=0.5, support_ceiling_sd=0.8)
+    _set(g, transient=0.0, persistent=0.0, last_contact_week=0, course_gain=0.0)
+    week = int(params.spacing_optimal_gap_weeks)
+    reinforce(g, np.arange(g.n), week, params, 0.2)
+    restored = 0.2 * 0.05
+    expected = restored + 0.5 * 0.2 * (0.8 - restored)
+    np.testing.assert_allclose(g.gain, expected, rtol=1e-12)
+    np.testing.assert_allclose(g.supported, expected, rtol=1e-12)  # all of it support-made
+    assert (g.transient == 0).all() and (g.persistent == 0).all()
+
+
 @pytest.mark.parametrize("k", [1, 2, 5])
 def test_k_doses_compound(g, k):
     """k doses at once recover 1 - (1 - e)^k of what was lost since the course (e = efficacy * spacing)."""
-    params = RetentionParams()
+    params = RetentionParams(support_build_share=0.0)
     e, week = 0.2, 10
     gap = 7  # not the optimal gap, so spacing < 1 enters the formula
     _set(g, transient=0.3, persistent=0.1, habit=0.4, last_contact_week=week - gap, course_gain=0.6)
@@ -121,7 +151,7 @@ def test_k_doses_compound(g, k):
 
 def test_per_graduate_doses_and_efficacy(g):
     """Arrays of doses (e.g. booster sessions attended) apply per graduate; 0 doses add nothing."""
-    params = RetentionParams()
+    params = RetentionParams(support_build_share=0.0)
     _set(g, transient=0.2, persistent=0.0, last_contact_week=0, course_gain=0.7)
     doses = np.arange(g.n) % 4
     reinforce(g, np.arange(g.n), 3, params, 0.3, doses=doses)
@@ -145,8 +175,9 @@ def test_reinforce_only_touches_who(g):
     reinforce(g, who, 5, params, 0.5)
     others = np.ones(g.n, dtype=bool)
     others[who] = False
-    assert (g.transient[others] == 0.3).all() and (g.last_contact_week[others] == 0).all()
-    assert (g.transient[who] > 0.3).all() and not g.contacted[others].any()
+    assert (g.supported[others] == 0).all() and (g.last_contact_week[others] == 0).all()
+    assert (g.supported[who] > 0).all() and not g.contacted[others].any()
+    assert (g.transient == 0.3).all(), "a contact adds support-made gain; the course's own part is untouched"
 
 
 def test_information_only_contact_does_not_count_as_practice(g):
@@ -181,9 +212,28 @@ def test_consolidation_moves_gain_without_changing_the_total(g):
     params = dataclasses.replace(RetentionParams(), decay_rate_per_week=0.0, persistent_decay_rate_per_week=0.0)
     habit = np.linspace(0.0, 1.0, g.n)
     _set(g, transient=0.5, persistent=0.1, habit=habit)
+    g.practice_habit[:] = habit  # all of the habit from the course's practice
     retain(g, 1, params)
     np.testing.assert_allclose(g.gain, 0.6, rtol=1e-12)
     np.testing.assert_allclose(g.persistent, 0.1 + params.consolidation_rate_per_week * habit * 0.5, rtol=1e-12)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
+def test_support_made_gain_and_habit_consolidate_at_their_share(g, share):
+    """Support-made gain, and the course's gain through the habit support added, consolidate at
+    ``support_consolidation_share`` of course practice's rate; support-made gain decays at its own rate."""
+    params = RetentionParams(decay_rate_per_week=0.0, persistent_decay_rate_per_week=0.0, isolation_effect=0.0,
+                             support_consolidation_share=share, support_decay_rate_per_week=0.05)
+    _set(g, transient=0.4, persistent=0.0, habit=0.8)
+    g.practice_habit[:] = 0.2  # 0.6 of the habit was added by support
+    g.supported[:] = 0.3
+    retain(g, 1, params)
+    c = params.consolidation_rate_per_week
+    supported = 0.3 * math.exp(-0.05)
+    expected = c * (0.2 + share * 0.6) * 0.4 + c * share * 0.8 * supported
+    np.testing.assert_allclose(g.persistent, expected, rtol=1e-12)
+    np.testing.assert_allclose(g.supported, supported * (1 - c * share * 0.8), rtol=1e-12)
+    np.testing.assert_allclose(g.practice_habit, 0.2 * math.exp(-params.habit_decay_rate_per_week), rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape", list(DecayShape))
@@ -192,10 +242,13 @@ def test_retain_never_raises_gain(g, shape):
     rng = np.random.default_rng(SEED)
     _set(g, transient=rng.uniform(0, 1, g.n), persistent=rng.uniform(0, 0.5, g.n), habit=rng.uniform(0, 1, g.n),
          connectedness=rng.uniform(0, 1, g.n), last_contact_week=rng.integers(0, 30, g.n))
+    g.supported[:] = rng.uniform(0, 0.5, g.n)
+    g.practice_habit[:] = g.habit * rng.uniform(0, 1, g.n)
     for week in range(30, 60):
         before = g.gain.copy()
         retain(g, week, params)
         assert (g.gain <= before + 1e-12).all() and (g.transient >= 0).all() and (g.persistent >= 0).all()
+        assert (g.supported >= 0).all() and (g.practice_habit <= g.habit + 1e-15).all()
 
 
 def test_power_law_decays_fast_early_then_slowly(g):

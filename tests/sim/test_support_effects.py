@@ -61,12 +61,14 @@ def test_the_course_changes_service_use_only_a_little(paired_course_runs):
     assert 0.8 < ratio <= 1.03, ratio
 
 
-def test_support_without_the_course_gains_at_most_the_margin(make_strategy):
-    """``strategy=no_course`` composes with a channel; calls do not act as a second course."""
+def test_support_that_only_restores_gives_no_course_at_most_the_margin(make_strategy):
+    """``strategy=no_course`` composes with a channel; calls that only restore (no building) do
+    not act as a second course."""
     strategy = _no_course(make_strategy, telephone=dataclasses.replace(make_strategy("telephone").telephone))
     dyn = calibrated_dynamics()  # calls that do something (the calibrated efficacy is about nil)
     dyn = dataclasses.replace(dyn, telephone=dataclasses.replace(
-        dyn.telephone, effect=dataclasses.replace(dyn.telephone.effect, efficacy=0.3)))
+        dyn.telephone, effect=dataclasses.replace(dyn.telephone.effect, efficacy=0.3)),
+        retention=dataclasses.replace(dyn.retention, support_build_share=0.0))
     model = SelfManagementModel(1000, 52, strategy=strategy, dynamics=dyn, rng=SEED).run()
     margin = model.params.dynamics.retention.reinforcement_margin_sd
     assert model.channels["telephone"].contacts.sum() > 500, "calls were made"
@@ -245,3 +247,26 @@ def test_python_defaults_are_the_calibrated_values():
 def test_the_two_copies_of_the_fitted_values_agree():
     packaged = (ROOT / "sim" / CALIBRATED_FILE).read_text(encoding="utf-8")
     assert packaged == (ROOT / "configs" / "dynamics" / "calibrated.yaml").read_text(encoding="utf-8")
+
+
+def test_calls_with_every_route_off_change_nothing(make_strategy):
+    """A call acts through its efficacy (restoring and building), habit and company (and through
+    company, isolation). With every route off, calls are made and change nobody's gain."""
+    dyn = calibrated_dynamics()
+    off = dataclasses.replace(dyn.telephone.effect, efficacy=0.0, habit_multiplier=0.0, connectedness_gain=0.0)
+    dyn = dataclasses.replace(dyn, telephone=dataclasses.replace(dyn.telephone, effect=off))
+    calls = SelfManagementModel(1000, 26, strategy=make_strategy("telephone"), dynamics=dyn, rng=SEED).run()
+    none = SelfManagementModel(1000, 26, strategy=make_strategy("course_only"), dynamics=dyn, rng=SEED).run()
+    assert calls.channels["telephone"].contacts.sum() > 500, "calls were made"
+    assert abs(calls.graduates.gain.mean() - none.graduates.gain.mean()) < 0.005
+
+
+def test_peer_groups_help_people_without_the_course(make_strategy):
+    """Peers teach: groups offered to people who took no course raise their gain above what the
+    margin alone allows (building), against the same people without groups."""
+    groups = _no_course(make_strategy, peer_group=dataclasses.replace(make_strategy("peer_group").peer_group))
+    dyn = calibrated_dynamics()
+    with_groups = SelfManagementModel(1000, 26, strategy=groups, dynamics=dyn, rng=SEED).run()
+    without = SelfManagementModel(1000, 26, strategy=_no_course(make_strategy), dynamics=dyn, rng=SEED).run()
+    effect = with_groups.graduates.gain.mean() - without.graduates.gain.mean()
+    assert effect > dyn.retention.reinforcement_margin_sd, effect  # restoring alone gives at most the margin
