@@ -23,6 +23,7 @@ EXIT_OK = 0  # every run succeeded
 EXIT_BAD_INPUT = 2  # a bad parameter, override or argument: nothing ran, nothing was written
 EXIT_RUNS_FAILED = 3  # some runs of a sweep failed (failures.csv); the others were aggregated
 EXIT_BAD_OUTPUT = 4  # an output file is missing, truncated or unreadable (the message names it)
+EXIT_ERROR = 1  # anything else: an unexpected error
 
 #: Weeks at which summaries report outcomes: 6, 12 and 24 months after the course.
 SUMMARY_WEEKS = (26, 52, 104)
@@ -222,6 +223,29 @@ def read_sweep(sweep_dir: Path) -> dict:
         return {}
 
 
+#: Where a sweep writes each batch's plan (``SWEEP_DIR/batches/<k>/plan.json``, see
+#: :mod:`experiments.sweeps.batches`): the runs one Hydra job runs, and the sweep's id.
+BATCHES = "batches"
+PLAN = "plan.json"
+
+
+def planned_run_names(sweep_dir: Path, sweep_id: str | None) -> list[str]:
+    """The run folders that the sweep ``sweep_id`` launched, from its batches' plans.
+
+    Used to name the runs of an interrupted sweep that never reported back; a plan that cannot be
+    read, or that belongs to another sweep, is passed over (it only names runs, it decides nothing).
+    """
+    names = []
+    for plan in sorted((Path(sweep_dir) / BATCHES).glob(f"*/{PLAN}")):
+        try:
+            data = read_json(plan)
+        except OutputError:
+            continue
+        if sweep_id and data.get("sweep") == sweep_id:
+            names.extend(r["name"] for r in data.get("runs", []) if isinstance(r, dict) and "name" in r)
+    return names
+
+
 def progress_of(sweep_dir: Path, sweep_id: str | None) -> dict[str, str]:
     """{run folder name: status} of the sweep ``sweep_id`` from ``progress.log`` (its last word
     on each run). Lines are ``id<TAB>status<TAB>seconds<TAB>run``."""
@@ -247,7 +271,9 @@ class ProgressLog:
             return self.status
         whole = chunk[:chunk.rfind(b"\n") + 1]  # a line another worker is writing waits for the next read
         self.offset += len(whole)
-        for line in whole.decode("utf-8").splitlines():
+        # a damaged line (bytes that are not UTF-8) is read, replaced, and matches no run: that
+        # run then counts as missing, which aggregation reports, instead of crashing every reader
+        for line in whole.decode("utf-8", errors="replace").splitlines():
             parts = line.split("\t")
             if len(parts) == 4 and parts[0] == self.sweep_id:
                 self.status[parts[3]] = parts[1]

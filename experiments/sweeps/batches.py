@@ -31,13 +31,11 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from experiments.outputs import read_json, write_json
+from experiments.outputs import BATCHES, PLAN, read_json, write_json
 
 #: The run folder of a sweep, as ``configs/config.yaml`` names it: by the run's own overrides, so
 #: rerunning the same command finds the same folders whatever the launcher, batches and order.
 RUN_SUBDIR = "runs/${hydra:job.override_dirname}"
-BATCHES = "batches"
-PLAN = "plan.json"
 
 #: Batches per worker when the size is chosen automatically: enough that a slow batch does not keep
 #: one worker busy long after the others finished, few enough that composing (0.3 s a job) is noise.
@@ -114,11 +112,15 @@ def plan_batches(runs: list[PlannedRun], size: int) -> list[Batch]:
     return batches
 
 
-def write_plans(sweep_dir: Path, batches: list[Batch]) -> list[list[str]]:
-    """Write every batch's ``plan.json`` (atomically) and return the launcher's job list."""
+def write_plans(sweep_dir: Path, batches: list[Batch], sweep_id: str | None = None) -> list[list[str]]:
+    """Write every batch's ``plan.json`` (atomically) and return the launcher's job list.
+
+    Each plan names the sweep it belongs to (``sweep_id``, as in ``sweep.json``), so that the runs
+    a sweep launched can be told from those in an earlier sweep's leftover plans
+    (:func:`experiments.outputs.planned_run_names`)."""
     jobs = []
     for batch in batches:
-        write_json(Path(sweep_dir) / BATCHES / str(batch.index) / PLAN, batch.plan())
+        write_json(Path(sweep_dir) / BATCHES / str(batch.index) / PLAN, {"sweep": sweep_id, **batch.plan()})
         jobs.append([*batch.job, f"hydra.sweep.subdir={BATCHES}/{batch.index}"])
     return jobs
 

@@ -11,7 +11,8 @@ A sweep is ``python -m experiments.run -m experiment=NAME [overrides]``. Around 
   ``error.json`` instead of stopping the sweep, and appends its line (sweep id, status, seconds,
   run) to ``progress.log`` with an estimate of the time left;
 * at the end, :class:`SweepCallback` aggregates this sweep's runs (:mod:`experiments.collect`)
-  and sets the exit code (3 when runs failed, 4 when an output cannot be read).
+  and sets the exit code (3 when runs failed, 4 when an output is missing or cannot be read,
+  1 when aggregation fails otherwise).
 
 Run folders are ``SWEEP_DIR/runs/<overrides>``: named by the run's own overrides, so the same
 command finds the same folders again whatever the launcher and the order of the jobs.
@@ -34,6 +35,7 @@ from omegaconf import DictConfig
 
 from experiments.outputs import (
     EXIT_BAD_OUTPUT,
+    EXIT_ERROR,
     EXIT_RUNS_FAILED,
     PROGRESS,
     OutputError,
@@ -144,9 +146,16 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
 
 def start_sweep(sweep_dir: Path, runs: int, overrides: list[str]) -> dict:
     """Record a sweep's start in ``sweep.json``: its id (each run's line in ``progress.log``
-    carries it, so aggregation takes exactly this sweep's runs), size, time and process."""
+    carries it, so aggregation takes exactly this sweep's runs), size, time and process.
+
+    The tables of an earlier sweep into the folder are removed first: from now on they describe
+    another sweep, and if this one never reaches its aggregation (killed, or aggregation fails)
+    they must not be read as its results."""
     import uuid
 
+    from experiments.sweeps.collect import remove_tables
+
+    remove_tables(sweep_dir)
     info = {"id": uuid.uuid4().hex[:12], "runs": runs, "started": time.time(), "pid": os.getpid(),
             "overrides": overrides}
     write_json(Path(sweep_dir) / "sweep.json", info)
@@ -184,16 +193,25 @@ class SweepCallback(Callback):
             p = p.parent
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Aggregate the sweep and set the exit code. Hydra turns an exception raised here into a
+        warning and exits 0, so every exception is caught: reported in one line and passed on as
+        the exit code (4 for an unreadable or missing output, 1 for anything else). Aggregation
+        leaves no table behind when it fails (:func:`experiments.sweeps.collect.collect`)."""
         from experiments.sweeps.collect import collect, print_summary
 
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             result = collect(sweep_dir)
+            print_summary(result)
         except OutputError as err:
             print(f"error: aggregation failed: {err}", file=sys.stderr, flush=True)
             set_exit_code(EXIT_BAD_OUTPUT)
             return
-        print_summary(result)
+        except Exception as err:  # noqa: BLE001 - an unexpected error must still reach the exit code
+            print(f"error: aggregation failed: {type(err).__name__}: {err} "
+                  f"(to retry: python -m experiments.collect {sweep_dir})", file=sys.stderr, flush=True)
+            set_exit_code(EXIT_ERROR)
+            return
         if result.failures:
             set_exit_code(EXIT_RUNS_FAILED)
 

@@ -30,9 +30,12 @@ from experiments.labels import STRATEGIES, strategy_label
 from experiments.outputs import (
     EXIT_BAD_INPUT,
     EXIT_BAD_OUTPUT,
+    EXIT_OK,
+    EXIT_RUNS_FAILED,
     MANIFEST,
     OutputError,
     atomic_path,
+    planned_run_names,
     progress_of,
     read_json,
     read_parquet,
@@ -93,17 +96,62 @@ def sweep_members(sweep_dir: Path) -> dict[str, str] | None:
     return progress_of(sweep_dir, sweep_id) if sweep_id else None
 
 
+class MissingRuns(OutputError):
+    """Runs of the latest sweep that have no finished run in the folder: a run folder or its
+    manifest was deleted, or the runs never reported back (the sweep was interrupted). Like any
+    missing output, exit code 4: tables of part of a sweep would pass for the whole of it."""
+
+
+#: Run folders named in the message about missing runs (the others are counted).
+NAMES_SHOWN = 5
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
+
+
+def check_complete(sweep_dir: Path, members: dict[str, str], runs: list[Path]) -> None:
+    """Raise :class:`MissingRuns` (one line) unless every run of the latest sweep is accounted for:
+    finished (``runs``) or recorded as failed.
+
+    The sweep's own record says what to expect: ``sweep.json`` the number of runs it launched,
+    ``progress.log`` each run's status (``members``), the batches' plans the runs it launched. A
+    run logged as done or skipped whose manifest is gone was deleted; runs with no line in the log
+    never finished.
+    """
+    info = read_sweep(sweep_dir)
+    expected = info.get("runs") if isinstance(info.get("runs"), int) else None
+    have = {r.name for r in runs}
+    deleted = sorted(n for n, status in members.items() if status in ("done", "skipped") and n not in have)
+    unlogged = max(0, expected - len(members)) if expected is not None else 0
+    if not deleted and not unlogged:
+        return
+    problems = []
+    if deleted:
+        problems.append(f"{_names(deleted)} (logged as finished, no {MANIFEST}: deleted?)")
+    if unlogged:
+        never = sorted(set(planned_run_names(sweep_dir, info.get("id"))) - set(members))
+        problems.append(f"{unlogged} never finished" + (f": {_names(never)}" if never else "")
+                        + " (no line in progress.log: interrupted?)")
+    raise MissingRuns(sweep_dir / "runs", f"{len(deleted) + unlogged} of {expected or len(members)} runs of the "
+                      f"latest sweep are missing: {'; '.join(problems)}; rerun the sweep's command to redo them")
+
+
 def finished_runs(sweep_dir: Path) -> list[Path]:
     """The finished runs of the latest sweep into a folder: those with a manifest, every file verified.
 
     Runs left in the folder by earlier sweeps (other seeds, other values) are not taken. Raises
     :class:`~experiments.outputs.OutputError` naming a file that no longer matches its manifest
-    (rerunning the sweep redoes that run).
+    (rerunning the sweep redoes that run), and :class:`MissingRuns` when runs of the sweep are
+    missing (:func:`check_complete`).
     """
-    runs = _run_dirs(Path(sweep_dir), MANIFEST)
-    members = sweep_members(Path(sweep_dir))
+    sweep_dir = Path(sweep_dir)
+    runs = _run_dirs(sweep_dir, MANIFEST)
+    members = sweep_members(sweep_dir)
     if members is not None:
         runs = [r for r in runs if members.get(r.name) in ("done", "skipped")]
+        check_complete(sweep_dir, members, runs)
     for run in runs:
         verify_run(run)
     return runs
@@ -112,16 +160,29 @@ def finished_runs(sweep_dir: Path) -> list[Path]:
 def collect(sweep_dir: Path | str) -> Collected:
     """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``.
 
-    Raises :class:`~experiments.outputs.OutputError` naming the file when an output is unreadable.
+    Raises :class:`~experiments.outputs.OutputError` naming the file when an output is unreadable
+    or runs of the sweep are missing (:class:`MissingRuns`). When it raises (for any reason), no
+    table is left in ``sweep_dir``.
     """
     sweep_dir = Path(sweep_dir)
     try:
         return _collect(sweep_dir)
-    except OutputError:
-        # no table may be left that does not match the runs: remove the previous aggregation
-        for name in ("results.parquet", "summary.csv", "failures.csv"):
-            (sweep_dir / name).unlink(missing_ok=True)
+    except BaseException:
+        # whatever went wrong (an unreadable file, a bug, an interrupt), no table may be left that
+        # does not match the runs: neither the previous aggregation nor half of this one
+        remove_tables(sweep_dir)
         raise
+
+
+#: The tables aggregation writes into a sweep folder.
+TABLES = ("results.parquet", "summary.csv", "failures.csv")
+
+
+def remove_tables(sweep_dir: Path) -> None:
+    """Remove a sweep folder's tables: done when they would no longer match its runs (a new sweep
+    starts, or aggregating failed), so that no stale table is ever read as current."""
+    for name in TABLES:
+        (Path(sweep_dir) / name).unlink(missing_ok=True)
 
 
 def _collect(sweep_dir: Path) -> Collected:
@@ -164,10 +225,14 @@ def _collect(sweep_dir: Path) -> Collected:
             if buffer:
                 writer.write_table(pa.concat_tables(buffer))
             writer.close()
+    else:  # no finished run (all failed): an earlier sweep's table must not stay
+        (sweep_dir / "results.parquet").unlink(missing_ok=True)
 
     summary = summarise_runs(pd.DataFrame(picked), parameters) if picked else pd.DataFrame()
     if not summary.empty:
         write_table(sweep_dir / "summary.csv", summary)
+    else:
+        (sweep_dir / "summary.csv").unlink(missing_ok=True)
 
     failed = _run_dirs(sweep_dir, "error.json")
     members = sweep_members(sweep_dir)
@@ -352,11 +417,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        print_summary(collect(args.sweep_dir))
+        result = collect(args.sweep_dir)
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_OUTPUT
-    return 0
+    if not result.runs and not result.failures:
+        print(f"error: {args.sweep_dir} holds no finished runs (no runs/*/{MANIFEST}): nothing to collect",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print_summary(result)
+    return EXIT_RUNS_FAILED if result.failures else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ class BatchedSweeper(BasicSweeper):
         batches = plan_batches(todo, size)
         print(f"{len(todo)} runs in {len(batches)} jobs of up to {max(len(b.runs) for b in batches)} runs "
               f"({workers} at a time)", flush=True)
-        jobs, returns = write_plans(sweep_dir, batches), []
+        jobs, returns = write_plans(sweep_dir, batches, info["id"]), []
         step = self.max_batch_size or len(jobs)  # Hydra's: how many jobs are handed to the launcher at a time
         for start in range(0, len(jobs), step):
             results = self.launcher.launch(jobs[start:start + step], initial_job_idx=start)

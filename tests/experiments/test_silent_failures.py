@@ -1,0 +1,169 @@
+"""Nothing silent: every failure reaches the exit code (issue 22).
+
+An empty sweep folder, a deleted run or manifest, a run that never reported back, a damaged line
+of ``progress.log``, an error inside the sweep's aggregation and a broken YAML file in a user's
+``--config-dir`` each end with one line saying what is wrong and a non-zero exit code, and no
+table is left that does not match the sweep's runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from in_process import run_command
+
+from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, EXIT_ERROR, EXIT_RUNS_FAILED, write_json
+from experiments.sweeps import collect as collect_cli
+
+TINY = ["experiment=compare_strategies", "replicates=1", "n_graduates=40", "weeks=4",
+        "hydra.sweeper.params.strategy='course_only,peer_group'"]
+TABLES = ("results.parquet", "summary.csv")
+
+
+def sweep(sweep_dir: Path) -> int:
+    """The tiny sweep (2 runs) into ``sweep_dir``; its exit code."""
+    return run_command("-m", *TINY, f"hydra.sweep.dir={sweep_dir}")
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("finished_sweep")
+    assert sweep(folder) == 0
+    return folder
+
+
+@pytest.fixture
+def swept(finished_sweep, tmp_path) -> Path:
+    """A copy of the finished tiny sweep (modification times kept), for a test to break."""
+    shutil.copytree(finished_sweep, tmp_path / "sweep")
+    return tmp_path / "sweep"
+
+
+def run_names(sweep_dir: Path) -> list[str]:
+    return sorted(p.name for p in (sweep_dir / "runs").iterdir() if p.is_dir())
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+# --- 1. a sweep folder without runs ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["nothing", "an unfinished run"])
+def test_collect_on_a_sweep_folder_without_runs_fails_naming_it(tmp_path, capsys, content):
+    (tmp_path / "runs").mkdir()
+    if content == "an unfinished run":
+        (tmp_path / "runs" / "strategy=peer_group").mkdir()
+    assert collect_cli.main([str(tmp_path)]) == EXIT_BAD_INPUT
+    line = one_error_line(capsys)
+    assert str(tmp_path) in line and "no finished runs" in line
+
+
+# --- 2. runs of the sweep missing -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deleted", ["run folder", "manifest"])
+def test_a_deleted_run_is_named_by_collect_and_report(swept, capsys, deleted):
+    from experiments.report import build as report
+
+    gone = swept / "runs" / run_names(swept)[1]
+    if deleted == "run folder":
+        shutil.rmtree(gone)
+    else:
+        (gone / "manifest.json").unlink()
+    capsys.readouterr()
+    # the report first: its tables look fresh, so it does not collect again
+    assert report.main([str(swept)]) == EXIT_BAD_OUTPUT
+    line = one_error_line(capsys)
+    assert "1 of 2 runs" in line and gone.name in line
+    assert not (swept / "report").exists()
+
+    assert collect_cli.main([str(swept)]) == EXIT_BAD_OUTPUT
+    line = one_error_line(capsys)
+    assert "1 of 2 runs" in line and gone.name in line and "manifest.json" in line
+    assert not any((swept / name).exists() for name in TABLES)
+
+
+def test_a_run_that_never_reported_back_is_named(swept, capsys):
+    """An interrupted sweep: the last run has no line in progress.log; its batch's plan names it."""
+    log = swept / "progress.log"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:-1]))
+    lost = lines[-1].rstrip("\n").split("\t")[-1]
+    capsys.readouterr()
+    assert collect_cli.main([str(swept)]) == EXIT_BAD_OUTPUT
+    line = one_error_line(capsys)
+    assert "1 of 2 runs" in line and "never finished" in line and lost in line
+
+
+# --- 3. a damaged progress.log; failures of the sweep's aggregation --------------------------------
+
+
+def test_a_line_of_progress_log_that_is_not_utf8_does_not_crash_collect(swept, capsys):
+    with open(swept / "progress.log", "ab") as log:
+        log.write(b"\xff\xfe\tdone\t0.1\tgarbage \xc3\x28\n")
+    assert collect_cli.main([str(swept)]) == 0
+    assert "Collected 2 runs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("failed", [1, 2])
+def test_collect_exits_3_when_runs_of_the_sweep_failed(swept, capsys, failed):
+    """Every command exits 3 when runs failed; with none left, no earlier table stays either."""
+    from experiments.outputs import read_sweep
+    from experiments.sweeps.callback import append_progress
+
+    names = run_names(swept)[:failed]
+    for name in names:
+        write_json(swept / "runs" / name / "error.json", {"overrides": [name], "error": "RuntimeError: crash"})
+    append_progress(swept, read_sweep(swept)["id"], "failed", [(name, 0.1) for name in names])
+    assert collect_cli.main([str(swept)]) == EXIT_RUNS_FAILED
+    assert f"{failed} failed" in capsys.readouterr().out
+    assert all((swept / name).exists() for name in TABLES) == (failed == 1)
+
+
+def test_an_error_inside_the_sweeps_aggregation_reaches_the_exit_code(swept, capsys, monkeypatch):
+    """Hydra turns an exception of ``on_multirun_end`` into a warning and exits 0: it must not."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the summary")
+
+    monkeypatch.setattr(collect_cli, "summarise_runs", broken)
+    capsys.readouterr()
+    assert sweep(swept) == EXIT_ERROR  # a resume: both runs skipped, then aggregation fails
+    line = one_error_line(capsys)
+    assert "aggregation failed: RuntimeError: a bug in the summary" in line
+    assert not any((swept / name).exists() for name in TABLES)  # neither stale nor half-new
+
+
+def test_a_sweep_that_never_aggregates_leaves_no_earlier_tables(swept, monkeypatch):
+    """As if killed after its runs: the tables of the earlier sweep must not pass for this one's."""
+    from experiments.sweeps.callback import SweepCallback
+
+    monkeypatch.setattr(SweepCallback, "on_multirun_end", lambda self, config, **kwargs: None)
+    assert sweep(swept) == 0
+    assert not any((swept / name).exists() for name in TABLES)
+
+
+# --- 4. a broken file in a user's --config-dir ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,problem", [
+    (b"name: mine\n  bad: [1, 2\n", "line 2, column 6: not valid YAML"),
+    (b"name: mine\nlabel: caf\xe9\n", "line 2: not UTF-8 text"),
+])
+@pytest.mark.parametrize("form", ["--config-dir DIR", "--config-dir=DIR"])
+def test_a_broken_yaml_file_in_a_config_dir_is_named_with_its_line(tmp_path, capsys, text, problem, form):
+    own = tmp_path / "own_configs"
+    (own / "strategy").mkdir(parents=True)
+    (own / "strategy" / "mine.yaml").write_bytes(text)
+    option = ["--config-dir", str(own)] if form == "--config-dir DIR" else [f"--config-dir={own}"]
+    out = tmp_path / "run"
+    assert run_command(*option, "strategy=mine", "n_graduates=40", "weeks=4", f"hydra.run.dir={out}") == EXIT_BAD_INPUT
+    line = one_error_line(capsys)
+    assert str(own / "strategy" / "mine.yaml") in line and problem in line
+    assert not out.exists()
