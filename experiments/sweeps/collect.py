@@ -117,25 +117,24 @@ def check_complete(sweep_dir: Path, members: dict[str, str], runs: list[Path]) -
 
     The sweep's own record says what to expect: ``sweep.json`` the number of runs it launched,
     ``progress.log`` each run's status (``members``), the batches' plans the runs it launched. A
-    run logged as done or skipped whose manifest is gone was deleted; runs with no line in the log
-    never finished.
+    run logged as done or skipped whose manifest is gone was deleted (an error); runs with no line
+    in the log have not finished (a sweep still running or cancelled): a warning, and the tables
+    hold the runs that did.
     """
     info = read_sweep(sweep_dir)
     expected = info.get("runs") if isinstance(info.get("runs"), int) else None
     have = {r.name for r in runs}
     deleted = sorted(n for n, status in members.items() if status in ("done", "skipped") and n not in have)
     unlogged = max(0, expected - len(members)) if expected is not None else 0
-    if not deleted and not unlogged:
-        return
-    problems = []
-    if deleted:
-        problems.append(f"{_names(deleted)} (logged as finished, no {MANIFEST}: deleted?)")
-    if unlogged:
+    if unlogged:  # a sweep still running, or cancelled: what finished is collected, and said to be part
         never = sorted(set(planned_run_names(sweep_dir, info.get("id"))) - set(members))
-        problems.append(f"{unlogged} never finished" + (f": {_names(never)}" if never else "")
-                        + " (no line in progress.log: interrupted?)")
-    raise MissingRuns(sweep_dir / "runs", f"{len(deleted) + unlogged} of {expected or len(members)} runs of the "
-                      f"latest sweep are missing: {'; '.join(problems)}; rerun the sweep's command to redo them")
+        print(f"warning: {sweep_dir / 'runs'}: {unlogged} of {expected} runs of the latest sweep have not finished"
+              + (f": {_names(never)}" if never else "") + " (no line in progress.log: still running or interrupted?); "
+              "the tables hold the others; rerun the sweep's command to finish it", file=sys.stderr)
+    if deleted:
+        raise MissingRuns(sweep_dir / "runs", f"{len(deleted)} of {expected or len(members)} runs of the latest "
+                          f"sweep are missing: {_names(deleted)} (logged as finished, no {MANIFEST}: deleted?); "
+                          "rerun the sweep's command to redo them")
 
 
 def finished_runs(sweep_dir: Path) -> list[Path]:
