@@ -42,7 +42,7 @@ class Graduates:
     cohort: np.ndarray  # int: the course cohort graduated with
     sessions_attended: np.ndarray  # int: course sessions attended (of 6)
     lonely_at_baseline: np.ndarray  # bool: usual connectedness below the lonely threshold
-    course_gain: np.ndarray  # SD units: the gain the course left at week 0 (support maintains it)
+    course_gain: np.ndarray  # SD units: the gain the course left at week 0 (support restores toward it)
     transient_age: np.ndarray  # weeks: gain-weighted mean age of the transient gain (power-law decay)
     last_contact_week: np.ndarray  # int: week of the last reinforcing contact (0 = the course)
     contacted: np.ndarray  # bool: had any reinforcing contact this week
