@@ -34,13 +34,12 @@ def plot_trajectories(weekly: pd.DataFrame, title: str, threshold_sd: float) -> 
         OKABE_ITO[:1] + OKABE_ITO[5:8],
     ):
         ax.plot(weeks, 100 * weekly[col], label=label, color=colour, lw=2 if label == "Everyone" else 1.3)
-    ax.set(ylabel="% self-managing", xlabel="Weeks after the course", ylim=(0, 100),
-           title=f"Still self-managing (gain of at least {threshold_sd:g} SD)")
+    ax.set(ylabel="% responders", xlabel="Weeks after the course", ylim=(0, 100),
+           title=f"Responders: measured self-efficacy up at least {threshold_sd:g} SD")
     ax.legend(frameon=False, fontsize=8)
 
     ax = axes[0, 1]
     ax.plot(weeks, weekly["mean_gain_sd"], color=OKABE_ITO[0], lw=2, label="Mean gain")
-    ax.axhline(threshold_sd, color="grey", ls="--", lw=1, label="Self-managing threshold")
     ax.set(ylabel="Gain over pre-course level (SD)", xlabel="Weeks after the course",
            title="What the course gave, and what is left of it")
     ax.set_ylim(bottom=0)

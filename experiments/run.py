@@ -69,7 +69,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
 
         written.append("trajectories.png")
         title = f"{params.strategy.label} - {params.population.label} ({params.n_graduates:,} graduates)"
-        fig = plot_trajectories(weekly, title, params.dynamics.retention.self_managing_threshold_sd)
+        fig = plot_trajectories(weekly, title, params.dynamics.measurement.responder_threshold_sd)
         with atomic_path(out_dir / "trajectories.png") as tmp:
             fig.savefig(tmp, dpi=110, format="png")
     summary = {

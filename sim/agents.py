@@ -54,8 +54,14 @@ class Graduate(mesa.Agent):
         return self.transient + self.supported + self.persistent
 
     @property
+    def measured_change(self) -> float:
+        """This week's measured self-efficacy change since before the course (sim.measurement), latent SD units."""
+        return float(self.model.measurement.change[self.index])
+
+    @property
     def self_managing(self) -> bool:
-        return self.gain >= self.model.params.dynamics.retention.self_managing_threshold_sd
+        """A responder this week: measured change at least the threshold (sim.measurement)."""
+        return bool(self.model.week_self_managing[self.index])
 
     def engagement(self, channel: str) -> Engagement:
         """This graduate's state in ``channel`` ('peer_group', 'telephone', 'online', ...)."""

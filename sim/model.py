@@ -12,6 +12,7 @@ from .agents import Graduate
 from .calibrated import calibrated_dynamics
 from .costs import CostLedger
 from .health import HealthEvents
+from .measurement import Measurement
 from .params import (
     CostParams,
     DynamicsParams,
@@ -103,6 +104,7 @@ class SelfManagementModel(mesa.Model):
         for i in range(n_graduates):  # one Mesa agent per graduate; no throw-away AgentSet
             self.agent_class(self, i)
         self.health = HealthEvents(dyn.health, stream(self.seed, "health"))
+        self.measurement = Measurement(dyn.measurement, n_graduates, stream(self.seed, "measurement"))
         self.ledger = CostLedger(params.costs, dyn.outcomes, n_graduates)
         if params.strategy.course:  # the no-course comparator pays for no course
             self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
@@ -200,11 +202,13 @@ class SelfManagementModel(mesa.Model):
             self.running = False
 
     def _summarise_week(self) -> None:
-        """What every reporter reads, computed once a week: the gains (SD), who is self-managing
-        and the outcomes of each subgroup."""
+        """What every reporter reads, computed once a week: the gains (SD), this week's measured
+        change (:mod:`sim.measurement`), who it counts as a responder ("self-managing") and the
+        outcomes of each subgroup."""
         g = self.graduates
         self.week_gain = g.gain
-        self.week_self_managing = self.week_gain >= self.params.dynamics.retention.self_managing_threshold_sd
+        self.measurement.read(self.week_gain)
+        self.week_self_managing = self.measurement.responders()
         self.subgroup_outcomes = subgroup_outcomes(g, self.week_gain, self.week_self_managing)
 
     def run(self) -> SelfManagementModel:

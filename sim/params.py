@@ -37,6 +37,7 @@ from typing import Any, Optional
 from .connectedness import ConnectednessParams  # noqa: F401
 from .fields import ContactEffect, CostItem, count, list_of, nonneg, positive, prob, real  # noqa: F401
 from .retention import DecayShape, RetentionParams  # noqa: F401
+from .measurement import MeasurementParams  # noqa: F401
 from .support.registry import CHANNEL_NAMES, CHANNEL_TYPES, TAILORABLE_CHANNELS, channel_unit_costs  # noqa: F401
 
 # Re-exported for ``from sim.params import PeerGroupParams`` (experiments, tests, notebooks); the
@@ -223,6 +224,7 @@ class DynamicsParams:
     connectedness: ConnectednessParams = field(default_factory=ConnectednessParams)
     health: HealthParams = field(default_factory=HealthParams)
     outcomes: OutcomeParams = field(default_factory=OutcomeParams)
+    measurement: MeasurementParams = field(default_factory=MeasurementParams)
 
 
 # --- costs -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .costs import CATEGORIES
+from .measurement import CURVE_THRESHOLDS_SD
 
 if TYPE_CHECKING:
     from .model import SelfManagementModel
@@ -26,8 +27,19 @@ def mean_gain_sd(model: SelfManagementModel) -> float:
 
 
 def share_self_managing(model: SelfManagementModel) -> float:
-    """Share of graduates whose gain is at least the self-managing threshold."""
+    """Share of graduates who are responders this week: measured self-efficacy up from before the
+    course by at least ``dynamics.measurement.responder_threshold_sd`` (sim.measurement)."""
     return float(np.count_nonzero(model.week_self_managing)) / model.week_self_managing.size
+
+
+def share_responders_at(model: SelfManagementModel, threshold_sd: float) -> float:
+    """Share of responders at another threshold (SD of the measured score): how the count moves with it."""
+    return float(np.count_nonzero(model.measurement.responders(threshold_sd))) / model.graduates.n
+
+
+def responder_column(threshold_sd: float) -> str:
+    """The weekly column of responders at ``threshold_sd``: ``share_self_managing_at_050sd`` for 0.5."""
+    return f"share_self_managing_at_{round(100 * threshold_sd):03d}sd"
 
 
 def mean_habit(model: SelfManagementModel) -> float:
@@ -118,6 +130,8 @@ def model_reporters(channel_keys: list[str]) -> dict[str, Callable]:
         f.__name__: f
         for f in (mean_gain_sd, share_self_managing, mean_habit, mean_connectedness, share_lonely)
     }
+    for t in CURVE_THRESHOLDS_SD:
+        reporters[responder_column(t)] = partial(share_responders_at, threshold_sd=t)
     for what in ("mean_gain_sd", "share_self_managing"):
         for array, yes, no in SUBGROUPS.values():
             reporters[f"{what}_{yes}"] = partial(_subgroup_mean, array=array, value=True, what=what)

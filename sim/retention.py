@@ -71,7 +71,6 @@ class RetentionParams:
     spacing_floor: float = prob(0.4, "spacing factor for very short or very long gaps")
     habit_gain_per_contact: float = prob(0.26, "95% of the habit ceiling after ~10 weekly contacts")
     habit_decay_rate_per_week: float = nonneg(0.02, 1.0, "habit fades without practice")
-    self_managing_threshold_sd: float = real(0.2, "gain that counts as self-managing, SD units")
 
 
 # --- the rules -------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ A target (in ``configs/analysis/calibrate.yaml``) names a measure, the value the
 with its standard error, its 95% interval and its source. :data:`MEASURES` says how each measure
 emulates its study: the study's arms (:data:`ARMS`: a strategy, with or without the course, when
 support starts and stops), when the outcome is measured (``weeks``: the run's length; readings
-at earlier weeks say so) and how (a mean gain in SD, QALYs, contacts, a share); and what the
+at earlier weeks say so) and how (a standardised mean difference on a self-efficacy score with
+its measurement error, :mod:`sim.measurement`; QALYs, contacts, a share); and what the
 study's intervention was (``intervention``: "course" or "support"), so that a test can check
 that the arm without it does not already meet the target (a target held by construction,
 tests/experiments/test_validation.py). An effect is a paired difference from the comparator arm
@@ -70,16 +71,25 @@ ARMS: dict[str, tuple[str, dict]] = {
 Run = tuple  # (model, its reporters: {name: one value per week, from week 0})
 
 
+def _smd(run: Run, latent: float) -> float:
+    """A latent difference as the trials report it: an SMD on a self-efficacy score (sim.measurement)."""
+    from sim.measurement import smd  # lazy, as the model's other modules
+
+    return float(smd(latent, run[0].params.dynamics.measurement))
+
+
 def _gain_at(week: int):
+    """The mean gain at ``week`` as an SMD on the measured score (against no course, whose gain is 0)."""
     def read(run: Run) -> float:
-        return float(run[1]["mean_gain_sd"][week])
+        return _smd(run, run[1]["mean_gain_sd"][week])
 
     return read
 
 
 def _gain_difference_at(week: int):
+    """The paired difference in mean gain at ``week``, as an SMD on the measured score."""
     def read(run: Run, comparator: Run) -> float:
-        return float(run[1]["mean_gain_sd"][week] - comparator[1]["mean_gain_sd"][week])
+        return _smd(run, run[1]["mean_gain_sd"][week] - comparator[1]["mean_gain_sd"][week])
 
     return read
 
@@ -185,6 +195,10 @@ MEASURES: dict[str, Measure] = {
     "peer_support_fade_15_weeks_after": Measure(
         "peer_group_without_course_26_weeks", 41, _fade_ratio(26, 41),
         "Peer groups ended at week 26: effect 15 weeks later over the effect at the end", comparator="no_course",
+        intervention="support"),
+    "peer_support_fade_39_weeks_after": Measure(
+        "peer_group_without_course_26_weeks", 65, _fade_ratio(26, 65),
+        "Peer groups ended at week 26: effect 39 weeks later over the effect at the end", comparator="no_course",
         intervention="support"),
     "peer_telephone_effect_week_26": Measure(
         "telephone", 26, _gain_difference_at(26), "Peer calls for 6 months: gain against course only, SD",

@@ -333,7 +333,8 @@ def plot_components() -> list:
         "calls_made": "Telephone calls made this week",
     }
     dynamics = _config_defaults().dynamics  # thresholds are not controls: the config's
-    threshold = dynamics.retention.self_managing_threshold_sd
+    # a responder's measured change is at least t SD of the measured score: t / sqrt(reliability) of true gain
+    threshold = dynamics.measurement.responder_threshold_sd / dynamics.measurement.reliability ** 0.5
     connected = {
         "mean_connectedness": "Mean connectedness (0 = isolated, 1 = well connected)",
         "share_lonely": f"Share lonely (connectedness below {dynamics.connectedness.lonely_threshold:g})",
@@ -348,7 +349,7 @@ def plot_components() -> list:
             {"mean_gain_sd": OKABE_ITO[0]},
             post_process=_styled(
                 "What is left of the course's gain", "Mean gain over pre-course level (SD)",
-                {"mean_gain_sd": "Mean gain"}, hline=(threshold, f"Self-managing threshold ({threshold:g} SD)"),
+                {"mean_gain_sd": "Mean gain"}, hline=(threshold, f"Gain a responder needs on average ({threshold:.2f} SD)"),
                 ylim=(0, None),
             ),
         ),
@@ -381,7 +382,8 @@ def graduates_figure(model: SelfManagementModel) -> Figure:
         members = cohort == c
         rank[members] = np.arange(1, np.count_nonzero(members) + 1)
     gain = model.week_gain[idx]
-    threshold = model.params.dynamics.retention.self_managing_threshold_sd
+    measured = model.params.dynamics.measurement
+    threshold = measured.responder_threshold_sd / measured.reliability ** 0.5  # true gain a responder needs on average
     max_gain = model.params.dynamics.retention.max_gain_sd
 
     fig = Figure(figsize=(6.6, 4.0))
@@ -403,7 +405,7 @@ def graduates_figure(model: SelfManagementModel) -> Figure:
                               label="Came to the last group meeting"))
     dots = ax.scatter(cohort + 1, rank, c=gain, cmap="viridis", vmin=0.0, vmax=max_gain, s=36, zorder=3)
     bar = fig.colorbar(dots, ax=ax, pad=0.01)
-    bar.set_label(f"Gain over pre-course level (SD)\nwhite line: self-managing ({threshold:g} SD)")
+    bar.set_label(f"Gain over pre-course level (SD)\nwhite line: a responder's gain on average ({threshold:.2f} SD)")
     bar.ax.axhline(threshold, color="white", lw=2.5)
 
     n_cohorts = int(g.cohort.max()) + 1

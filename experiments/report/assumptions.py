@@ -54,8 +54,12 @@ KEY_PARAMETERS: tuple[tuple[str, str, str, str, bool], ...] = (
      "fitted to the trial effect sizes; no direct source", True),
     ("dynamics.retention.spacing_optimal_gap_weeks", "Most effective gap between contacts", "weeks",
      "design.md (2 to 4 weeks)", False),
-    ("dynamics.retention.self_managing_threshold_sd", "Gain that counts as 'still self-managing'",
-     "SD of the pre-course score", "design.md (a definition)", False),
+    ("dynamics.measurement.responder_threshold_sd", "Measured rise in self-efficacy that counts as a 'responder'",
+     "SD of the measured pre-course score", "assumption: Park 2013's 0.5 SD rule; no minimal important difference "
+     "for the SEMCD-6 is published (range 0.25-1)", True),
+    ("dynamics.measurement.reliability", "Reliability of the self-efficacy questionnaire", "0 to 1",
+     "assumption: SEMCD-6 internal consistency 0.88-0.95 (Ritter & Lorig 2014); test-retest not published "
+     "(range 0.7-0.95)", True),
     ("dynamics.peer_group.effect.efficacy", "Share of the lost gain one group meeting restores", "share",
      "prior 0 to 0.4 (assumption); fitted to peer support's effect on self-efficacy (Liang 2021)", True),
     ("dynamics.telephone.effect.efficacy", "Share of the lost gain one answered call restores", "share",

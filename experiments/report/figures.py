@@ -130,15 +130,17 @@ def self_managing(data: SweepData, summary: pd.DataFrame, population: str) -> Fi
     band = (f"the shaded bands hold 95% of the parameter draws for {q(best.label)} and the course alone"
             if data.is_psa else
              "the shaded band is the 95% confidence interval of the mean")
-    how = (f"Each line is the share of graduates whose self-management capability is still at least "
-           f"{_threshold(data):g} SD above where it was before the course, week by week, averaged over "
+    how = (f"Each line is the share of graduates who are responders: their measured self-efficacy (a "
+           f"questionnaire score, with its measurement error) is at least {_threshold(data):g} SD above their "
+           f"score before the course, week by week, averaged over "
            f"{int(summary['n_runs'].max())} {'parameter draws' if data.is_psa else 'replicate runs'}; {band}. "
            f"The legend gives each strategy's share at {months(h)}, highest first.")
     return Figure("a_self_managing", fig, title, how)
 
 
 def _threshold(data: SweepData) -> float:
-    return float(((data.base_config.get("dynamics") or {}).get("retention") or {}).get("self_managing_threshold_sd", 0.2))
+    """The responder threshold the runs used, SD of the measured pre-course score."""
+    return float(((data.base_config.get("dynamics") or {}).get("measurement") or {}).get("responder_threshold_sd", 0.5))
 
 
 # --- (b) gain at 6, 12, 24 months -------------------------------------------------------------

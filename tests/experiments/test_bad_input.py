@@ -42,7 +42,7 @@ RUN_CASES = [
     (["weeks.x=1"], "weeks.x=1 is not allowed", "single value"),
     (["outputs.pdf=true"], "outputs.pdf=True is not allowed", "not a parameter"),
     (["costs.items.gp_surgery_consultation.valu_gbp=4"], "valu_gbp=4 is not allowed", "value_gbp"),
-    (["dynamics.retention.self_managing_threshold_sd=nan"], "self_managing_threshold_sd=nan is not allowed",
+    (["dynamics.measurement.responder_threshold_sd=nan"], "responder_threshold_sd=nan is not allowed",
      "finite"),
     (["dynamics.health.self_manage_intercept=inf"], "self_manage_intercept=inf is not allowed", "finite"),
     (["dynamics.health.self_manage_intercept=-inf"], "self_manage_intercept=-inf is not allowed", "finite"),
@@ -146,6 +146,12 @@ def _retention(**values) -> ModelParams:
         p.dynamics, retention=dataclasses.replace(p.dynamics.retention, **values)))
 
 
+def _measurement(**values) -> ModelParams:
+    p = ModelParams(n_graduates=50, weeks=5, seed=1)
+    return dataclasses.replace(p, dynamics=dataclasses.replace(
+        p.dynamics, measurement=dataclasses.replace(p.dynamics.measurement, **values)))
+
+
 def _health(**values) -> ModelParams:
     p = ModelParams(n_graduates=50, weeks=5, seed=1)
     return dataclasses.replace(p, dynamics=dataclasses.replace(
@@ -174,8 +180,8 @@ PYTHON_CASES = [
      "strategy.start_week=200 is not allowed: must be <= weeks (52)"),
     ("population label 5", lambda: sim.SelfManagementModel(50, 5, population=PopulationParams(label=5)),
      "population.label=5 is not allowed: must be text"),
-    ("threshold nan", lambda: validate(_retention(self_managing_threshold_sd=float("nan"))),
-     "dynamics.retention.self_managing_threshold_sd=nan is not allowed: must be a finite"),
+    ("threshold nan", lambda: validate(_measurement(responder_threshold_sd=float("nan"))),
+     "dynamics.measurement.responder_threshold_sd=nan is not allowed: must be a finite"),
     ("intercept inf", lambda: validate(_health(self_manage_intercept=float("inf"))),
      "dynamics.health.self_manage_intercept=inf is not allowed: must be a finite"),
     ("cost item inf", lambda: validate(_cost(float("inf"))), "costs.items.peer_call.value_gbp=inf is not allowed"),
@@ -185,8 +191,8 @@ PYTHON_CASES = [
     ("load_params +peer_grup", lambda: load_params(["+strategy.peer_grup.enabled=true"]),
      "strategy.peer_grup='{...}' is not allowed: not a parameter"),
     ("load_params seed=-1", lambda: load_params(["seed=-1"]), "seed=-1 is not allowed"),
-    ("with_values nan", lambda: with_values(ModelParams(), {"dynamics.retention.self_managing_threshold_sd":
-                                                            float("nan")}), "self_managing_threshold_sd=nan"),
+    ("with_values nan", lambda: with_values(ModelParams(), {"dynamics.measurement.responder_threshold_sd":
+                                                            float("nan")}), "responder_threshold_sd=nan"),
     ("with_values 'false'", lambda: with_values(ModelParams(), {"strategy.peer_group.enabled": "false"}),
      "strategy.peer_group.enabled='false' is not allowed"),
 ]

@@ -28,9 +28,23 @@ def test_every_psa_parameter_is_calibrated_or_a_unit_cost():
     calibrated = set(calibration["parameters"])
     outside = [v.key for v in varied_parameters(psa["parameters"]) if v.key not in calibrated]
     assert outside, "the PSA draws the unit costs"
-    not_costs = [k for k in outside if not k.startswith("costs.")]
+    not_costs = [k for k in outside if not k.startswith(("costs.", "population."))]
     assert not not_costs, (f"the PSA draws {not_costs} outside the posterior: calibrate them "
                            "(configs/analysis/calibrate.yaml) or show they move no target")
+
+
+def test_the_psa_population_reaches_no_target():
+    """Who the PSA's graduates are (``population.*``) is the decision's population, not the trials':
+    the calibration measures every target on its own populations, whatever the PSA's population says."""
+    from experiments.analyses.targets import ARMS
+
+    psa, calibration = _psa_and_calibration()
+    drawn = [v.key for v in varied_parameters(psa["parameters"]) if v.key.startswith("population.")]
+    assert drawn, "the PSA draws the population's group-averse share"
+    cal = compose_config(["analysis=calibrate"])
+    assert cal.population.name == "clahrc_sample", "the calibration measures the trials' recruits"
+    # the one arm on another population names its preset: a PSA value never reaches it
+    assert all("population" not in changes or isinstance(changes["population"], str) for _, changes in ARMS.values())
 
 
 def test_unit_costs_move_no_target():

@@ -46,7 +46,9 @@ def test_agent_reads_its_arrays(model):
         assert a.gain == pytest.approx(g.gain[i], abs=1e-12)
         assert a.habit == g.habit[i] and a.connectedness == g.connectedness[i]
         assert a.group_averse == bool(g.group_averse[i]) and a.cohort == g.cohort[i]
-        assert a.self_managing == bool(g.gain[i] >= model.params.dynamics.retention.self_managing_threshold_sd)
+        m = model.measurement
+        assert a.measured_change == m.change[i]
+        assert a.self_managing == bool(m.change[i] >= model.params.dynamics.measurement.responder_threshold_sd * m.score_sd)
 
 
 def test_agent_values_are_python_scalars(model):
@@ -58,9 +60,7 @@ def test_select_matches_arrays(model):
     g = model.graduates
     assert len(model.agents.select(lambda a: a.group_averse)) == int(g.group_averse.sum())
     assert len(model.agents.select(lambda a: a.online_access)) == int(g.online_access.sum())
-    assert len(model.agents.select(lambda a: a.self_managing)) == int(
-        np.sum(g.gain >= model.params.dynamics.retention.self_managing_threshold_sd)
-    )
+    assert len(model.agents.select(lambda a: a.self_managing)) == int(np.sum(model.week_self_managing))
     assert 0 < g.group_averse.sum() < N
 
 

@@ -194,14 +194,15 @@ def test_subgroup_reporters_are_each_subgroups_own_mean_and_share(checked_run):
     model = checked_run[0]
     last = model.weekly_table().iloc[-1]
     gain = model.graduates.gain
-    threshold = model.params.dynamics.retention.self_managing_threshold_sd
+    measured = model.measurement.change
+    threshold = model.params.dynamics.measurement.responder_threshold_sd * model.measurement.score_sd
     checked = 0
     for array, yes, no in SUBGROUPS.values():
         flag = getattr(model.graduates, array)
         for label, members in ((yes, flag), (no, ~flag)):
             if members.any():
                 assert last[f"mean_gain_sd_{label}"] == pytest.approx(gain[members].mean(), rel=1e-12, abs=1e-15)
-                assert last[f"share_self_managing_{label}"] == np.count_nonzero(gain[members] >= threshold) / members.sum()
+                assert last[f"share_self_managing_{label}"] == np.count_nonzero(measured[members] >= threshold) / members.sum()
                 checked += 1
     assert checked == 6
 
