@@ -525,8 +525,11 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
 <div class="brief"><h2>The answer in brief</h2>{brief_html}</div>
 {nav}
 <h2 id="summary">1. Summary table</h2>
-<p class="note">Per strategy, in the population modelled. "Self-managing" means a self-management capability still at
-least {rf._threshold(data):g} SD above the person's level before the course. Costs per graduate include everyone
+<p class="note">Per strategy, in the population modelled. "Self-managing" counts <em>responders</em>, as a trial
+would: people whose measured self-efficacy (a questionnaire score, with its measurement error) is at least
+{rf._threshold(data):g} SD above their score before the course. Measurement error alone makes some people responders
+without any real gain (about 18 in 100 with no course at all), so differences between strategies, not the shares
+themselves, are the answer. Costs per graduate include everyone
 offered support, whether or not they took it up; "net" subtracts the GP, nurse and urgent-care contacts avoided.
 QALYs and the costs in the ICER and net monetary benefit are discounted at
 {100 * float(((data.base_config.get('dynamics') or {{}}).get('outcomes') or {{}}).get('discount_rate_per_year', 0.035)):g}% a
