@@ -31,7 +31,7 @@ from experiments.schemas import CalibrationConfig, SensitivityConfig
 from experiments.uncertainty import PsaOptions
 from experiments.uncertainty import apply as apply_psa
 from sim.engines import Engine
-from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, validate
+from sim.params import ModelParams, ParameterError, PopulationParams, StrategyParams, check_strategy_name, validate
 
 #: The top-level ``configs/`` folder. Resolved from this file, not from the working directory or
 #: the package, so ``python -m experiments.run`` and the installed console script find it alike.
@@ -164,6 +164,9 @@ def yaml_problem(path: Path) -> str | None:
         return f"{where}not valid YAML ({err.problem or err.context})"
     except (yaml.YAMLError, OSError) as err:
         return f"not readable YAML ({str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__})"
+    if not any(line.strip() and not line.lstrip().startswith("#")
+               for line in path.read_text(encoding="utf-8").splitlines()):
+        return "empty: a config file must set something (an empty option would silently be the defaults)"
     return None
 
 
@@ -197,6 +200,7 @@ def params_of(run: RunConfig, replicate: int | None = None) -> ModelParams:
     if seed is not None:
         fields["seed"] = run_seed(seed, replicate)
     params = validate(ModelParams(**fields))
+    check_strategy_name(params.strategy)  # a config's strategy is what its name says
     # PSA: the replicate's draws, seeded by (base seed, replicate) and not the strategy (paired)
     return apply_psa(params, run.psa, run.seed, replicate)
 
@@ -325,13 +329,28 @@ def check_command_line(argv: list[str]) -> None:
             args.append(arg)
     if not args:
         return
-    try:
-        overrides = OverridesParser.create().parse_overrides(args)
-    except Exception:  # noqa: BLE001 - a syntax error: Hydra's own message says where
-        return
+    parser = OverridesParser.create()
+    overrides = []
+    for arg in args:
+        try:
+            overrides += parser.parse_overrides([arg])
+        except Exception as err:  # noqa: BLE001 - a syntax error: one line naming the override
+            key, _, value = arg.partition("=")
+            words = " ".join(str(err).split()).split(" See https://")[0]
+            raise ParameterError(key, value, f"must be Hydra's override syntax, key=value (Hydra: {words}; "
+                                             "https://hydra.cc/docs/advanced/override_grammar/basic)") from None
     for o in overrides:
         key = o.key_or_group
-        if o.is_delete() or key.startswith("hydra/"):
+        if key == "hydra/launcher" and not own_configs:
+            choices = launcher_choices()
+            for value in ([o.value()] if not o.is_sweep_override() else []):
+                if value not in choices:
+                    raise ParameterError(key, value, f"must be one of {choices}")
+            continue
+        if o.is_delete():
+            check_deletion(key)
+            continue
+        if key.startswith("hydra/"):
             continue
         if o.is_sweep_override():
             try:
@@ -355,14 +374,52 @@ def check_command_line(argv: list[str]) -> None:
                 if not (value is None and key == "experiment") and value not in choices:
                     raise ParameterError(key, value, f"must be one of {choices}")
             continue
+        check_cost_item(key, values[0] if values else None)
         for value in values:
             check_value(key, value)
+
+
+def launcher_choices() -> list[str]:
+    """The launchers ``hydra/launcher=...`` may name: the project's (``configs/hydra/launcher``)
+    and those of the installed Hydra plugins."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # registers the plugins' launcher configs
+    shipped = {p.stem for p in (check_config_dir() / "hydra" / "launcher").glob("*.yaml")}
+    installed = {Path(n).stem for n in ConfigStore.instance().list("hydra/launcher")}
+    return sorted(shipped | installed)
+
+
+def check_deletion(key: str) -> None:
+    """``~key``: a config group's choice may be deleted (``~experiment``), a parameter of the
+    model may not (the schema has no place for a missing block)."""
+    if key.startswith(("hydra.", "hydra/")) or (check_config_dir() / key).is_dir():
+        return
+    schema_type(key, None)  # an unknown key: the usual line, with the closest names
+    raise ParameterError(f"~{key}", None, "a parameter of the model cannot be deleted; set its value instead "
+                                          f"(e.g. {key}.enabled=false for a channel)")
+
+
+def check_cost_item(key: str, value: Any) -> None:
+    """``costs.items.NAME...``: NAME must be a cost item the model prices (a typo would otherwise
+    end in Hydra's 'not in struct', and the ``+`` it suggests would add an item nobody uses)."""
+    from sim.params import REQUIRED_COST_ITEMS
+
+    parts = key.split(".")
+    if len(parts) >= 3 and parts[:2] == ["costs", "items"] and parts[2] not in REQUIRED_COST_ITEMS:
+        close = difflib.get_close_matches(parts[2], list(REQUIRED_COST_ITEMS), n=3)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise ParameterError(key, value, f"not a cost item of the model: {hint}the items are "
+                                         f"{sorted(REQUIRED_COST_ITEMS)}")
 
 
 def check_output_dir(key: str, value: Any) -> None:
     """The output folder ``value`` (``hydra.run.dir`` or ``hydra.sweep.dir``) can be created and
     written to. Creates nothing that is not removed again."""
     text = str(value)
+    if value is None or not text.strip():
+        raise ParameterError(key, value, "must name a folder (empty, it would write into the working folder)")
     if "${" in text:  # e.g. outputs/${now:...}: check the fixed part before it
         text = os.path.dirname(text[: text.index("${")]) or "."
     path = Path(text).expanduser().absolute()

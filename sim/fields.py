@@ -12,6 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+#: The smallest value a "positive" field takes: it divides, scales a Beta distribution's shapes or
+#: sets a time scale, and a subnormal such as 5e-324 would make that arithmetic NaN or infinite.
+POSITIVE_FLOOR = 1e-6
+#: The largest magnitude of any number without a bound of its own (a unit cost, a log-odds, a
+#: count): far beyond any real value, and small enough that sums and products over 10 million
+#: graduates and 5,200 weeks stay finite. :func:`sim.params.validate` applies it.
+MAX_MAGNITUDE = 1e12
+
+
 def _num(default, lo=None, hi=None, *, lo_open=False, integer=False, doc=""):
     return field(
         default=default,
@@ -29,7 +38,8 @@ def nonneg(default: float, hi: float | None = None, doc: str = ""):
 
 
 def positive(default: float, hi: float | None = None, doc: str = ""):
-    return _num(default, 0.0, hi, lo_open=True, doc=doc)
+    """A number > 0, in fact >= :data:`POSITIVE_FLOOR`, so that what it divides stays finite."""
+    return _num(default, POSITIVE_FLOOR, hi, doc=doc)
 
 
 def count(default: int, lo: int = 0, hi: int | None = None, doc: str = ""):

@@ -24,10 +24,14 @@ from .params import (
     validate,
 )
 from .population import create_graduates
-from .reporters import model_reporters, subgroup_outcomes
+from .reporters import SUBGROUPS, model_reporters, subgroup_outcomes
 from .streams import stream
 from .strategy import offers
 from .support import CHANNELS, SupportChannel
+
+
+class NonFiniteOutput(ArithmeticError):
+    """A run produced NaN or an infinity in a measure (names it and the week)."""
 
 
 class SelfManagementModel(mesa.Model):
@@ -75,6 +79,13 @@ class SelfManagementModel(mesa.Model):
         costs: CostParams | None = None,
         rng: int | None = None,
     ):
+        for key, value, kind in (("strategy", strategy, StrategyParams), ("population", population, PopulationParams),
+                                 ("dynamics", dynamics, DynamicsParams), ("costs", costs, CostParams)):
+            if value is not None and not isinstance(value, kind):
+                hint = (f"; for a named one use experiments.config.load_{key}({value!r})"
+                        if isinstance(value, str) and key in ("strategy", "population") else "")
+                raise TypeError(f"{key} must be a sim.{kind.__name__} or None, not {type(value).__name__} "
+                                f"{value!r}{hint}")
         if rng is None:
             rng = int(np.random.SeedSequence().entropy % (2**63))
         if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
@@ -215,7 +226,28 @@ class SelfManagementModel(mesa.Model):
         """Run to the horizon (``weeks``); returns the model for chaining."""
         while self.running:
             self.step()
+        self.check_finite()
         return self
+
+    def check_finite(self) -> None:
+        """Every recorded measure finite, else :class:`NonFiniteOutput` naming the first that is
+        not and its week. A subgroup's mean may be NaN only because the subgroup has no members
+        (the whole population's mean, checked too, is finite only if every gain is)."""
+        subgroup = tuple(f"{what}_{label}" for what in ("mean_gain_sd", "share_self_managing")
+                         for _, yes, no in SUBGROUPS.values() for label in (yes, no))
+        for name, values in self.datacollector.model_vars.items():
+            v = np.asarray(values, dtype=float)
+            bad = np.isinf(v) if name in subgroup else ~np.isfinite(v)
+            if bad.any():
+                week = int(np.argmax(bad))
+                raise NonFiniteOutput(f"the run produced {v[week]} for {name} at week {week}: a parameter "
+                                      "makes the arithmetic non-finite")
+        ledger = self.ledger
+        for name in ("total_gbp", "discounted_gbp", "qalys"):
+            value = float(np.sum(getattr(ledger, name)))
+            if not np.isfinite(value):
+                raise NonFiniteOutput(f"the run produced {value} for {name}: a parameter makes the arithmetic "
+                                      "non-finite")
 
     def _update_channel_results(self) -> None:
         for channel in self.channels.values():

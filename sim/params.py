@@ -28,6 +28,7 @@ import functools
 import math
 import numbers
 import os
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from enum import Enum
 from typing import Any, Optional
 
 from .connectedness import ConnectednessParams  # noqa: F401
-from .fields import ContactEffect, CostItem, count, list_of, nonneg, positive, prob, real  # noqa: F401
+from .fields import MAX_MAGNITUDE, POSITIVE_FLOOR, ContactEffect, CostItem, count, list_of, nonneg, positive, prob, real  # noqa: F401
 from .retention import DecayShape, RetentionParams  # noqa: F401
 from .measurement import MeasurementParams  # noqa: F401
 from .support.registry import CHANNEL_NAMES, CHANNEL_TYPES, TAILORABLE_CHANNELS, channel_unit_costs  # noqa: F401
@@ -160,6 +161,80 @@ class StrategyParams:
     def active(self, week: int) -> bool:
         """Whether support runs in ``week``."""
         return week >= self.start_week and (self.end_week is None or week <= self.end_week)
+
+
+@dataclass(frozen=True)
+class NamedStrategy:
+    """What the name of a shipped strategy (``configs/strategy/<name>.yaml``) promises.
+
+    ``matched``: the matched channels (:data:`TAILORABLE_CHANNELS`: peer groups, telephone, the
+    forum) it offers, exactly; None: any (``no_course`` composes with any channel). ``matching``:
+    its matching rule; None: any. The other channels (a booster course, a newsletter) go to
+    everyone either way and may be added to any strategy. tests/experiments/test_strategy_names.py
+    checks that this table and ``configs/strategy/`` agree.
+    """
+
+    label: str
+    course: bool = True
+    matched: Optional[frozenset] = frozenset()
+    matching: Optional[Matching] = Matching.offer_all
+
+
+_ALL_MATCHED = frozenset(TAILORABLE_CHANNELS)
+
+#: The strategies shipped in ``configs/strategy/``, by name. A strategy of another name is one of
+#: the user's own: its channels are whatever is set, and it needs its own label.
+SHIPPED_STRATEGIES: dict[str, NamedStrategy] = {
+    "course_only": NamedStrategy("Course only (no follow-on support)"),
+    "no_course": NamedStrategy("No course (referred, did not take it)", course=False, matched=None, matching=None),
+    "peer_group": NamedStrategy("Peer support groups", matched=frozenset({"peer_group"})),
+    "telephone": NamedStrategy("Telephone support", matched=frozenset({"telephone"})),
+    "online": NamedStrategy("Online group", matched=frozenset({"online"})),
+    "offer_all": NamedStrategy("All three, free choice", matched=_ALL_MATCHED),
+    "tailored": NamedStrategy("All three, matched to each person", matched=_ALL_MATCHED, matching=Matching.tailored),
+}
+
+_STRATEGY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def check_strategy_name(strat: "StrategyParams", channels: bool = True) -> None:
+    """A strategy is what its name says: a shipped name (:data:`SHIPPED_STRATEGIES`) offers
+    exactly the matched channels, the matching and the course of its config (a booster course or
+    a newsletter may be added to any); any other name is a strategy of the user's own, with its
+    own label. Raises :class:`ParameterError` naming the first key that contradicts the name.
+
+    ``channels=False`` checks only the name and, for a name of one's own, the label: what
+    :func:`validate` checks for every model. Configs (the command line, sweeps, ``load_params``)
+    are checked in full (``experiments.config.params_of``); in Python a variant of a shipped
+    strategy (``dataclasses.replace(StrategyParams(), peer_group=...)``, an analysis taking a
+    channel away) is a model's business, and its name is checked here on request."""
+    name = strat.name
+    if not isinstance(name, str) or not _STRATEGY_NAME.fullmatch(name):
+        raise ParameterError("strategy.name", name, "must be 1-100 letters, digits, '_', '-' or '.', starting with a "
+                                                    "letter or digit (it names the run's folder)")
+    named = SHIPPED_STRATEGIES.get(name)
+    if named is None:
+        owner = next((n for n, s in SHIPPED_STRATEGIES.items() if s.label == strat.label), None)
+        if owner is not None:
+            raise ParameterError("strategy.label", strat.label,
+                                 f"is the label of the shipped strategy {owner}; a strategy of your own "
+                                 f"(strategy.name={name!r}) needs its own label")
+        return
+    if not channels:
+        return
+    where = f"configs/strategy/{name}.yaml"
+    rule = (f"must be {{}} under strategy.name={name!r} ({where}); booster and newsletter may be added to any "
+            "strategy, anything else needs a strategy.name and strategy.label of your own")
+    if strat.course != named.course:
+        raise ParameterError("strategy.course", strat.course, rule.format(str(named.course).lower()))
+    if named.matching is not None and strat.matching != named.matching:
+        raise ParameterError("strategy.matching", getattr(strat.matching, "value", strat.matching),
+                             rule.format(repr(named.matching.value)))
+    if named.matched is not None:
+        for channel in TAILORABLE_CHANNELS:
+            on = getattr(strat, channel).enabled
+            if on != (channel in named.matched):
+                raise ParameterError(f"strategy.{channel}.enabled", on, rule.format(str(not on).lower()))
 
 
 # --- dynamics (uncertain behaviour; calibrated) ------------------------------------------------
@@ -302,6 +377,14 @@ class ModelParams:
 
 def _check_number(key: str, value: Any, meta: dict) -> None:
     lo, hi, integer = meta.get("lo"), meta.get("hi"), meta.get("integer", False)
+    _check_number_in_range(key, value, lo, hi, integer, meta)
+    if hi is None and value > MAX_MAGNITUDE or lo is None and value < -MAX_MAGNITUDE:
+        raise ParameterError(key, value, f"must be {'a whole number' if integer else 'a number'} between "
+                                         f"{-MAX_MAGNITUDE if lo is None else lo:g} and {MAX_MAGNITUDE:g} "
+                                         "(beyond that the arithmetic is no longer finite)")
+
+
+def _check_number_in_range(key: str, value: Any, lo: Any, hi: Any, integer: bool, meta: dict) -> None:
     if integer:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             shown = f"an int such as {int(value)}, not {value!r}" if isinstance(value, float) and value.is_integer() \
@@ -407,6 +490,7 @@ def validate(params: ModelParams) -> ModelParams:
     Called by the model before any work, and by the command line before a run starts.
     """
     _walk(params, "")
+    check_strategy_name(params.strategy, channels=False)
     pop, strat, costs = params.population, params.strategy, params.costs
     need, free = memory_estimate_bytes(params), _available_memory_bytes()
     if free is not None and need > free:
@@ -473,7 +557,7 @@ def validate(params: ModelParams) -> ModelParams:
                 f"must be a year of costs.inflation_index {indexed}",
             )
     for year, index in costs.inflation_index.items():
-        _check_number(f"costs.inflation_index[{year}]", index, {"lo": 0.0, "lo_open": True})
+        _check_number(f"costs.inflation_index[{year}]", index, {"lo": POSITIVE_FLOOR})
     mix = costs.planned_contact_mix
     allowed = {"gp_surgery_consultation", "gp_phone_consultation", "practice_nurse_consultation"}
     for k in mix:
