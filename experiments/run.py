@@ -10,6 +10,8 @@ seed, the package version, the config hash) and ``trajectories.png``. See ``--he
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import logging
 import sys
 from pathlib import Path
@@ -30,7 +32,7 @@ from experiments.config import (
     save_hydra_record,
     to_params,
 )
-from experiments.outputs import EXIT_BAD_INPUT, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
+from experiments.outputs import EXIT_BAD_INPUT, EXIT_ERROR, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
 from experiments.evaluate import evaluate
 from experiments.sweeps.batches import run_batch
 from experiments.sweeps.callback import pop_exit_code, remove_created
@@ -88,10 +90,98 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         "identity": identity,
         "code_hash": config_module.code_hash(),
         "model_seconds": round(run.seconds, 3),
+        # every value the run used, as it used them (a PSA's draws applied): what --replay runs again
+        "parameters": _plain(dataclasses.asdict(params)),
     }
     write_json(out_dir / "summary.json", summary)
     write_manifest(out_dir, [*written, "summary.json"], identity)  # last: marks the run finished
     return summary
+
+
+def _plain(data):
+    """``data`` with every enum replaced by its value (for YAML)."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data.value if isinstance(data, enum.Enum) else data
+
+
+def load_parameters(recorded: dict) -> ModelParams:
+    """The :class:`ModelParams` a run recorded (``parameters`` of its ``summary.json``), validated."""
+    from omegaconf import OmegaConf
+
+    from sim.params import validate
+
+    def keys_back(node):  # JSON made the year keys of costs.inflation_index text
+        if isinstance(node, dict):
+            return {int(k) if isinstance(k, str) and k.isdigit() else k: keys_back(v) for k, v in node.items()}
+        return node
+
+    data = OmegaConf.create(keys_back(recorded))
+    return validate(OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ModelParams), data)))
+
+
+def replay(run_dir: Path, out_dir: Path | None = None) -> int:
+    """Run a finished run again from what its folder recorded (``config.yaml``, and the
+    ``parameters`` of ``summary.json``: every value it used, a PSA's draws included) into ``out_dir`` (default: a
+    temporary folder, removed afterwards), and compare the outputs with the run's manifest: every
+    file byte for byte (``summary.json`` without its timing, ``model_seconds``; Hydra's record
+    ``.hydra/`` is not rewritten). Prints one line; returns the exit code (0 identical, 1 a file
+    differs, 2 not a finished run, 4 the run's own files do not match its manifest)."""
+    import json
+    import shutil
+    import tempfile
+
+    from omegaconf import OmegaConf
+
+    from experiments.config import RunConfig
+    from experiments.outputs import EXIT_BAD_OUTPUT, EXIT_ERROR, OutputError, verify_run
+
+    run_dir = Path(run_dir)
+    try:
+        manifest = verify_run(run_dir) if run_dir.is_dir() else None
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
+    if manifest is None:
+        print(f"error: --replay {run_dir} is not allowed: must be the folder of a finished run (with its "
+              "manifest.json)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    files = manifest["files"]
+    cfg = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.load(run_dir / "config.yaml"))
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    params = load_parameters(summary["parameters"]) if "parameters" in summary else None
+    temporary = out_dir is None
+    out = Path(tempfile.mkdtemp(prefix="replay-")) if temporary else Path(out_dir)
+    try:
+        if params is None:
+            params = to_params(cfg)
+        run_one(cfg, out, summary.get("overrides") or None, params, in_sweep="trajectories.png" not in files)
+        for name in files:
+            if name.startswith(".hydra/"):
+                continue
+            old, new = run_dir / name, out / name
+            if name == "summary.json":
+                same = {**summary, "model_seconds": None} == {
+                    **json.loads(new.read_text(encoding="utf-8")), "model_seconds": None}
+            else:
+                same = new.is_file() and old.read_bytes() == new.read_bytes()
+            if not same:
+                print(f"error: the replay of {run_dir} differs in {name} (replayed into {out})", file=sys.stderr)
+                temporary = False  # keep it to look at
+                return EXIT_ERROR
+    except ParameterError as err:
+        print(f"error: {err} (recorded in {run_dir})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        if temporary:
+            shutil.rmtree(out, ignore_errors=True)
+    compared = [n for n in files if not n.startswith(".hydra/")]
+    print(f"replayed {run_dir}: {len(compared)} files identical"
+          f"{' (summary.json but for its timing)' if 'summary.json' in compared else ''}"
+          f"{'' if temporary else f'; outputs in {out}'}")
+    return 0
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
@@ -109,6 +199,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
+    _STARTED.add("run")
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
@@ -122,6 +213,13 @@ def _hydra_main(cfg: DictConfig) -> None:
         print(f"error: {err}", file=sys.stderr)
         remove_created(out_dir)
         sys.exit(EXIT_BAD_INPUT)
+    except ArithmeticError as err:  # the run is not finished (no manifest); the line names the measure
+        from sim.model import NonFiniteOutput  # lazy: Mesa loads with the model
+
+        if not isinstance(err, NonFiniteOutput):
+            raise
+        print(f"error: {err} (outputs so far in {out_dir})", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
     _print_summary(summary, out_dir)
 
 
@@ -151,17 +249,88 @@ def print_help() -> None:
     print("\n".join(lines))
 
 
+#: Set once Hydra has composed the config and called the run (what fails after that is not bad input).
+_STARTED: set[str] = set()
+
+
+def _is_config_error(err: BaseException) -> bool:
+    """Whether ``err`` is Hydra's or OmegaConf's complaint about the command line or a config file
+    (a syntax error, an unknown option, a key not in the schema, a wrong type)."""
+    from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+    from omegaconf.errors import OmegaConfBaseException
+
+    return isinstance(err, (ConfigCompositionException, MissingConfigException, OverrideParseException,
+                            OmegaConfBaseException))
+
+
+def _one_line(err: BaseException) -> str:
+    """Hydra's message (and the OmegaConf error it wraps), as one line."""
+    parts = []
+    for e in (err, err.__cause__):
+        if e is not None:
+            lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+            key = next((line.partition(":")[2].strip() for line in lines if line.startswith("full_key:")), "")
+            text = " ".join(line for line in lines if not line.startswith(
+                ("full_key:", "object_type=", "reference_type=", "See https://")))
+            if key:
+                text += f" (key {key})"
+            if text and text not in parts:
+                parts.append(text)
+    return ": ".join(parts) or type(err).__name__
+
+
+class _config_errors_as_bad_input:
+    """While Hydra composes the config (before the run starts), its composition and parse errors
+    are bad input: one line and exit code 2, instead of Hydra's several lines and exit code 1.
+    Hydra's own reporting (``run_and_report``) is wrapped for the duration; what fails once the
+    run has started is reported by Hydra as before (exit code 1)."""
+
+    def __enter__(self):
+        import hydra._internal.utils as hydra_utils
+
+        self._module, self._original = hydra_utils, hydra_utils.run_and_report
+        original = self._original
+
+        def run_and_report(func):
+            try:
+                return func()
+            except Exception as err:  # noqa: BLE001 - sorted below
+                if not _STARTED and _is_config_error(err):
+                    print(f"error: {_one_line(err)}", file=sys.stderr)
+                    sys.exit(EXIT_BAD_INPUT)
+
+                def again():
+                    raise err
+                return original(again)
+
+        hydra_utils.run_and_report = run_and_report
+        return self
+
+    def __exit__(self, *exc):
+        self._module.run_and_report = self._original
+        return False
+
+
 def main() -> None:
     """The command: check the command line, run Hydra's main, exit with the README's exit code."""
     if any(a in ("--help", "-h") for a in sys.argv[1:]):
         print_help()
         return
+    if sys.argv[1:2] == ["--replay"] or any(a.startswith("--replay=") for a in sys.argv[1:2]):
+        args = sys.argv[2:] if sys.argv[1] == "--replay" else [sys.argv[1].partition("=")[2], *sys.argv[2:]]
+        if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "--out"):
+            print("error: --replay takes a run's folder and, optionally, --out FOLDER "
+                  "(python -m experiments.run --replay RUN_DIR [--out FOLDER])", file=sys.stderr)
+            sys.exit(EXIT_BAD_INPUT)
+        sys.exit(replay(Path(args[0]), Path(args[2]) if len(args) == 3 else None))
     try:
         check_command_line(sys.argv[1:])
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    _hydra_main()
+    _STARTED.clear()
+    with _config_errors_as_bad_input():
+        _hydra_main()
     code = pop_exit_code()
     if code:
         sys.exit(code)

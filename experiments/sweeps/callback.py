@@ -276,17 +276,25 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str],
             run(cfg, out_dir, params, overrides)
             status = "done"
     except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
-        clear_run(out_dir)  # no older run's outputs beside this failure
-        write_json(out_dir / "error.json", {
-            "overrides": list(overrides),
-            "error": f"{type(err).__name__}: {err}",
-            "traceback": traceback.format_exc(),
-            "identity": digest,
-        })
+        record = {"overrides": list(overrides), "error": f"{type(err).__name__}: {err}",
+                  "traceback": traceback.format_exc(), "identity": digest}
+        try:
+            clear_run(out_dir)  # no older run's outputs beside this failure
+            write_json(out_dir / "error.json", record)
+        except OSError as unwritable:  # the run's folder is a file, read-only, or the disk is full
+            record["error"] += f"; and its folder cannot be written ({unwritable.strerror or unwritable})"
+            try:
+                write_json(Path(HydraConfig.get().sweep.dir) / UNWRITABLE / f"{out_dir.name}.json", record)
+            except OSError:
+                pass  # the sweep folder too: progress.log (below) still counts the run as failed
+            print(f"error: run {out_dir.name} failed: {record['error']}", file=sys.stderr, flush=True)
         status = "failed"
     _report_progress(out_dir, status, time.perf_counter() - started)
     return status
 
+
+#: Where a failed run's error.json goes when its own folder cannot be written (in the sweep folder).
+UNWRITABLE = "unwritable_runs"
 
 _WATCHING: dict[str, bool] = {}
 #: Set in a parallel sweep's worker once the sweep's process is gone: no new run starts.

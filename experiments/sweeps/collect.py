@@ -237,10 +237,16 @@ def _collect(sweep_dir: Path) -> Collected:
     members = sweep_members(sweep_dir)
     if members is not None:  # only this sweep's failures, not those of an earlier sweep
         failed = [r for r in failed if members.get(r.name) == "failed"]
+    records = [(run.name, run / "error.json") for run in failed]
+    # a run whose own folder could not be written left its error in the sweep folder (callback.UNWRITABLE)
+    seen = {name for name, _ in records}
+    for path in sorted((sweep_dir / "unwritable_runs").glob("*.json")):
+        if path.stem not in seen and (members is None or members.get(path.stem) == "failed"):
+            records.append((path.stem, path))
     failures = []
-    for run in failed:
-        err = read_json(run / "error.json")
-        failures.append({"run_id": run.name, "overrides": " ".join(err["overrides"]), "error": err["error"]})
+    for name, path in records:
+        err = read_json(path)
+        failures.append({"run_id": name, "overrides": " ".join(err["overrides"]), "error": err["error"]})
     if failures:
         write_table(sweep_dir / "failures.csv", pd.DataFrame(failures))
     else:

@@ -171,3 +171,114 @@ def test_a_broken_yaml_file_in_a_config_dir_is_named_with_its_line(tmp_path, cap
     line = one_error_line(capsys)
     assert str(own / "strategy" / "mine.yaml") in line and problem in line
     assert not out.exists()
+
+
+# --- 5. a run folder that cannot be written -----------------------------------------------------------
+
+
+def test_a_run_folder_that_is_a_file_marks_the_run_failed_and_the_sweep_goes_on(swept, capsys):
+    """The sweep's rerun finds one run's folder replaced by a file: that run fails with one line,
+    the other is aggregated, failures.csv names it, exit 3, no traceback."""
+    blocked = swept / "runs" / run_names(swept)[1]
+    shutil.rmtree(blocked)
+    blocked.write_text("not a folder")
+    capsys.readouterr()
+    assert sweep(swept) == EXIT_RUNS_FAILED
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    lines = [x for x in captured.err.splitlines() if x.startswith("error:")]
+    assert len(lines) == 1 and blocked.name in lines[0] and "cannot be written" in lines[0]
+    import pandas as pd
+
+    failures = pd.read_csv(swept / "failures.csv")
+    assert list(failures["run_id"]) == [blocked.name]
+    assert len(pd.read_parquet(swept / "results.parquet")["run_id"].unique()) == 1
+    assert collect_cli.main([str(swept)]) == EXIT_RUNS_FAILED  # collect again: the same answer
+
+
+# --- 6. a run records what it used, and replays byte for byte -------------------------------------
+
+
+def test_a_psa_run_records_its_draws_and_replays_byte_for_byte(tmp_path, capsys):
+    import json
+
+    from experiments.run import replay
+
+    folder = tmp_path / "psa"
+    assert run_command("-m", "experiment=psa", "replicates=2", "n_graduates=40", "weeks=4",
+                       "hydra.sweeper.params.strategy='peer_group'", f"hydra.sweep.dir={folder}") == 0
+    runs = sorted((folder / "runs").iterdir())
+    summaries = [json.loads((r / "summary.json").read_text()) for r in runs]
+    drawn = [s["parameters"]["dynamics"]["retention"] for s in summaries]
+    assert drawn[0] != drawn[1]  # each replicate's own draws, as the model used them
+    capsys.readouterr()
+    out = tmp_path / "again"
+    assert replay(runs[1], out) == 0
+    assert "identical" in capsys.readouterr().out
+    assert (out / "weekly.parquet").read_bytes() == (runs[1] / "weekly.parquet").read_bytes()
+    # the replay runs the recorded values, not the config's: the PSA's posterior file is gone
+    posterior = summaries[1]["overrides"]
+    config = (runs[1] / "config.yaml").read_text()
+    (runs[1] / "config.yaml").write_text(config.replace("posterior: ", "posterior_was: ", 1))
+    assert replay(runs[1]) == EXIT_BAD_OUTPUT  # a changed file of the run: no longer what it recorded
+    (runs[1] / "config.yaml").write_text(config)
+    assert replay(runs[1]) == 0, posterior
+
+
+def test_a_single_run_replays_from_the_command_line(tmp_path, capsys):
+    run = tmp_path / "one"
+    assert run_command("n_graduates=40", "weeks=4", "strategy=telephone", f"hydra.run.dir={run}") == 0
+    capsys.readouterr()
+    assert run_command("--replay", str(run)) == 0
+    out = capsys.readouterr().out
+    assert "6 files identical" in out and (run / "trajectories.png").exists()  # the plot too
+    (run / "weekly.csv").write_text("week\n0\n")  # damaged: not a finished run any more
+    assert run_command("--replay", str(run)) == EXIT_BAD_OUTPUT
+    assert "weekly.csv" in one_error_line(capsys)
+    assert run_command("--replay", str(tmp_path / "nothing")) == EXIT_BAD_INPUT
+    assert "finished run" in one_error_line(capsys)
+
+
+# --- 7. every measure finite -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_run_that_produces_a_non_finite_measure_fails_naming_it(monkeypatch, bad):
+    import sim
+    from sim.model import NonFiniteOutput
+
+    model = sim.SelfManagementModel(40, 4, rng=1)
+    monkeypatch.setitem(model.datacollector.model_vars, "mean_habit",
+                        [0.1, 0.2, bad, 0.3])
+    model.running = False
+    with pytest.raises(NonFiniteOutput, match=r"mean_habit at week 2"):
+        model.run()
+
+
+def test_an_empty_subgroup_may_be_nan_but_nothing_else():
+    from experiments.config import load_params
+    from sim.model import SelfManagementModel
+
+    p = load_params(["population.group_averse_share=0", "n_graduates=2", "weeks=3"])
+    model = SelfManagementModel.from_params(p).run()  # an empty subgroup: its mean is NaN, allowed
+    import math
+
+    assert math.isnan(model.datacollector.model_vars["mean_gain_sd_group_averse"][-1])
+    assert math.isfinite(model.datacollector.model_vars["mean_gain_sd"][-1])
+
+
+def test_a_non_finite_single_run_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
+    from sim.model import SelfManagementModel
+
+    original = SelfManagementModel.check_finite
+
+    def poisoned(self):
+        self.datacollector.model_vars["share_lonely"][-1] = float("nan")
+        original(self)
+
+    monkeypatch.setattr(SelfManagementModel, "check_finite", poisoned)
+    run = tmp_path / "one"
+    assert run_command("n_graduates=40", "weeks=4", f"hydra.run.dir={run}") == EXIT_ERROR
+    line = one_error_line(capsys)
+    assert "share_lonely at week 4" in line
+    assert not (run / "manifest.json").exists()
