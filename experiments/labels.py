@@ -135,7 +135,7 @@ def strategy_description(strategy: Mapping[str, Any], population_label: str = ""
         tel = strategy["telephone"]
         who = "staff" if tel.get("caller") == "professional" else "trained peer volunteers"
         parts.append(f"calls from {who} {every(tel.get('interval_weeks', 2))}, within a capacity of "
-                     f"{tel.get('calls_per_week_per_100_enrolled', 70):g} calls a week per 100 who accept calls")
+                     f"{tel.get('capacity_calls_per_week_per_100_offered', 37):g} calls a week per 100 offered calls")
     if _enabled(strategy, "online"):
         mod = "a moderated" if strategy["online"].get("moderated", True) else "an unmoderated"
         parts.append(f"{mod} online group for graduates who use the internet")

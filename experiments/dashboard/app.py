@@ -74,7 +74,7 @@ CONTROLS = {
     "weeks": "weeks",
     "seed": "seed",
     "peer_group_interval_weeks": "strategy.peer_group.interval_weeks",
-    "calls_per_week_per_100_enrolled": "strategy.telephone.calls_per_week_per_100_enrolled",
+    "capacity_calls_per_week_per_100_offered": "strategy.telephone.capacity_calls_per_week_per_100_offered",
     "decay_rate_factor": "dynamics.retention.decay_rate_per_week",
     "isolation_effect_factor": "dynamics.retention.isolation_effect",
 }
@@ -138,7 +138,7 @@ def defaults() -> dict[str, object]:
         "weeks": p.weeks,
         "seed": p.seed,
         "peer_group_interval_weeks": p.strategy.peer_group.interval_weeks,
-        "calls_per_week_per_100_enrolled": p.strategy.telephone.calls_per_week_per_100_enrolled,
+        "capacity_calls_per_week_per_100_offered": p.strategy.telephone.capacity_calls_per_week_per_100_offered,
         "decay_rate_factor": 1.0,
         "isolation_effect_factor": 1.0,
         **DASHBOARD_DEFAULTS,
@@ -169,7 +169,7 @@ def overrides(**values) -> list[str]:
     v["strategy"] = _config_name(v["strategy"], strategy_labels(), "strategy")
     v["population"] = _config_name(v["population"], population_labels(), "population")
     out = [f"{CONTROLS[k]}={_plain(val)}" for k, val in v.items()]
-    for name in ("peer_group_interval_weeks", "calls_per_week_per_100_enrolled"):
+    for name in ("peer_group_interval_weeks", "capacity_calls_per_week_per_100_offered"):
         if name in given:
             out.append(f"{CONTROLS[name]}={_plain(given[name])}")
     if any(float(given.get(name, 1.0)) != 1.0 for name in FACTORS):
@@ -200,7 +200,7 @@ class DashboardModel(SelfManagementModel):
         weeks: weeks after the course to simulate.
         seed: the base seed (replicate 0 keeps it).
         peer_group_interval_weeks: weeks between peer group meetings.
-        calls_per_week_per_100_enrolled: telephone call capacity per week, per 100 graduates who accept calls.
+        capacity_calls_per_week_per_100_offered: telephone call capacity bought, calls a week per 100 graduates offered calls.
         decay_rate_factor: multiplies ``dynamics.retention.decay_rate_per_week`` (how fast the
             unpractised part of the gain fades); 1 keeps the configured (calibrated) rate.
         isolation_effect_factor: multiplies ``dynamics.retention.isolation_effect`` (the extra
@@ -217,7 +217,7 @@ class DashboardModel(SelfManagementModel):
         weeks: int | None = None,
         seed: int | None = None,
         peer_group_interval_weeks: int | None = None,
-        calls_per_week_per_100_enrolled: float | None = None,
+        capacity_calls_per_week_per_100_offered: float | None = None,
         decay_rate_factor: float = 1.0,
         isolation_effect_factor: float = 1.0,
     ):
@@ -228,7 +228,7 @@ class DashboardModel(SelfManagementModel):
             weeks=weeks,
             seed=seed,
             peer_group_interval_weeks=peer_group_interval_weeks,
-            calls_per_week_per_100_enrolled=calls_per_week_per_100_enrolled,
+            capacity_calls_per_week_per_100_offered=capacity_calls_per_week_per_100_offered,
             decay_rate_factor=decay_rate_factor,
             isolation_effect_factor=isolation_effect_factor,
         )
@@ -256,9 +256,9 @@ def model_params(**values) -> dict:
         "peer_group_interval_weeks": Slider(
             "Groups meet every ... weeks", int(v["peer_group_interval_weeks"]), 1, 8, 1
         ),
-        "calls_per_week_per_100_enrolled": Slider(
-            "Phone calls a week per 100 callers", float(v["calls_per_week_per_100_enrolled"]),
-            0.0, 150.0, 5.0,
+        "capacity_calls_per_week_per_100_offered": Slider(
+            "Phone calls bought a week per 100 offered", float(v["capacity_calls_per_week_per_100_offered"]),
+            0.0, 100.0, 1.0,
         ),
         "decay_rate_factor": Slider(
             "Gains fade (x usual speed)", float(v["decay_rate_factor"]), 0.25, 3.0, 0.25

@@ -11,6 +11,22 @@ without a reply is practice without company; reading without posting adds inform
 Drop-out is about 10% a week for those whose posts get no reply and for readers, lower for those
 who get replies (retention at 12 weeks about 26%, Powell 2013).
 
+Later cohorts: the area runs a course every ``intake_interval_weeks`` (as for the peer groups), and
+each later course's graduates join the forum: about ``newcomers_per_intake_per_100_founding_members``
+per 100 of those who joined when it opened (Poisson). The model follows one intake of graduates;
+later joiners are kept as a count, not as agents, like the groups' newcomers: each is an average
+founding member as they were when the forum opened (their mean digital confidence, habit and
+propensity to post), visits with the same rule (so against the same critical mass), posts, gets a
+reply with the same chance, and leaves at the hazard of last week's experience. Their visits and
+posts keep the forum alive (posters are its critical mass; visitors answer posts) as its first
+members drift away. ``forum_visitors`` and ``forum_posters`` count the modelled graduates;
+``forum_newcomers``, ``forum_newcomer_visitors`` and ``forum_newcomer_posters`` the later joiners.
+
+Costs follow membership: each week of support the platform and the moderator's hours are priced
+per 1,000 members on the roll (the modelled graduates still enrolled and the later joiners), and,
+as for the groups' meetings, the modelled graduates bear their own share of them by their numbers
+on the roll. So the forum costs less as members leave, whatever the number offered at the start.
+
 The module holds, in order: the parameters (the levers :class:`OnlineParams`, read as
 ``strategy.online``, and the behaviour :class:`OnlineBehaviour`, read as ``dynamics.online``),
 the vectorised channel :class:`OnlineForum`, and the same rules for one graduate at a time,
@@ -24,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..fields import ContactEffect, CostItem, contact_effect, nonneg, positive, prob, real
+from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob, real
 from ..streams import logistic
 from .base import Engagement, SupportChannel
 from .one_by_one import ChannelRules
@@ -47,7 +63,23 @@ class OnlineParams:
 
     enabled: bool = False
     moderated: bool = True
-    moderator_hours_per_week_per_1000_graduates: float = nonneg(5.0)
+    moderator_hours_per_week_per_1000_members: float = nonneg(
+        14.0, doc="moderator hours a week per 1,000 members on the roll (later joiners included). Assumed: "
+                  "the earlier 5 hours per 1,000 graduates offered, re-expressed per member (about 36% of "
+                  "those offered join: 5 / 0.36 = 14) so that the forum's opening week costs what it did; "
+                  "range 5-30",
+    )
+    intake_interval_weeks: int = count(
+        13, lo=0, hi=52, doc="weeks between later courses in the area whose graduates join the forum; 0: none "
+                             "(as strategy.peer_group.intake_interval_weeks: design.md, four a year assumed)",
+    )
+    newcomers_per_intake_per_100_founding_members: float = nonneg(
+        26.0,
+        doc="mean new members from each later course, per 100 who joined when the forum opened. Inferred from "
+            "the groups' newcomers (strategy.peer_group.newcomers_per_intake): an area's first intake fills "
+            "about two groups of 16 at 60% joining (about 53 graduates), a later course has about 14 "
+            "graduates (14 / 53 = 0.26), and they join the forum as its founders did. Assumed range 0-50",
+    )
 
 
 @dataclass
@@ -83,7 +115,9 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
 
     unit_costs = {
         "online_platform_per_1000_graduates_per_year": CostItem(
-            3000.0, 2024, "assumed: hosted forum licence per year, per 1,000 graduates offered", True
+            8400.0, 2024, "assumed: hosted forum licence per year, per 1,000 members on the roll (the earlier "
+                          "GBP 3,000 per 1,000 graduates offered, re-expressed per member at about 36% joining; "
+                          "range 3,000-15,000)", True
         ),
         "moderator_per_hour": CostItem(25.0, 2024, "assumed: moderator cost per hour", True),
     }
@@ -102,21 +136,55 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         self.experience = np.zeros(n, dtype=np.int8)  # last week's: READ, POSTED_NO_REPLY, REPLIED
         self.posters_last_week = 0
         self.visitors = self.posters = 0
-        self.offered = 0  # graduates offered the forum: fixed costs scale with them
         self._read = ContactEffect(behaviour.read_efficacy, 0.0, 0.0)
+        # later cohorts' members: a count, not agents (module docstring)
+        self.founding_members = 0  # who joined when the forum opened
+        self.newcomers = 0  # later joiners on the roll
+        self.newcomer_experience = np.zeros(3, dtype=np.int64)  # of them, by last week's READ, POSTED_NO_REPLY, REPLIED
+        self.newcomer_profile = (0.0, 0.0, 0.0)  # a newcomer's digital confidence, habit, propensity to post
+        self.newcomer_visitors = self.newcomer_posters = 0
 
     def offer(self, offered, week):
         super().offer(offered, week)
-        self.offered = int(np.count_nonzero(offered))
+        founders = np.flatnonzero(self.enrolled)
+        self.founding_members = founders.size
+        if founders.size:  # a later joiner is an average founding member, as they were on joining
+            g = self.model.graduates
+            self.newcomer_profile = (float(g.digital_confidence[founders].mean()), float(g.habit[founders].mean()),
+                                     float(self.propensity[founders].mean()))
 
-    def weekly_cost_gbp(self) -> float:
-        """GBP a week: the platform and, if moderated, the moderator's hours, both per 1,000 offered."""
-        n_thousands = self.offered / 1000.0
+    def weekly_cost_gbp(self, roll: int) -> float:
+        """GBP a week for ``roll`` members on the roll: the platform and, if moderated, the
+        moderator's hours, both per 1,000 members."""
+        n_thousands = roll / 1000.0
         unit = self.model.ledger.unit_gbp
         weekly = unit["online_platform_per_1000_graduates_per_year"] * n_thousands / 52.0
         if self.lever.moderated:
-            weekly += self.lever.moderator_hours_per_week_per_1000_graduates * n_thousands * unit["moderator_per_hour"]
+            weekly += self.lever.moderator_hours_per_week_per_1000_members * n_thousands * unit["moderator_per_hour"]
         return weekly
+
+    def our_cost_gbp(self, members: int) -> float:
+        """GBP a week borne by the ``members`` modelled graduates on the roll: the forum's cost for
+        the whole roll (later joiners included), shared by numbers on it."""
+        roll = members + self.newcomers
+        return self.weekly_cost_gbp(roll) * members / roll if roll else 0.0
+
+    def intake_arrives(self, week: int) -> bool:
+        """Whether a later course in the area has ended this week (its graduates may join)."""
+        interval, since = self.lever.intake_interval_weeks, week - self.first_week
+        return interval > 0 and since > 0 and since % interval == 0
+
+    @property
+    def newcomers_per_intake(self) -> float:
+        """Mean later joiners from each later course."""
+        return self.lever.newcomers_per_intake_per_100_founding_members * self.founding_members / 100.0
+
+    def newcomer_visit_prob(self, alive: float) -> float:
+        """The chance a later joiner visits this week (the visit rule, at the newcomer profile)."""
+        b = self.behaviour
+        confidence, habit, _ = self.newcomer_profile
+        return float(logistic(b.visit_intercept + b.visit_confidence_coef * confidence + b.visit_habit_coef * habit
+                              + b.visit_critical_mass_coef * alive))
 
     def one_by_one(self) -> OnlineRules:
         return OnlineRules(self)
@@ -128,6 +196,9 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
 
     def step(self, week):
         g, b = self.model.graduates, self.behaviour
+        if self.intake_arrives(week):
+            arrivals = int(self.rng.poisson(self.newcomers_per_intake))
+            self.newcomers += arrivals
         members = np.flatnonzero(self.enrolled)
         alive = self.posters_last_week / (self.posters_last_week + b.critical_mass_posters)
         logit = (
@@ -139,12 +210,16 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         visitors = members[self.rng.random(members.size) < logistic(logit)]
         posting = self.rng.random(visitors.size) < self.propensity[visitors]
         posters, readers = visitors[posting], visitors[~posting]
-        others = max(visitors.size - 1, 0)
+        new_visitors = int(self.rng.binomial(self.newcomers, self.newcomer_visit_prob(alive)))
+        new_posters = int(self.rng.binomial(new_visitors, self.newcomer_profile[2]))
+        others = max(visitors.size + new_visitors - 1, 0)
         p_reply = others / (others + b.reply_half_saturation_visitors)
         if self.lever.moderated:
             p_reply = 1.0 - (1.0 - p_reply) * (1.0 - b.moderator_reply_prob)
         replied_mask = self.rng.random(posters.size) < p_reply
         replied, unanswered = posters[replied_mask], posters[~replied_mask]
+        new_replied = int(self.rng.binomial(new_posters, p_reply))
+        self.newcomer_experience[:] = (self.newcomers - new_posters, new_posters - new_replied, new_replied)
 
         self.deliver(replied, week, b.effect)
         self.deliver(unanswered, week, b.effect, social=False)
@@ -154,8 +229,9 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         self.experience[unanswered] = POSTED_NO_REPLY
         self.experience[replied] = REPLIED
         self.visitors, self.posters = visitors.size, posters.size
-        self.posters_last_week = posters.size
-        self.spend(self.weekly_cost_gbp(), week)
+        self.newcomer_visitors, self.newcomer_posters = new_visitors, new_posters
+        self.posters_last_week = posters.size + new_posters
+        self.spend(self.our_cost_gbp(members.size), week)
 
     def engage(self, week):
         b = self.behaviour
@@ -165,10 +241,17 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
             [b.leave_prob_per_week_reader, b.leave_prob_per_week_no_reply, b.leave_prob_per_week_replied],
         )
         self.leave(members[self.rng.random(members.size) < hazard])
+        hazards = [b.leave_prob_per_week_reader, b.leave_prob_per_week_no_reply, b.leave_prob_per_week_replied]
+        self.newcomers -= int(self.rng.binomial(self.newcomer_experience, hazards).sum())
+
+    def close(self):
+        super().close()
+        self.newcomers = 0
 
     def begin_week(self):
         super().begin_week()
         self.visitors = self.posters = 0
+        self.newcomer_visitors = self.newcomer_posters = 0
 
     def results(self):
         r = super().results()
@@ -177,6 +260,9 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
             forum_visitors=float(self.visitors),
             forum_posters=float(self.posters),
             forum_ever_posted_share=float(np.count_nonzero(self.ever_posted)) / ever_member if ever_member else 0.0,
+            forum_newcomers=float(self.newcomers),
+            forum_newcomer_visitors=float(self.newcomer_visitors),
+            forum_newcomer_posters=float(self.newcomer_posters),
         )
         return r
 
@@ -187,10 +273,11 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
 class OnlineRules(ChannelRules):
     """The forum for one member at a time, restated (see :mod:`sim.support.one_by_one`).
 
-    What belongs to the forum is written plainly here: its critical mass (posters last week) and
-    the chance that a post gets a reply (from the number of visitors this week). Everyone decides
-    to visit against last week's posters, and replies come once everyone has visited, so the order
-    of agents does not matter.
+    What belongs to the forum is written plainly here: its critical mass (posters last week), the
+    chance that a post gets a reply (from the number of visitors this week), and its later joiners
+    (a count: who arrives from each later course, visits, posts, hears back and leaves). Everyone
+    decides to visit against last week's posters, and replies come once everyone has visited, so
+    the order of agents does not matter.
     """
 
     channel: OnlineForum
@@ -202,25 +289,51 @@ class OnlineRules(ChannelRules):
         return bool(agent.online_access) and forum.rng.random() < p
 
     def set_up(self, offered: np.ndarray, week: int) -> None:
-        self.channel.offered = int(np.count_nonzero(offered))  # fixed costs scale with it
+        """The founding members, and the later joiner's profile: an average founder on joining."""
+        forum = self.channel
+        founders = [a for a in self.model.graduate_agents if a.is_enrolled(forum)]
+        forum.founding_members = len(founders)
+        if founders:
+            k = len(founders)
+            forum.newcomer_profile = (sum(a.digital_confidence for a in founders) / k,
+                                      sum(a.habit for a in founders) / k,
+                                      sum(float(forum.propensity[a.index]) for a in founders) / k)
 
     def step(self, week: int) -> None:
-        """Members visit (more when last week had posters); posts get replies (more when busy)."""
+        """A later course may have ended (new members join); members and later joiners visit (more
+        when last week had posters); posts get replies (more when busy)."""
         forum = self.channel
-        b = forum.behaviour
+        b, lever = forum.behaviour, forum.lever
+        since = week - forum.first_week
+        if lever.intake_interval_weeks and since > 0 and since % lever.intake_interval_weeks == 0:
+            mean = lever.newcomers_per_intake_per_100_founding_members * forum.founding_members / 100.0
+            forum.newcomers += int(forum.rng.poisson(mean))
         alive = forum.posters_last_week / (forum.posters_last_week + b.critical_mass_posters)
         visitors: list[ReferenceGraduate] = []
         posters: list[ReferenceGraduate] = []
         self.model.agents.shuffle_do(self.visit_forum, alive, visitors, posters)
-        others = max(len(visitors) - 1, 0)
+        # later joiners: each visits with the visit rule at the newcomer profile, then posts
+        confidence, habit, propensity = forum.newcomer_profile
+        p_visit = logistic_one(b.visit_intercept + b.visit_confidence_coef * confidence + b.visit_habit_coef * habit
+                               + b.visit_critical_mass_coef * alive)
+        new_visitors = sum(1 for _ in range(forum.newcomers) if forum.rng.random() < p_visit)
+        new_posters = sum(1 for _ in range(new_visitors) if forum.rng.random() < propensity)
+        others = max(len(visitors) + new_visitors - 1, 0)
         p_reply = others / (others + b.reply_half_saturation_visitors)
-        if forum.lever.moderated:
+        if lever.moderated:
             p_reply = 1.0 - (1.0 - p_reply) * (1.0 - b.moderator_reply_prob)
         for agent in posters:
             self.hear_back(agent, p_reply)
+        new_replied = sum(1 for _ in range(new_posters) if forum.rng.random() < p_reply)
+        forum.newcomer_experience[:] = (forum.newcomers - new_posters, new_posters - new_replied, new_replied)
         forum.visitors, forum.posters = len(visitors), len(posters)
-        forum.posters_last_week = len(posters)
-        forum.spend(forum.weekly_cost_gbp(), week)
+        forum.newcomer_visitors, forum.newcomer_posters = new_visitors, new_posters
+        forum.posters_last_week = len(posters) + new_posters
+        # the forum's cost for everyone on the roll, shared by numbers on it: ours is our share
+        members = sum(1 for a in self.model.graduate_agents if a.is_enrolled(forum))
+        roll = members + forum.newcomers
+        if roll:
+            forum.spend(forum.weekly_cost_gbp(roll) * members / roll, week)
 
     def visit_forum(self, agent: ReferenceGraduate, alive: float, visitors: list, posters: list) -> None:
         """``agent`` visits the forum or not (confidence, habit, how alive it is); posts, or just reads."""
@@ -264,3 +377,12 @@ class OnlineRules(ChannelRules):
             REPLIED: b.leave_prob_per_week_replied,
         }[int(forum.experience[agent.index])]
         return forum.rng.random() < hazard
+
+    def engage(self, week: int) -> None:
+        """Members stay or leave; then each later joiner, by last week's experience."""
+        super().engage(week)
+        forum = self.channel
+        b = forum.behaviour
+        hazards = (b.leave_prob_per_week_reader, b.leave_prob_per_week_no_reply, b.leave_prob_per_week_replied)
+        for n, hazard in zip(forum.newcomer_experience.tolist(), hazards):
+            forum.newcomers -= sum(1 for _ in range(n) if forum.rng.random() < hazard)

@@ -1,12 +1,19 @@
 """Scheduled telephone support (design.md, 'Telephone').
 
 Who: graduates with a phone who accept calls when offered. How often: a call is due every
-``interval_weeks`` after the last answered one. Capacity: the service is sized to demand when
-support starts, at ``calls_per_week_per_100_enrolled`` calls a week per 100 graduates who accepted
-calls (and peer volunteers to make them); when more are due, those waiting longest are called
-first and the rest wait, which stretches their gap. A call is answered with
+``interval_weeks`` after the last answered one. Capacity is a service level the commissioner buys
+when support starts: ``capacity_calls_per_week_per_100_offered`` calls a week per 100 graduates
+offered calls, fixed for the rest of support whatever the take-up, and (peer callers) the
+volunteers recruited to make them, capacity / ``calls_per_volunteer_per_week``. When more calls are
+due than the capacity, those waiting longest are called first and the rest go on the waiting list
+(``calls_waiting``), which stretches their gap between calls. A call is answered with
 ``answer_prob``; an unanswered one stays due. After ``max_missed_calls`` unanswered calls in a row
 a graduate is dropped from the list.
+
+Costs follow what was bought: every week of support the capacity costs its standing price, used
+or not (peer callers: each volunteer's coordination and the training of the volunteers who replace
+those who leave; professional callers: the staff time of every call slot bought), and every peer
+call made costs its per-call coordination.
 
 The module holds, in order: the parameters (the levers :class:`TelephoneParams`, read as
 ``strategy.telephone``, and the behaviour :class:`TelephoneBehaviour`, read as
@@ -47,10 +54,19 @@ class TelephoneParams:
     enabled: bool = False
     interval_weeks: int = count(2, lo=1, hi=52, doc="weeks between scheduled calls to a graduate")
     caller: Caller = Caller.peer
-    calls_per_week_per_100_enrolled: float = nonneg(
-        70.0, doc="call capacity per week, per 100 who accepted calls: a call each 2 weeks, with retries"
+    capacity_calls_per_week_per_100_offered: float = nonneg(
+        37.0, hi=100.0,
+        doc="the service level bought: call slots a week per 100 graduates offered calls, fixed when support "
+            "starts whatever the take-up (a commissioner buys a service for the people referred to it before "
+            "knowing who will accept, and a rate per 100 offered keeps the level when the intake's size "
+            "changes). 0 to 100 (a graduate is called at most once a week). Default inferred: the capacity "
+            "sized to demand before issue 21 (70 calls a week per 100 who accepted calls: one call each "
+            "2 weeks, with retries at answer_prob 0.7), times the share of those offered who accept calls at the "
+            "calibrated dynamics (join_prob 0.543 x phone_access_share 0.97 = 0.527): 70 x 0.527 = 37",
     )
-    calls_per_volunteer_per_week: float = positive(5.0, doc="peer callers needed = capacity / this")
+    calls_per_volunteer_per_week: float = positive(
+        5.0, doc="peer callers recruited = capacity / this (assumed: about 2 hours a week; range 3-10)"
+    )
 
 
 @dataclass
@@ -75,8 +91,14 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
     """Telephone support, every graduate at once (numpy arrays)."""
 
     unit_costs = {
-        "peer_call": CostItem(4.0, 2024, "assumed: coordination per peer call", True),
-        "professional_call": CostItem(12.0, 2024, "assumed: 20 min of a band-5 nurse", True),
+        "peer_call": CostItem(4.0, 2024, "assumed: coordination per peer call made", True),
+        "professional_call": CostItem(
+            12.0, 2024, "assumed: 20 min of a band-5 nurse, per call slot bought (used or not)", True
+        ),
+        "telephone_volunteer_coordination_per_volunteer_week": CostItem(
+            5.0, 2024, "assumed: supervision and rostering of one peer caller a week, used or not (about "
+                       "12 minutes of a coordinator at GBP 25 an hour; range 0-15)", True
+        ),
         **VOLUNTEER_TRAINING,
     }
 
@@ -90,23 +112,25 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
         n = self.status.size
         self.last_call_week = np.zeros(n, dtype=np.int64)  # week of the last answered call
         self.missed = np.zeros(n, dtype=np.int64)  # unanswered calls in a row
-        self.capacity = 0  # calls a week; sized to those who accept calls when support starts
-        self.volunteers = 0  # peer callers needed for that capacity
+        self.capacity = 0  # call slots a week, bought when support starts
+        self.volunteers = 0  # peer callers recruited to that capacity
         self.calls_made = self.calls_unanswered = self.calls_waiting = 0
+        self.call_gap_weeks = 0.0  # mean weeks since the last answered call, of this week's answered calls
 
     def takes_up(self, offered):
         return self.model.graduates.phone_access & (self.rng.random(offered.size) < self.behaviour.join_prob)
 
     def offer(self, offered, week):
         super().offer(offered, week)
-        self.size_service(int(np.count_nonzero(self.enrolled)))
+        self.buy_service(int(np.count_nonzero(offered)))
         self.last_call_week[:] = week - self.lever.interval_weeks  # the first call is due at once
         self.train_callers(week)
 
-    def size_service(self, enrolled: int) -> None:
-        """Call capacity and peer volunteers for ``enrolled`` graduates on the call list."""
+    def buy_service(self, offered: int) -> None:
+        """The service level bought for ``offered`` graduates offered calls: call slots a week, and
+        the peer volunteers recruited to make them (none for professional callers)."""
         lever = self.lever
-        self.capacity = math.ceil(enrolled * lever.calls_per_week_per_100_enrolled / 100.0 - 1e-9)
+        self.capacity = math.ceil(offered * lever.capacity_calls_per_week_per_100_offered / 100.0 - 1e-9)
         self.volunteers = (
             math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer else 0
         )
@@ -117,14 +141,20 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
 
     @property
     def call_cost_gbp(self) -> float:
-        """GBP per call made, answered or not: a peer's or a professional's."""
-        unit = self.model.ledger.unit_gbp
-        return unit["peer_call"] if self.lever.caller == Caller.peer else unit["professional_call"]
+        """GBP per call made, answered or not: a peer call's coordination; a professional's call is
+        already paid in the slot bought (:meth:`capacity_cost_gbp`)."""
+        return self.model.ledger.unit_gbp["peer_call"] if self.lever.caller == Caller.peer else 0.0
 
-    def replacement_training_gbp(self) -> float:
-        """GBP a week for training the peer callers expected to replace those who leave."""
+    def capacity_cost_gbp(self) -> float:
+        """GBP a week for the capacity bought, used or not. Peer callers: each volunteer's
+        coordination, and the training of the volunteers expected to replace those who leave (the
+        service stays staffed at its level); professional callers: the staff time of every slot."""
+        unit = self.model.ledger.unit_gbp
+        if self.lever.caller == Caller.professional:
+            return self.capacity * unit["professional_call"]
         replaced = self.volunteers * self.behaviour.volunteer_leave_prob_per_week
-        return replaced * self.model.ledger.unit_gbp["volunteer_training_per_volunteer"]
+        return (self.volunteers * unit["telephone_volunteer_coordination_per_volunteer_week"]
+                + replaced * unit["volunteer_training_per_volunteer"])
 
     def one_by_one(self) -> TelephoneRules:
         return TelephoneRules(self)
@@ -141,12 +171,13 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
         answered, unanswered = called[answered_mask], called[~answered_mask]
         multiplier = b.professional_efficacy_multiplier if self.lever.caller == Caller.professional else 1.0
         self.deliver(answered, week, b.effect, multiplier)
+        self.call_gap_weeks = float(np.mean(week - self.last_call_week[answered])) if answered.size else 0.0
         self.last_call_week[answered] = week
         self.missed[answered] = 0
         self.missed[unanswered] += 1
         self.calls_made, self.calls_unanswered = called.size, unanswered.size
         self.calls_waiting = due.size - called.size
-        self.spend(called.size * self.call_cost_gbp + self.replacement_training_gbp(), week)
+        self.spend(called.size * self.call_cost_gbp + self.capacity_cost_gbp(), week)
 
     def engage(self, week):
         members = np.flatnonzero(self.enrolled)
@@ -161,12 +192,15 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
             calls_unanswered=float(self.calls_unanswered),
             calls_waiting=float(self.calls_waiting),
             call_capacity=float(self.capacity),
+            call_gap_weeks=self.call_gap_weeks,
+            telephone_volunteers=float(self.volunteers),
         )
         return r
 
     def begin_week(self):
         super().begin_week()
         self.calls_made = self.calls_unanswered = self.calls_waiting = 0
+        self.call_gap_weeks = 0.0
 
 
 # --- the same rules, one graduate at a time (the reference engine) --------------------------------
@@ -176,8 +210,9 @@ class TelephoneRules(ChannelRules):
     """Telephone support for one graduate at a time, restated (see :mod:`sim.support.one_by_one`).
 
     The queue under the week's capacity belongs to the service and is written plainly here: calls
-    due, longest wait first, ties in the shuffled order of the agents. Each call is booked as it is
-    made; the expected training of replacement callers once a week.
+    due, longest wait first, ties in the shuffled order of the agents; those beyond the capacity
+    are the waiting list. Each call is booked as it is made; the capacity bought once a week, used
+    or not.
     """
 
     channel: TelephoneSupport
@@ -186,9 +221,9 @@ class TelephoneRules(ChannelRules):
         return bool(agent.phone_access) and self.channel.rng.random() < self.channel.behaviour.join_prob
 
     def set_up(self, offered: np.ndarray, week: int) -> None:
-        """The service, sized to those who accepted calls; the first call is due now."""
+        """The service level bought for those offered calls; the first call is due now."""
         phone = self.channel
-        phone.size_service(int(np.count_nonzero(phone.enrolled)))
+        phone.buy_service(int(np.count_nonzero(offered)))
         phone.last_call_week[:] = week - phone.lever.interval_weeks
         phone.train_callers(week)
 
@@ -199,11 +234,13 @@ class TelephoneRules(ChannelRules):
         self.model.agents.shuffle_do(self.wait_for_call, queue)
         queue.sort(key=lambda a: phone.last_call_week[a.index])  # stable: shuffled order breaks ties
         called = queue[: phone.capacity]
+        gaps: list[int] = []
         for agent in called:
-            self.take_call(agent)
+            self.take_call(agent, gaps)
         phone.calls_made = len(called)
-        phone.calls_waiting = len(queue) - len(called)
-        phone.spend(phone.replacement_training_gbp(), week)  # expected replacements
+        phone.calls_waiting = len(queue) - len(called)  # the waiting list
+        phone.call_gap_weeks = sum(gaps) / len(gaps) if gaps else 0.0
+        phone.spend(phone.capacity_cost_gbp(), week)  # what was bought, used or not
 
     def wait_for_call(self, agent: ReferenceGraduate, queue: list) -> None:
         """``agent`` joins this week's call queue if their call is due."""
@@ -211,15 +248,17 @@ class TelephoneRules(ChannelRules):
         if agent.is_enrolled(phone) and self.model.week - phone.last_call_week[agent.index] >= phone.lever.interval_weeks:
             queue.append(agent)
 
-    def take_call(self, agent: ReferenceGraduate) -> None:
-        """``agent`` is called: answers (a social contact, the next call due after the interval) or
-        misses it."""
+    def take_call(self, agent: ReferenceGraduate, gaps: list) -> None:
+        """``agent`` is called: answers (a social contact, the next call due after the interval; the
+        gap since their last answered call joins ``gaps``) or misses it."""
         phone = self.channel
         b = phone.behaviour
         professional = phone.lever.caller == Caller.professional
-        phone.spend(phone.call_cost_gbp, self.model.week)
+        if not professional:  # a professional's call is paid in the slot bought
+            phone.spend(phone.model.ledger.unit_gbp["peer_call"], self.model.week)
         if phone.rng.random() < b.answer_prob:
             agent.receive_contact(phone, b.effect, b.professional_efficacy_multiplier if professional else 1.0)
+            gaps.append(self.model.week - int(phone.last_call_week[agent.index]))
             phone.last_call_week[agent.index] = self.model.week
             phone.missed[agent.index] = 0
         else:

@@ -44,7 +44,7 @@ def test_controls_reach_the_parameters():
         n_graduates=200,
         weeks=30,
         seed=3,
-        calls_per_week_per_100_enrolled=10.0,
+        capacity_calls_per_week_per_100_offered=10.0,
         decay_rate_factor=1.5000000000000002,  # as a float slider may send it
         isolation_effect_factor=0.0,
     )
@@ -52,7 +52,7 @@ def test_controls_reach_the_parameters():
     assert (p.strategy.name, p.population.name, p.n_graduates, p.weeks, model.seed) == (
         "telephone", "older_75plus", 200, 30, 3,
     )
-    assert p.strategy.telephone.calls_per_week_per_100_enrolled == 10.0
+    assert p.strategy.telephone.capacity_calls_per_week_per_100_offered == 10.0
     assert p.dynamics.retention.decay_rate_per_week == pytest.approx(1.5 * configured.decay_rate_per_week, rel=1e-5)
     assert p.dynamics.retention.isolation_effect == 0.0
     model.run()

@@ -68,7 +68,7 @@ RUN_CASES = [
     (["strategy.peer_group.enabled=maybe"], "strategy.peer_group.enabled='maybe' is not allowed", "true or false"),
     (["strategy.peer_group.interval_weeks=0"], "strategy.peer_group.interval_weeks=0 is not allowed", ">= 1"),
     (["strategy.peer_group.interval_weeks=two"], "interval_weeks='two' is not allowed", "whole number"),
-    (["strategy.telephone.calls_per_week_per_100_enrolled=-1"], "calls_per_week_per_100_enrolled=-1.0 is not",
+    (["strategy.telephone.capacity_calls_per_week_per_100_offered=-1"], "capacity_calls_per_week_per_100_offered=-1.0 is not",
      ">= 0"),
     (["strategy.end_week=-3"], "strategy.end_week=-3 is not allowed", ">= 0"),
     (["strategy.start_week=10", "strategy.end_week=5"], "strategy.end_week=5 is not allowed", "start_week"),

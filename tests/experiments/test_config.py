@@ -97,7 +97,7 @@ RANGE_ERRORS = [
     ("weeks=0", "weeks"),
     ("strategy.peer_group.interval_weeks=0", "strategy.peer_group.interval_weeks"),
     ("strategy.telephone.interval_weeks=-2", "strategy.telephone.interval_weeks"),
-    ("strategy.telephone.calls_per_week_per_100_enrolled=-1", "strategy.telephone.calls_per_week_per_100_enrolled"),
+    ("strategy.telephone.capacity_calls_per_week_per_100_offered=-1", "strategy.telephone.capacity_calls_per_week_per_100_offered"),
     ("strategy.start_week=10 strategy.end_week=5", "strategy.end_week"),
     ("strategy.booster.enabled=true strategy.booster.week=200 strategy.end_week=52", "strategy.booster.week"),
     ("population.group_averse_share=1.5", "population.group_averse_share"),

@@ -70,20 +70,20 @@ def test_graduates_without_a_phone_get_no_calls(offer_all_model):
 
 def _telephone_model(make_strategy, calls_per_100, n=1000, weeks=52):
     strategy = make_strategy("telephone")
-    strategy = dataclasses.replace(
-        strategy, telephone=dataclasses.replace(strategy.telephone, calls_per_week_per_100_enrolled=calls_per_100)
-    )
+    strategy = dataclasses.replace(strategy, telephone=dataclasses.replace(
+        strategy.telephone, capacity_calls_per_week_per_100_offered=calls_per_100))
     return SelfManagementModel(n, weeks, strategy=strategy, rng=SEED).run()
 
 
-@pytest.mark.parametrize("calls_per_100", [70.0, 5.0, 150.0], ids=["default", "scarce", "ample"])
+@pytest.mark.parametrize("calls_per_100", [37.0, 5.0, 100.0], ids=["default", "scarce", "ample"])
 def test_calls_made_never_exceed_capacity(make_strategy, calls_per_100):
     model = _telephone_model(make_strategy, calls_per_100)
     table = model.weekly_table()
     phone = model.channels["telephone"]
     took_up = np.count_nonzero((phone.status == Engagement.ENROLLED) | (phone.status == Engagement.LEFT))
-    assert 400 < took_up < 700  # about 60% of 1,000 accept calls
-    expected_capacity = int(np.ceil(took_up * calls_per_100 / 100 - 1e-9))  # sized to demand, not to the model
+    assert 400 < took_up < 700  # about 55% of 1,000 accept calls
+    offered = np.count_nonzero(phone.status != Engagement.NOT_OFFERED)
+    expected_capacity = int(np.ceil(offered * calls_per_100 / 100 - 1e-9))  # bought for those offered
     assert (table["call_capacity"].iloc[1:] == expected_capacity).all()
     assert phone.volunteers == int(np.ceil(expected_capacity / phone.lever.calls_per_volunteer_per_week))
     assert (table["calls_made"] <= table["call_capacity"]).all()
@@ -357,7 +357,7 @@ def test_nobody_waits_when_capacity_covers_everyone(make_strategy):
     """With capacity for everyone, nobody waits; calls every interval_weeks to the enrolled."""
     strategy = make_strategy("telephone")
     strategy = dataclasses.replace(strategy, telephone=TelephoneParams(enabled=True, interval_weeks=2,
-                                                                      calls_per_week_per_100_enrolled=100.0))
+                                                                      capacity_calls_per_week_per_100_offered=100.0))
     table = SelfManagementModel(500, 20, strategy=strategy, rng=SEED).run().weekly_table()
     assert (table["calls_waiting"] == 0).all()
 
