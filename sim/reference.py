@@ -26,8 +26,9 @@ with the same columns.
 **Group-level logic.** Some things belong to a group, not to a person, and are written plainly
 in the channel's rules (not in the agent): forming peer groups, a meeting's head count and the
 gains of the others present, counting too-small meetings, closing groups and replacing their
-leaders; the telephone service's queue under its weekly capacity; the forum's critical mass and
-the chance that a post gets a reply. Costs that are per person (a call, a booster place, a
+leaders; the telephone service's queue under the weekly capacity bought (and its waiting list);
+the forum's critical mass, the chance that a post gets a reply, and its later joiners (a count).
+Costs that are per person (a call, a booster place, a
 newsletter copy, a GP or urgent-care contact) are booked as each happens.
 
 **Order of agents.** The support passes use ``shuffle_do`` (a new random order each week), since
