@@ -55,6 +55,21 @@ def error_sd(params: MeasurementParams) -> float:
     return math.sqrt((1.0 - r) / r)
 
 
+def responder_gain_sd(params: MeasurementParams, threshold_sd: float | None = None) -> float:
+    """The true gain (SD of capability) a responder's measured change needs on average: the
+    threshold (default: the parameter) in SD of the measured baseline score, ``1 / sqrt(reliability)``."""
+    t = params.responder_threshold_sd if threshold_sd is None else threshold_sd
+    return t / math.sqrt(params.reliability)
+
+
+def error_only_responder_share(params: MeasurementParams) -> float:
+    """The share counted as responders without any gain, by measurement error alone:
+    ``P(e_t - e_0 >= responder_gain_sd)``, ``e ~ N(0, error_sd^2)``."""
+    from scipy.stats import norm  # lazy: only reports and tests ask
+
+    return float(norm.sf(responder_gain_sd(params) / (math.sqrt(2.0) * error_sd(params))))
+
+
 def smd(latent_difference: float | np.ndarray, params: MeasurementParams) -> float | np.ndarray:
     """A latent difference (SD of true capability) as a standardised mean difference on the score."""
     return latent_difference * math.sqrt(params.reliability)
@@ -80,5 +95,4 @@ class Measurement:
 
     def responders(self, threshold_sd: float | None = None) -> np.ndarray:
         """Who this week's reading counts as a responder, at ``threshold_sd`` (default: the parameter)."""
-        t = self.params.responder_threshold_sd if threshold_sd is None else threshold_sd
-        return self.change >= t * self.score_sd
+        return self.change >= responder_gain_sd(self.params, threshold_sd)

@@ -61,6 +61,7 @@ from experiments.config import CONFIG_DIR, load_params
 from experiments.labels import CHANNEL_LABELS, OKABE_ITO, STRATEGIES
 from sim import SelfManagementModel, reporters
 from sim.params import DecayShape, GroupFormation, RetentionParams
+from sim.measurement import responder_gain_sd
 
 #: The strategies and populations offered, in this order (names of ``configs/strategy`` and
 #: ``configs/population`` files).
@@ -333,8 +334,7 @@ def plot_components() -> list:
         "calls_made": "Telephone calls made this week",
     }
     dynamics = _config_defaults().dynamics  # thresholds are not controls: the config's
-    # a responder's measured change is at least t SD of the measured score: t / sqrt(reliability) of true gain
-    threshold = dynamics.measurement.responder_threshold_sd / dynamics.measurement.reliability ** 0.5
+    threshold = responder_gain_sd(dynamics.measurement)  # the true gain a responder needs, on average
     connected = {
         "mean_connectedness": "Mean connectedness (0 = isolated, 1 = well connected)",
         "share_lonely": f"Share lonely (connectedness below {dynamics.connectedness.lonely_threshold:g})",
@@ -382,8 +382,7 @@ def graduates_figure(model: SelfManagementModel) -> Figure:
         members = cohort == c
         rank[members] = np.arange(1, np.count_nonzero(members) + 1)
     gain = model.week_gain[idx]
-    measured = model.params.dynamics.measurement
-    threshold = measured.responder_threshold_sd / measured.reliability ** 0.5  # true gain a responder needs on average
+    threshold = responder_gain_sd(model.params.dynamics.measurement)  # the true gain a responder needs, on average
     max_gain = model.params.dynamics.retention.max_gain_sd
 
     fig = Figure(figsize=(6.6, 4.0))

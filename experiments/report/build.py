@@ -528,7 +528,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
 <p class="note">Per strategy, in the population modelled. "Self-managing" counts <em>responders</em>, as a trial
 would: people whose measured self-efficacy (a questionnaire score, with its measurement error) is at least
 {rf._threshold(data):g} SD above their score before the course. Measurement error alone makes some people responders
-without any real gain (about 18 in 100 with no course at all), so differences between strategies, not the shares
+without any real gain (about {_error_only_per_100(data):.0f} in 100 with no course at all), so differences between strategies, not the shares
 themselves, are the answer. Costs per graduate include everyone
 offered support, whether or not they took it up; "net" subtracts the GP, nurse and urgent-care contacts avoided.
 QALYs and the costs in the ICER and net monetary benefit are discounted at
@@ -545,6 +545,14 @@ year. {_interval_words(data)}; "—": not applicable.</p>
     index = out_dir / "index.html"
     write_text(index, page)
     return index
+
+
+def _error_only_per_100(data: rd.SweepData) -> float:
+    """Responders per 100 by measurement error alone, under the runs' measurement parameters."""
+    from sim.measurement import MeasurementParams, error_only_responder_share
+
+    given = (data.base_config.get("dynamics") or {}).get("measurement") or {}
+    return 100 * error_only_responder_share(MeasurementParams(**given))
 
 
 def _interval_words(data: rd.SweepData) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim import SelfManagementModel
-from sim.measurement import Measurement, MeasurementParams, error_sd, smd
+from sim.measurement import Measurement, MeasurementParams, error_only_responder_share, error_sd, smd
 from sim.params import ModelParams, ParameterError, validate
 from sim.streams import stream
 
@@ -35,6 +35,7 @@ def test_without_any_gain_some_are_responders_by_error_alone_as_in_a_control_arm
     from scipy.stats import norm
 
     expected = norm.sf(0.5 * m.score_sd / (np.sqrt(2.0) * error_sd(params)))
+    assert error_only_responder_share(params) == pytest.approx(expected, rel=1e-12)
     share = m.responders().mean()
     assert share == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / n))
     assert 0.1 < share < 0.3
