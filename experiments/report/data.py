@@ -395,6 +395,16 @@ def reach_by_subgroup(data: SweepData) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _shown_path(path: Path) -> str:
+    """A sweep folder as a report shows it: relative to the working folder when inside it (the
+    project's ``outputs/main``), else its own name; never a machine's absolute path."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
+
+
 def provenance(data: SweepData) -> dict[str, Any]:
     """What identifies the inputs: config hashes, seeds, versions, dates."""
     import hashlib
@@ -438,7 +448,7 @@ def provenance(data: SweepData) -> dict[str, Any]:
     run_versions = sorted(set(r["package_version"].astype(str)))
     seeds = r.drop_duplicates("replicate").sort_values("replicate")
     return {
-        "sweep_dir": str(data.sweep_dir.resolve()),
+        "sweep_dir": _shown_path(data.sweep_dir),
         "runs": len(r),
         "sweep_digest": digest,
         "config_hashes": hashes,

@@ -102,6 +102,7 @@ def test_every_section_is_present(tiny):
     assert "base seed 1" in footer and "2 replicates" in footer
     assert f"after-the-course {summary['package_version']}" in footer
     assert re.search(r"Report written</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d", footer)
+    assert str(tiny.resolve()) not in html, "a report never shows a machine's absolute path"
 
 
 def test_figures_are_written_as_png_and_svg_and_embedded(tiny):
