@@ -94,6 +94,25 @@ def _gain_difference_at(week: int):
     return read
 
 
+def _gain_difference_among_joiners(channel: str):
+    """The paired difference in gain at the run's end among those who took ``channel`` up, as an SMD.
+
+    A trial randomises people who agreed to take part; those who would decline the offer are not in
+    it. So the trial's population is, in the model, those who accept the offer (enrolled at any
+    time, including those who later stopped: intention to treat among the consenters), read
+    against the same people in the comparator arm (same seeds: the same people and health shocks).
+    """
+    def read(run: Run, comparator: Run) -> float:
+        from sim.support.base import Engagement  # lazy: the model's modules pull in scipy
+
+        joined = run[0].channels[channel].status >= Engagement.ENROLLED
+        if not joined.any():  # nobody took it up (or it was not offered): the difference over everyone
+            joined = np.ones_like(joined)
+        return _smd(run, float((run[0].week_gain[joined] - comparator[0].week_gain[joined]).mean()))
+
+    return read
+
+
 def _fade_ratio(end_week: int, later_week: int):
     """The effect ``later_week`` (after support ended) as a share of the effect at ``end_week``."""
     def read(run: Run, comparator: Run) -> float:
@@ -160,8 +179,8 @@ def _group_member_qaly_gain(run: Run, comparator: Run) -> float:
     from sim.support.base import Engagement  # lazy: the model's modules pull in scipy
 
     joined = run[0].channels["peer_group"].status >= Engagement.ENROLLED
-    if not joined.any():
-        return float("nan")
+    if not joined.any():  # nobody joined (or groups were not offered): the difference over everyone
+        joined = np.ones_like(joined)
     diff = run[0].ledger.qalys_by_graduate - comparator[0].ledger.qalys_by_graduate
     return float(diff[joined].mean())
 
@@ -189,7 +208,7 @@ MEASURES: dict[str, Measure] = {
     "online_ever_posted": Measure("online", 52, _ever_posted, "Share of forum members who ever post"),
     "online_retention_12_weeks": Measure("online", 26, _online_retention_12_weeks, "Forum members still there at 12 weeks"),
     "peer_support_effect_week_26": Measure(
-        "peer_group_without_course", 26, _gain_difference_at(26),
+        "peer_group_without_course", 26, _gain_difference_among_joiners("peer_group"),
         "Peer groups without the course, 6 months on, against no support, SD", comparator="no_course",
         intervention="support"),
     "peer_support_fade_15_weeks_after": Measure(
@@ -201,10 +220,10 @@ MEASURES: dict[str, Measure] = {
         "Peer groups ended at week 26: effect 39 weeks later over the effect at the end", comparator="no_course",
         intervention="support"),
     "peer_telephone_effect_week_26": Measure(
-        "telephone", 26, _gain_difference_at(26), "Peer calls for 6 months: gain against course only, SD",
+        "telephone", 26, _gain_difference_among_joiners("telephone"), "Peer calls for 6 months: gain against course only, SD",
         comparator="course_only", intervention="support"),
     "professional_calls_effect_week_52": Measure(
-        "professional_calls_monthly", 52, _gain_difference_at(52),
+        "professional_calls_monthly", 52, _gain_difference_among_joiners("telephone"),
         "Monthly nurse calls for 12 months: gain against course only, SD", comparator="course_only",
         intervention="support"),
     "group_joiner_qaly_gain_26_weeks": Measure(

@@ -71,6 +71,7 @@ def test_no_target_is_held_by_construction(calibration):
             continue  # a null: the arm delivers the intervention (above), the trial found it does nothing
         arms[spec.arm] = stripped
         value = measure_all(arms, [t.measure], [run_seed(7, 0)])[t.measure][0]
+        assert np.isfinite(value), f"{t.measure}: the arm without its {spec.intervention} gives {value}"
         assert not abs(value - t.value) <= 2 * t.standard_error, (
             f"{t.measure}: the arm without its {spec.intervention} gives {value:.3f}, already within 2 SE of "
             f"{t.value}: the target is held by construction")

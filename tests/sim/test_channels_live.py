@@ -110,7 +110,10 @@ def test_capacity_is_bought_for_those_offered_whatever_the_take_up(make_strategy
 
 
 def test_short_capacity_makes_a_waiting_list_and_longer_gaps(make_strategy):
-    ample = _run(_telephone(make_strategy)).weekly_table().set_index("week")
+    # ample: a call a week for everyone offered, whatever the take-up (calls are fortnightly). The
+    # default service level (37 per 100 offered, bought at an earlier calibration's take-up of 0.54)
+    # leaves a short waiting list in the first weeks at today's take-up (0.66): that is the lever working
+    ample = _run(_telephone(make_strategy, capacity_calls_per_week_per_100_offered=100.0)).weekly_table().set_index("week")
     short = _run(_telephone(make_strategy, capacity_calls_per_week_per_100_offered=10.0)).weekly_table().set_index("week")
     weeks = slice(2, 52)
     assert (short.loc[weeks, "calls_waiting"] > 0).all(), "demand above capacity: people wait every week"
