@@ -297,6 +297,10 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str],
 UNWRITABLE = "unwritable_runs"
 
 _WATCHING: dict[str, bool] = {}
+#: How often a worker checks that the sweep's process is alive, and how long it then leaves the
+#: interrupted run to clean up before exiting (seconds): the README promises "about a second".
+WATCH_POLL_SECONDS = 0.2
+WATCH_GRACE_SECONDS = 0.8
 #: Set in a parallel sweep's worker once the sweep's process is gone: no new run starts.
 _SWEEP_GONE = threading.Event()
 
@@ -318,10 +322,10 @@ def _watch_parent(sweep_pid: int | None) -> None:
 
     def watch() -> None:
         while os.getppid() == parent:
-            time.sleep(0.5)
+            time.sleep(WATCH_POLL_SECONDS)
         _SWEEP_GONE.set()
-        _thread.interrupt_main()  # KeyboardInterrupt in the run: atomic writes clean up
-        time.sleep(5.0)
+        _thread.interrupt_main()  # KeyboardInterrupt in the run: atomic writes clean up (milliseconds)
+        time.sleep(WATCH_GRACE_SECONDS)  # the pool catches the interrupt and would wait for jobs forever
         os._exit(1)
 
     threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
