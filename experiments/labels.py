@@ -186,6 +186,27 @@ def num(value: float, digits: int = 0, sign: bool = False) -> str:
     return s.replace("-", "−")
 
 
+#: Decimal places of QALYs, always per graduate (the report's one QALY unit): follow-on support
+#: gains hundredths to thousandths of a QALY per graduate over two years.
+QALY_DIGITS = 4
+
+
+def qalys(value: float, sign: bool = False) -> str:
+    """QALYs per graduate, the one QALY unit of every table, figure and sentence: 0.0808 -> '0.0808'."""
+    return num(value, QALY_DIGITS, sign=sign)
+
+
+def over(weeks: int, discounted: bool) -> str:
+    """The horizon and the discounting every money figure says: 'over 24 months, discounted'."""
+    return f"over {months(weeks)}, {'discounted' if discounted else 'undiscounted'}"
+
+
+def first(weeks: int) -> str:
+    """The horizon of a cost counted from the end of the course to ``weeks`` (never discounted in the
+    report): 'in the first 12 months, undiscounted'."""
+    return f"in the first {months(weeks)}, undiscounted"
+
+
 def interval(low: float, high: float, fmt=num, **kw) -> str:
     """'(a to b)' for a 95% interval; '' when it does not exist."""
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):

@@ -6,15 +6,26 @@ Reads a finished sweep (``python -m experiments.run -m experiment=...``; collect
 tables are missing or stale) and writes ``SWEEP_DIR/report/``:
 
 * ``index.html``: one self-contained page (every image inside it) that opens without a server:
-  the answer in brief; a summary table in plain words (extra self-managers per 100 graduates at
-  12 months, cost per graduate, cost per extra self-manager, ICER, net monetary benefit); figures
-  (a) share self-managing over time, (b) gains at 6, 12 and 24 months, (c) who is reached and who
-  benefits, (d) engagement per channel, (e) cost per graduate by category, (f) the
-  cost-effectiveness plane and, for a PSA (``experiment=psa``), the acceptability curve; (h) every
-  cost and key parameter with value, source and price year, assumptions marked; (i) provenance.
+  the answer in brief, led by what needs no responder threshold (the mean difference in measured
+  self-efficacy, SD, and QALYs per graduate); a summary table in plain words (those two, then
+  extra self-managers per 100 graduates at 12 months, cost per graduate, cost per extra
+  self-manager, ICER, net monetary benefit); figures (a) share self-managing over time and how the
+  count of extra responders moves with the threshold, (b) gains at 6, 12 and 24 months, (c) who is
+  reached and who benefits, (d) engagement per channel, (e) cost per graduate by category, (f) the
+  cost-effectiveness plane with the efficiency frontier and, for a PSA (``experiment=psa``), the
+  acceptability curve; (h) every cost and key parameter with value, source and price year,
+  assumptions marked; (i) provenance.
 * ``figures/*.png`` and ``figures/*.svg``: each figure on its own.
-* ``summary.csv``: the summary table's numbers with their 95% intervals; ``acceptability.csv``
-  for a PSA.
+* ``summary.csv``: the summary table's numbers with their 95% intervals;
+  ``responders_by_threshold.csv``: responders per 100 at 12 months at each threshold of
+  :data:`sim.measurement.CURVE_THRESHOLDS_SD`, against course only; ``acceptability.csv`` for a PSA.
+
+The report says one thing one way: every money figure says its horizon and whether it is
+discounted (:func:`experiments.labels.over`, :func:`experiments.labels.first`); "cost-effective"
+means on the efficiency frontier with a step under the threshold
+(:func:`experiments.report.data.frontier_verdicts`), and strategies are listed along the frontier;
+QALYs are per graduate everywhere (:func:`experiments.labels.qalys`); sections, the contents list
+and figures are numbered from the page's own headings (:func:`number_sections`).
 
 The numbers come from :mod:`experiments.report.data` (using :mod:`sim.economics`), the figures
 from :mod:`experiments.report.figures`.
@@ -26,6 +37,7 @@ import argparse
 import base64
 import html
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,10 +48,11 @@ import pandas as pd
 from experiments.report import data as rd
 from experiments.report import figures as rf
 from experiments.report import voi as report_voi
+from experiments.report import budget as report_budget
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
 from experiments.report.assumptions import calibrated_keys, cost_rows, parameter_rows
 from experiments.uncertainty import resolve
-from experiments.labels import gbp, interval, months, num, q, strategy_gist
+from experiments.labels import first, gbp, interval, months, num, over, q, qalys, strategy_gist
 from sim import economics
 
 CSS = """
@@ -90,62 +103,90 @@ def esc(text) -> str:
 
 def brief(data: rd.SweepData, summary: pd.DataFrame, population: str, frontier: pd.DataFrame,
           ceac: pd.DataFrame | None, reach: pd.DataFrame) -> list[str]:
-    """The three answers (what to fund, for whom, at what cost) and how sure, as HTML list items."""
+    """The three answers (what to fund, for whom, at what cost) and how sure, as HTML list items.
+
+    It leads with what needs no responder threshold (the mean difference in measured self-efficacy,
+    SD, and QALYs per graduate); responders per 100 are the plain-words count. "Cost-effective" has
+    the one meaning of :func:`experiments.report.data.frontier_verdicts`, and strategies are listed
+    along the efficiency frontier, never by a cost-per-responder ratio."""
     arms = data.arms_in(population)
     s = summary.set_index("arm")
-    h, end = months(data.headline_week), months(data.weeks)
+    h, end = months(data.headline_week), data.weeks
+    wtp, wtp_hi = economics.WTP_THRESHOLDS_GBP
     comp = next((a for a in arms if a.is_comparator), None)
     others = [a for a in arms if a.is_follow_on]
     no_course = next((a for a in arms if a.is_no_course), None)
     items = [_course_itself(data, s, no_course)] if no_course is not None and comp is not None else []
     if not others or comp is None:
         return items + ["<li>This sweep has no follow-on support to compare with course only.</li>"]
-    base = 100 * s.loc[comp.key, "share_h"]
-    best = max(others, key=lambda a: s.loc[a.key, "nmb_20000"])
-    b = s.loc[best.key]
-    gist = strategy_gist(best.config.get("strategy", {}))
-    if b["nmb_20000"] > 0:
-        items.append(
-            f"<li><b>Fund: {esc(q(best.label))}</b>{' (' + esc(gist) + ')' if gist else ''}. Of every 100 graduates, {100 * b['share_h']:.0f} are still "
-            f"self-managing at {h}, against {base:.0f} with the course alone: <b>{num(b['extra_per_100_h'])} more</b> "
-            f"{esc(interval(b['extra_per_100_h_lo'], b['extra_per_100_h_hi']))}. Support costs {gbp(b['cost_support_h'])} "
-            f"per graduate in the first {h} ({gbp(b['dcost_h'])} after savings in GP and urgent care): "
-            f"<b>{gbp(b['cost_per_extra_h'])} per extra person still self-managing</b>. Over {end} it gains "
-            f"{num(1000 * b['dqaly'], 0)} QALYs per 1,000 graduates at {rf._icer_words(b)}, and it has the highest net "
-            f"monetary benefit at £20,000 per QALY ({gbp(b['nmb_20000'])} per graduate)"
-            + (f" and at £30,000 ({gbp(b['nmb_30000'])})" if b["nmb_30000"] >= max(s.loc[a.key, "nmb_30000"] for a in others)
-               else "") + ".</li>")
-    else:
-        items.append(f"<li><b>No follow-on support is cost-effective at £20,000 per QALY</b> in this sweep; the "
-                     f"closest is {esc(q(best.label))} (net monetary benefit {gbp(b['nmb_20000'])} per graduate).</li>")
+    verdicts = rd.frontier_verdicts(frontier, wtp)
+    by_smd = sorted(others, key=lambda a: -s.loc[a.key, "smd_h"])
+    items.append(
+        f"<li><b>What follow-on support changes, with no threshold needed.</b> Mean difference in measured "
+        f"self-efficacy at {h} against the course alone (standardised, SD of the pre-course score, as a trial would "
+        "report it): " + "; ".join(
+            f"{esc(q(a.label))} {num(s.loc[a.key, 'smd_h'], 2, sign=True)} SD "
+            f"{esc(interval(s.loc[a.key, 'smd_h_lo'], s.loc[a.key, 'smd_h_hi'], digits=2, sign=True))}"
+            for a in by_smd)
+        + f". Extra QALYs per graduate {over(end, True)}: " + "; ".join(
+            f"{esc(q(a.label))} {qalys(s.loc[a.key, 'dqaly'], sign=True)}" for a in by_smd) + ".</li>")
 
-    finite = [a for a in others if math.isfinite(s.loc[a.key, "cost_per_extra_h"])]
-    # the next option down the efficiency frontier: what to fund if the best is out of reach
-    step = frontier[(frontier["name"] == best.key) & (frontier["status"] == "frontier")]
-    below = step["compared_with"].iloc[0] if len(step) else None
-    if isinstance(below, str) and below != comp.key and b["nmb_20000"] > 0:
-        c, nxt = s.loc[below], data.arm(below)
+    fundable = [a for a in others if verdicts.get(a.key) == rd.COST_EFFECTIVE
+                or (verdicts.get(a.key) == rd.REFERENCE and s.loc[a.key, f"nmb_{wtp}"] > 0)]
+    if fundable:
+        best = max(fundable, key=lambda a: s.loc[a.key, f"nmb_{wtp}"])
+        b = s.loc[best.key]
+        gist = strategy_gist(best.config.get("strategy", {}))
+        top_hi = max(others, key=lambda a: s.loc[a.key, f"nmb_{wtp_hi}"])
         items.append(
-            f"<li><b>On a tighter budget: {esc(q(nxt.label))}</b> is the best value below it: "
-            f"{num(c['extra_per_100_h'], sign=True)} self-managing per 100 graduates at {h}, for {gbp(c['dcost_h'])} per "
-            f"graduate net ({gbp(c['cost_per_extra_h'])} per extra self-manager). Stepping up from it to "
-            f"{esc(q(best.label))} costs {gbp(step['icer_vs_previous'].iloc[0])} per extra QALY.</li>")
-    if finite:
-        ranked = sorted(finite, key=lambda a: s.loc[a.key, "cost_per_extra_h"])
-        items.append("<li><b>Cost per extra person still self-managing at " + h + ",</b> cheapest first: " + "; ".join(
-            f"{esc(q(a.label))} {gbp(s.loc[a.key, 'cost_per_extra_h'])} "
-            f"({num(s.loc[a.key, 'extra_per_100_h'], sign=True)} per 100)" for a in ranked) + ".</li>")
+            f"<li><b>Fund: {esc(q(best.label))}</b>{' (' + esc(gist) + ')' if gist else ''}. It raises measured "
+            f"self-efficacy at {h} by <b>{num(b['smd_h'], 2, sign=True)} SD</b> "
+            f"{esc(interval(b['smd_h_lo'], b['smd_h_hi'], digits=2, sign=True))} against the course alone and gains "
+            f"<b>{qalys(b['dqaly'], sign=True)} QALYs per graduate</b> {over(end, True)}, at "
+            f"{rf._icer_words(b)} against the course alone. In plain words: of every 100 graduates, "
+            f"{100 * b['share_h']:.0f} are still self-managing at {h}, against {100 * s.loc[comp.key, 'share_h']:.0f} "
+            f"with the course alone: {num(b['extra_per_100_h'])} more "
+            f"{esc(interval(b['extra_per_100_h_lo'], b['extra_per_100_h_hi']))}. Support costs "
+            f"{gbp(b['cost_support_h'])} per graduate {first(data.headline_week)} ({gbp(b['dcost_h'])} after savings "
+            f"in GP and urgent care); the net extra cost {over(end, True)}, is {gbp(b['dcost_disc'])} per graduate. "
+            + (f"It is cost-effective at £{wtp:,} per QALY (on the efficiency frontier, its step under £{wtp:,} per "
+               f"QALY) with the highest net monetary benefit, {gbp(b[f'nmb_{wtp}'])} per graduate {over(end, True)}"
+               if verdicts.get(best.key) == rd.COST_EFFECTIVE else
+               f"It is the cheapest option on the efficiency frontier, with the highest net monetary benefit at "
+               f"£{wtp:,} per QALY, {gbp(b[f'nmb_{wtp}'])} per graduate {over(end, True)}")
+            + (f", and the highest at £{wtp_hi:,} too ({gbp(b[f'nmb_{wtp_hi}'])})" if top_hi.key == best.key else
+               f"; at £{wtp_hi:,} per QALY {esc(q(top_hi.label))} has the highest")
+            + ".</li>")
+        # the next option down the efficiency frontier: what to fund if the best is out of reach
+        step = frontier[(frontier["name"] == best.key) & (frontier["status"] == "frontier")]
+        below = step["compared_with"].iloc[0] if len(step) else None
+        if isinstance(below, str) and below != comp.key:
+            c, nxt = s.loc[below], data.arm(below)
+            items.append(
+                f"<li><b>On a tighter budget: {esc(q(nxt.label))}</b>, the next option down the efficiency frontier: "
+                f"{num(c['smd_h'], 2, sign=True)} SD in measured self-efficacy and {qalys(c['dqaly'], sign=True)} "
+                f"QALYs per graduate ({num(c['extra_per_100_h'], sign=True)} self-managing per 100 at {h}), for "
+                f"{gbp(c['dcost_disc'])} per graduate net {over(end, True)}. Stepping up from it to "
+                f"{esc(q(best.label))} costs {gbp(step['icer_vs_previous'].iloc[0])} per extra QALY.</li>")
+    else:
+        best = max(others, key=lambda a: s.loc[a.key, f"nmb_{wtp}"])
+        items.append(f"<li><b>No follow-on support is cost-effective at £{wtp:,} per QALY</b> in this sweep (none is "
+                     f"on the efficiency frontier with its step under £{wtp:,} per QALY); the closest is "
+                     f"{esc(q(best.label))} (net monetary benefit {gbp(s.loc[best.key, f'nmb_{wtp}'])} per graduate "
+                     f"{over(end, True)}).</li>")
+    items.append(_along_the_frontier(data, s, frontier, verdicts, wtp))
 
     items.append("<li><b>For whom</b> (extra people self-managing against the course alone):"
                  + _for_whom(data, s, others, reach) + "</li>")
 
     if data.is_psa and ceac is not None:
-        at = ceac.set_index("wtp_gbp_per_qaly").loc[float(economics.WTP_THRESHOLDS_GBP[0])]
+        at = ceac.set_index("wtp_gbp_per_qaly").loc[float(wtp)]
         top = max(arms, key=lambda a: at[a.key])
         items.append(f"<li><b>How sure.</b> Drawing every uncertain parameter {len(data.psa_draws)} times, "
-                     f"{esc(q(top.label))} is the most cost-effective choice in {100 * at[top.key]:.0f}% of draws at "
-                     f"£20,000 per QALY; {esc(q(best.label))} has a positive net monetary benefit in "
-                     f"{100 * b['p_nmb_pos_20000']:.0f}% of draws.</li>")
+                     f"{esc(q(top.label))} has the highest net monetary benefit (the most cost-effective choice) in "
+                     f"{100 * at[top.key]:.0f}% of draws at £{wtp:,} per QALY; {esc(q(best.label))} has a positive net "
+                     f"monetary benefit against the course alone in {100 * s.loc[best.key, f'p_nmb_pos_{wtp}']:.0f}% "
+                     "of draws.</li>")
     else:
         items.append(f"<li><b>How sure.</b> The intervals show chance variation between {int(summary['n_runs'].max())} "
                      "replicate runs only, with every parameter at its base value. How much the answer depends on "
@@ -157,8 +198,8 @@ def brief(data: rd.SweepData, summary: pd.DataFrame, population: str, frontier: 
               "calibrated": "calibrated to the trial results, including the trials of peer and telephone support, "
                             "and to engagement figures (docs/calibration/report.md)"}
     items.append(f"<li><b>Caveats.</b> These are model results for {esc(_population_label(data, population))}, not "
-                 f"trial results. {assumed_costs} of the {n_costs} unit costs are assumptions (section 8); the "
-                 "behaviour parameters are "
+                 f"trial results. {assumed_costs} of the {n_costs} unit costs are assumptions (section "
+                 f"{section_ref('assumptions')}); the behaviour parameters are "
                  + esc(fitted.get(data.dynamics_choice, f"the '{data.dynamics_choice or 'default'}' set")) + ". "
                  "<b>Isolation</b>, the study's central claim (without company, people could not keep up what they "
                  "had learnt), is not pinned down by any evidence we found: the model cannot tell it from a faster "
@@ -167,19 +208,52 @@ def brief(data: rd.SweepData, summary: pd.DataFrame, population: str, frontier: 
     return items
 
 
+def _along_the_frontier(data: rd.SweepData, s: pd.DataFrame, frontier: pd.DataFrame, verdicts: dict[str, str],
+                        wtp: float) -> str:
+    """The strategies in order along the efficiency frontier, each step's price per extra QALY, and
+    those the frontier rules out (dominated, or a mix of neighbours would do better), as an HTML item."""
+    end = data.weeks
+    steps, out = [], []
+    for r in frontier.itertuples():
+        a = data.arm(r.name)
+        if r.status == "frontier" and a.is_comparator:
+            steps.append(esc(q(a.label)))
+        elif r.status == "frontier":
+            price = (f", {gbp(r.icer_vs_previous)} per extra QALY" if isinstance(r.compared_with, str) else "")
+            above = f", above £{wtp:,}" if verdicts.get(r.name) == rd.ABOVE_THRESHOLD else ""
+            steps.append(f"{esc(q(a.label))} ({gbp(r.cost_gbp, sign=True)}, {qalys(r.qalys, sign=True)} QALYs"
+                         f"{price}{above})")
+        else:
+            why = "dominated" if r.status == "dominated" else "extendedly dominated"
+            out.append(f"{esc(q(a.label))} ({why}; {num(s.loc[r.name, 'extra_per_100_h'], sign=True)} self-managing "
+                       f"per 100 at {months(data.headline_week)})")
+    text = (f"<li><b>Along the efficiency frontier</b>, from the cheapest (extra cost and QALYs per graduate against "
+            f"the course alone, {over(end, True)}; each step's price against the one before): "
+            + " → ".join(steps) + ".")
+    good = [data.arm(k).label for k, v in verdicts.items() if v == rd.COST_EFFECTIVE]
+    text += (f" Cost-effective at £{wtp:,} per QALY (each step up to it under £{wtp:,}): "
+             + ", ".join(esc(q(g)) for g in good) + "." if good else
+             f" None is cost-effective at £{wtp:,} per QALY: every step costs more.")
+    if out:
+        text += " Ruled out, whatever the threshold: " + "; ".join(out) + "."
+    return text + "</li>"
+
+
 def _course_itself(data: rd.SweepData, s: pd.DataFrame, no_course: rd.Arm) -> str:
     """The course against no course: the no-course arm's increments are the course's, reversed."""
-    r, h, end = s.loc[no_course.key], months(data.headline_week), months(data.weeks)
+    r, h = s.loc[no_course.key], months(data.headline_week)
     lost = -r["extra_per_100_h"]
     icer = economics.icer(-r["dcost_disc"], -r["dqaly"])
     quadrant = economics.quadrant(-r["dcost_disc"], -r["dqaly"])
     value = (f"{gbp(icer)} per QALY gained" if quadrant == "more effective, more costly"
              else {"dominant": "it saves money and gains QALYs", "dominated": "it costs more for no gain"}.get(
                  quadrant, quadrant))
-    return (f"<li><b>The course itself</b>, against people referred who did not take it: {num(lost)} more in 100 "
-            f"self-managing at {h} {esc(interval(-r['extra_per_100_h_hi'], -r['extra_per_100_h_lo']))}; "
-            f"{num(-1000 * r['dqaly'], 0)} QALYs per 1,000 over {end} for {gbp(-r['dcost_disc'])} per person "
-            f"(discounted, after care savings of {gbp(r['dcare'])}): {value}. The rest of this summary is about "
+    return (f"<li><b>The course itself</b>, against people referred who did not take it: measured self-efficacy "
+            f"{num(-r['smd_h'], 2, sign=True)} SD at {h} {esc(interval(-r['smd_h_hi'], -r['smd_h_lo'], digits=2, sign=True))}"
+            f" and {qalys(-r['dqaly'], sign=True)} QALYs per graduate {over(data.weeks, True)}, for "
+            f"{gbp(-r['dcost_disc'])} per graduate {over(data.weeks, True)}, after care savings ({gbp(r['dcare'])} "
+            f"{over(data.weeks, False)}): {value}. In plain words, {num(lost)} more in 100 self-managing at {h} "
+            f"{esc(interval(-r['extra_per_100_h_hi'], -r['extra_per_100_h_lo']))}. The rest of this summary is about "
             "what to add after the course.</li>")
 
 
@@ -217,50 +291,61 @@ def _population_label(data: rd.SweepData, population: str) -> str:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def summary_table(data: rd.SweepData, summary: pd.DataFrame, population: str, ceac: pd.DataFrame | None) -> str:
+def summary_table(data: rd.SweepData, summary: pd.DataFrame, population: str, ceac: pd.DataFrame | None,
+                  frontier: pd.DataFrame | None = None) -> str:
+    """The summary table (HTML): first what needs no responder threshold (mean difference in measured
+    self-efficacy, SD; QALYs per graduate), then responders per 100 and the costs, every money
+    column saying its horizon and whether it is discounted; then each strategy in plain words, its
+    verdict read from the efficiency frontier (``frontier``; computed when not given)."""
     arms = data.arms_in(population)
     s = summary.set_index("arm")
-    h, end = months(data.headline_week), months(data.weeks)
+    h, end = months(data.headline_week), data.weeks
+    wtp, wtp_hi = economics.WTP_THRESHOLDS_GBP
     cols = [
+        f"Mean difference in measured self-efficacy at {h} against course only (SD)",
+        f"Extra QALYs per graduate against course only, {over(end, True)}",
         f"Still self-managing at {h}, per 100 graduates",
         f"Extra self-managers per 100 graduates at {h}, against course only",
-        f"Cost of support per graduate, first {h}",
-        f"Net extra cost per graduate, first {h}, after care savings",
-        f"Cost per extra person still self-managing at {h}",
-        f"Extra QALYs per 1,000 graduates over {end}",
-        f"ICER: extra cost per QALY gained over {end}",
-        "Net monetary benefit per graduate at £20,000 / £30,000 per QALY",
+        f"Cost of support per graduate, {first(data.headline_week)}",
+        f"Net extra cost per graduate, {first(data.headline_week)}, after care savings",
+        f"Cost per extra person still self-managing at {h} (net cost {first(data.headline_week)})",
+        f"Net extra cost per graduate, {over(end, True)}, after care savings",
+        f"ICER against course only: extra cost per QALY gained, {over(end, True)}",
+        f"Net monetary benefit per graduate, {over(end, True)}, at £{wtp:,} / £{wtp_hi:,} per QALY",
     ]
     if data.is_psa and ceac is not None:
-        cols.append("Chance most cost-effective at £20,000 per QALY")
+        cols.append(f"Chance of the highest net monetary benefit (most cost-effective) at £{wtp:,} per QALY")
     head = "<tr><th>Strategy</th>" + "".join(f'<th class="n">{esc(c)}</th>' for c in cols) + "</tr>"
     rows = []
-    at = ceac.set_index("wtp_gbp_per_qaly").loc[float(economics.WTP_THRESHOLDS_GBP[0])] if ceac is not None else None
+    at = ceac.set_index("wtp_gbp_per_qaly").loc[float(wtp)] if ceac is not None else None
     for a in arms:
         r = s.loc[a.key]
-        cells = [
-            _cell(num(100 * r["share_h"]), interval(100 * r["share_h_lo"], 100 * r["share_h_hi"])),
-        ]
+        share = _cell(num(100 * r["share_h"]), interval(100 * r["share_h_lo"], 100 * r["share_h_hi"]))
         if a.is_comparator:
-            cells += [_cell("—", "the comparator")] + [_cell("—")] * 6
+            cells = [_cell("—", "the comparator"), _cell("—"), share] + [_cell("—")] * (len(cols) - 3 - (at is not None))
         else:
-            cells += [
+            cells = [
+                _cell(num(r["smd_h"], 2, sign=True), interval(r["smd_h_lo"], r["smd_h_hi"], digits=2, sign=True)),
+                _cell(qalys(r["dqaly"], sign=True), interval(r["dqaly_lo"], r["dqaly_hi"], fmt=qalys, sign=True)),
+                share,
                 _cell(num(r["extra_per_100_h"], sign=True), interval(r["extra_per_100_h_lo"], r["extra_per_100_h_hi"], sign=True)),
                 _cell(gbp(r["cost_support_h"])),
                 _cell(gbp(r["dcost_h"]), interval(r["dcost_h_lo"], r["dcost_h_hi"], fmt=gbp)),
                 _cell(gbp(r["cost_per_extra_h"]), interval(r["cost_per_extra_h_lo"], r["cost_per_extra_h_hi"], fmt=gbp)),
-                _cell(num(1000 * r["dqaly"], 1, sign=True), interval(1000 * r["dqaly_lo"], 1000 * r["dqaly_hi"], digits=1, sign=True)),
+                _cell(gbp(r["dcost_disc"]), interval(r["dcost_disc_lo"], r["dcost_disc_hi"], fmt=gbp)),
                 _cell(_icer_cell(r), interval(r["icer_lo"], r["icer_hi"], fmt=gbp)),
-                _cell(f"{gbp(r['nmb_20000'])} / {gbp(r['nmb_30000'])}",
-                      f"positive in {100 * r['p_nmb_pos_20000']:.0f}% / {100 * r['p_nmb_pos_30000']:.0f}% of "
+                _cell(f"{gbp(r[f'nmb_{wtp}'])} / {gbp(r[f'nmb_{wtp_hi}'])}",
+                      f"positive in {100 * r[f'p_nmb_pos_{wtp}']:.0f}% / {100 * r[f'p_nmb_pos_{wtp_hi}']:.0f}% of "
                       f"{'draws' if data.is_psa else 'replicates'}"),
             ]
         if at is not None:
             cells.append(_cell(f"{100 * at[a.key]:.0f}%"))
         name = f'<td><span class="swatch" style="background:{a.colour}"></span><b>{esc(a.label)}</b></td>'
         rows.append("<tr>" + name + "".join(cells) + "</tr>")
+    front = rd.frontier(data, summary, population) if frontier is None else frontier
+    verdicts = {w: rd.frontier_verdicts(front, w) for w in (wtp, wtp_hi)}
     words = "".join(f'<li><span class="swatch" style="background:{a.colour}"></span><b>{esc(a.label)}.</b> '
-                    f"{esc(_verdict(a, s.loc[a.key], data))}</li>" for a in arms)
+                    f"{esc(_verdict(a, s.loc[a.key], data, front, verdicts))}</li>" for a in arms)
     return (f"<table class='summary'>{head}{''.join(rows)}</table>"
             f"<h3>Each strategy in plain words</h3><ul class='plain'>{words}</ul>")
 
@@ -300,24 +385,44 @@ def _icer_cell(r) -> str:
             "less effective, less costly": f"Saves {gbp(r['icer'])} per QALY lost", "same": "No difference"}.get(q, "")
 
 
-def _verdict(arm, r, data) -> str:
-    """One sentence in plain words for a strategy's row."""
+def _verdict(arm, r, data, front: pd.DataFrame, verdicts: dict[float, dict[str, str]]) -> str:
+    """One or two sentences in plain words for a strategy's row; "cost-effective" read from the
+    efficiency frontier (``front``) at each threshold (``verdicts``: threshold -> arm -> verdict)."""
     if arm.is_comparator:
         return (f"The course and nothing after it. {100 * r['share_h']:.0f} in 100 graduates are still self-managing "
                 f"at {months(data.headline_week)}.")
     if arm.is_no_course:
         return ("People referred who did not take the course (the waiting-list arm of the EPP trial): no course, "
                 "no support; nobody's self-management changes. Its row is the course's effect, reversed.")
-    text = arm.description + " "
+    h = months(data.headline_week)
+    text = (f"{arm.description} Measured self-efficacy at {h} {num(r['smd_h'], 2, sign=True)} SD against the course "
+            f"alone; {qalys(r['dqaly'], sign=True)} QALYs per graduate {over(data.weeks, True)}. ")
     if r["extra_per_100_h"] > 0 and math.isfinite(r["cost_per_extra_h"]):
-        text += (f"Keeps {num(r['extra_per_100_h'])} more in 100 self-managing at {months(data.headline_week)}, for "
-                 f"{gbp(r['cost_per_extra_h'])} each. ")
-    if r["nmb_20000"] > 0:
-        text += "Cost-effective at £20,000 per QALY."
-    elif r["nmb_30000"] > 0:
-        text += "Cost-effective at £30,000 but not £20,000 per QALY."
-    else:
-        text += "Not cost-effective at £30,000 per QALY."
+        text += (f"Keeps {num(r['extra_per_100_h'])} more in 100 self-managing at {h}, for "
+                 f"{gbp(r['cost_per_extra_h'])} each (net cost {first(data.headline_week)}). ")
+    wtp, wtp_hi = economics.WTP_THRESHOLDS_GBP
+    low, high = verdicts[wtp].get(arm.key), verdicts[wtp_hi].get(arm.key)
+    row = front.set_index("name").loc[arm.key] if arm.key in set(front["name"]) else None
+    step = ""
+    if row is not None and isinstance(row["compared_with"], str):
+        step = (f"its step up from {q(data.arm(row['compared_with']).label)} costs {gbp(row['icer_vs_previous'])} per "
+                f"extra QALY ({over(data.weeks, True)})")
+    if low == rd.DOMINATED:
+        text += ("Ruled out: dominated (another strategy costs less and gains more QALYs), so not cost-effective at "
+                 "any threshold.")
+    elif low == rd.EXTENDEDLY_DOMINATED:
+        text += ("Ruled out by extended dominance: a mix of its neighbours on the efficiency frontier would gain more "
+                 "QALYs for the same money, so not cost-effective at any threshold"
+                 + (f", although its net monetary benefit against the course alone is {gbp(r[f'nmb_{wtp}'])} per "
+                    f"graduate at £{wtp:,} per QALY" if r[f"nmb_{wtp}"] > 0 else "") + ".")
+    elif low == rd.COST_EFFECTIVE:
+        text += f"On the efficiency frontier: {step}. Cost-effective at £{wtp:,} per QALY."
+    elif low == rd.ABOVE_THRESHOLD and high == rd.COST_EFFECTIVE:
+        text += f"On the efficiency frontier: {step}. Cost-effective at £{wtp_hi:,} per QALY, not at £{wtp:,}."
+    elif low == rd.ABOVE_THRESHOLD:
+        text += f"On the efficiency frontier, but {step}: not cost-effective at £{wtp_hi:,} per QALY."
+    elif low == rd.REFERENCE:
+        text += "The cheapest option on the efficiency frontier: the others are compared with it."
     return text
 
 
@@ -338,7 +443,7 @@ def assumptions_tables(data: rd.SweepData) -> str:
             f"<td class='n'>{r['price_year']}</td><td class='n'>{gbp(r['value_at_price_year_gbp'], 2)}</td>"
             f"<td>{esc(r['source'])}</td><td>{_yes(r['assumption'])}</td>"
             + (f"<td>{esc(u.describe()) if u else 'fixed'}</td>" if psa else "") + "</tr>")
-    out.append(f"<table>{head}{''.join(rows)}</table>")
+    out.append(f"<table class='prices'>{head}{''.join(rows)}</table>")  # unit prices: no horizon, not discounted
     index = costs.get("inflation_index") or {}
     out.append("<p class='note'>Price index: " + ", ".join(f"{y}: {v:g}" for y, v in index.items())
                + f". Source: {esc(costs.get('inflation_index_source', ''))}. A value is inflated as value × "
@@ -412,7 +517,8 @@ def provenance_footer(data: rd.SweepData) -> str:
 # --- assembly ---------------------------------------------------------------------------------
 
 
-def figure_html(fig: rf.Figure, paths: dict[str, str], number: str) -> str:
+def figure_html(fig: rf.Figure, paths: dict[str, str], number: str = "") -> str:
+    """A figure with its caption; its number is given by number_sections (``number``: a placeholder)."""
     png = Path(paths["png"]).read_bytes()
     data = base64.b64encode(png).decode("ascii")
     files = " and ".join(f"figures/{Path(p).name}" for p in paths.values())
@@ -433,16 +539,15 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
     pops = data.populations()
     many = len(pops) > 1
 
+    by_threshold = rd.responders_by_threshold(data, summary)
     sections, briefs, tables, ceacs = [], [], [], []
     for pi, pop in enumerate(pops):
-        arms = [a for a in data.arms_in(pop) if not a.is_no_course]  # the frontier of what to add to the course
-        s = summary.set_index("arm")
-        frontier = economics.efficiency_frontier([a.key for a in arms], [s.loc[a.key, "dcost_disc"] for a in arms],
-                                                 [s.loc[a.key, "dqaly"] for a in arms])
+        frontier = rd.frontier(data, summary, pop)  # the frontier of what to add to the course
         ceac = None
         suffix = f"_{pop}" if many else ""
         figs = [
             rf.self_managing(data, summary, pop),
+            rf.thresholds(data, summary, by_threshold, pop),
             rf.gains(data, summary, pop),
             rf.subgroups(data, summary, reach, pop),
             rf.engagement(data, pop),
@@ -467,38 +572,45 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
         pop_label = _population_label(data, pop)
         head = f" — {esc(pop_label)}" if many else ""
         briefs.append((pop_label, brief(data, summary, pop, frontier, ceac_by_key, reach)))
-        tables.append((pop_label, summary_table(data, summary, pop, ceac_by_key)))
+        tables.append((pop_label, summary_table(data, summary, pop, ceac_by_key, frontier)))
         by = {f.name.removesuffix(suffix): (f, p) for f, p in rendered}
+        # headings and figures are numbered once the page is whole (number_sections), in page order
         block = [
-            f"<h2 id='a{pi}'>2. Who is still self-managing, month by month{head}</h2>",
-            figure_html(*by["a_self_managing"], "1"),
-            f"<h2 id='b{pi}'>3. How much of the course's gain is kept{head}</h2>",
-            figure_html(*by["b_gains"], "2"),
-            f"<h2 id='c{pi}'>4. Who is reached and who benefits{head}</h2>",
-            figure_html(*by["c_subgroups"], "3"),
-            f"<h2 id='d{pi}'>5. Engagement with each kind of support{head}</h2>",
-            figure_html(*by["d_engagement"], "4"),
+            f"<h2 id='a{pi}'>Who is still self-managing, month by month{head}</h2>",
+            figure_html(*by["a_self_managing"]),
+            "<h3>How the count depends on the threshold, and the ranking on it</h3>",
+            figure_html(*by["a_thresholds"]),
+            f"<h2 id='b{pi}'>How much of the course's gain is kept{head}</h2>",
+            figure_html(*by["b_gains"]),
+            f"<h2 id='c{pi}'>Who is reached and who benefits{head}</h2>",
+            figure_html(*by["c_subgroups"]),
+            f"<h2 id='d{pi}'>Engagement with each kind of support{head}</h2>",
+            figure_html(*by["d_engagement"]),
             group_survival_table(data, pop),
-            f"<h2 id='e{pi}'>6. What it costs{head}</h2>",
-            figure_html(*by["e_costs"], "5"),
-            f"<h2 id='f{pi}'>7. Value for money{head}</h2>",
-            figure_html(*by["f_ce_plane"], "6"),
+            f"<h2 id='e{pi}'>What it costs{head}</h2>",
+            figure_html(*by["e_costs"]),
+            f"<h2 id='f{pi}'>Value for money{head}</h2>",
+            figure_html(*by["f_ce_plane"]),
         ]
         if "f_acceptability" in by:
-            block += [figure_html(*by["f_acceptability"], "7")]
+            block += [figure_html(*by["f_acceptability"])]
         else:
             block.append("<p class='note'>The acceptability curve (the chance that each strategy is the most "
                          "cost-effective, against willingness to pay) needs the uncertainty in the parameters: run "
                          "<code>python -m experiments.run -m experiment=psa</code> and build its report.</p>")
-        block.append(_frontier_html(data, frontier))
+        block.append(_frontier_html(data, frontier, pi))
         sections.append("\n".join(block))
 
     write_table(out_dir / "summary.csv", _summary_csv(data, summary))
+    write_table(out_dir / "responders_by_threshold.csv", by_threshold)
     if ceacs:
         write_table(out_dir / "acceptability.csv", pd.concat(ceacs, ignore_index=True))
     # a PSA (drawn parameters) adds "What evidence would change the answer", voi.csv and scenarios.csv, read from
     # SWEEP_DIR/voi (python -m experiments.analyses.decision; python -m experiments.report runs it first)
     voi_html = report_voi.sweep_section(data, out_dir, figures_dir) if data.is_psa else ""
+    # the area's budget impact and economics by horizon, read from SWEEP_DIR/budget (python -m experiments.report
+    # SWEEP_DIR area.KEY=VALUE ... computes it first); writes budget_impact.csv and economics_by_horizon.csv
+    budget_html = report_budget.sweep_section(data, out_dir)
 
     title = "Follow-on support after a self-management course: what to fund, for whom, at what cost"
     reps = int(summary["n_runs"].max())
@@ -510,11 +622,7 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
     brief_html = "".join(
         (f"<h3>{esc(label)}</h3>" if many else "") + "<ul>" + "".join(items) + "</ul>" for label, items in briefs)
     table_html = "".join((f"<h3>{esc(label)}</h3>" if many else "") + t for label, t in tables)
-    nav = ("<nav><ol><li><a href='#summary'>Summary table</a></li><li><a href='#a0'>Still self-managing</a></li>"
-           "<li><a href='#b0'>Gain kept</a></li><li><a href='#c0'>Who is reached, who benefits</a></li>"
-           "<li><a href='#d0'>Engagement</a></li><li><a href='#e0'>Costs</a></li><li><a href='#f0'>Value for money</a></li>"
-           + ("<li><a href='#voi'>What evidence would change the answer</a></li>" if voi_html else "")
-           + "<li><a href='#assumptions'>Assumptions</a></li></ol></nav>")
+    nav = CONTENTS  # written by number_sections from the page's own headings
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
@@ -524,27 +632,84 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
 <p class="sub">{sub}</p>
 <div class="brief"><h2>The answer in brief</h2>{brief_html}</div>
 {nav}
-<h2 id="summary">1. Summary table</h2>
-<p class="note">Per strategy, in the population modelled. "Self-managing" counts <em>responders</em>, as a trial
+<h2 id="summary">Summary table</h2>
+<p class="note">Per strategy, in the population modelled. The first two columns need no threshold: the mean
+difference in measured self-efficacy against course only, in SD of the pre-course score (the standardised mean
+difference a trial reports: the model's mean gain in capability times the square root of the questionnaire's
+reliability), and the QALYs gained per graduate. "Self-managing" counts <em>responders</em>, as a trial
 would: people whose measured self-efficacy (a questionnaire score, with its measurement error) is at least
 {rf._threshold(data):g} SD above their score before the course. Measurement error alone makes some people responders
 without any real gain (about {_error_only_per_100(data):.0f} in 100 with no course at all), so differences between strategies, not the shares
-themselves, are the answer. Costs per graduate include everyone
+themselves, are the answer: the count moves with the threshold (section {section_ref("a0")}). Costs per graduate include everyone
 offered support, whether or not they took it up; "net" subtracts the GP, nurse and urgent-care contacts avoided.
-QALYs and the costs in the ICER and net monetary benefit are discounted at
-{100 * float(((data.base_config.get('dynamics') or {{}}).get('outcomes') or {{}}).get('discount_rate_per_year', 0.035)):g}% a
-year. {_interval_words(data)}; "—": not applicable.</p>
+QALYs and the costs in the ICER and net monetary benefit are counted {over(data.weeks, True)} at {rf._discount_pct(data):g}% a year;
+the other costs are what is paid in the first {months(data.headline_week)}, undiscounted; each column says which.
+{_interval_words(data)}; "—": not applicable.</p>
 {table_html}
 {''.join(sections)}
+{budget_html}
 {voi_html}
-<h2 id="assumptions">8. Costs and key parameters: values, sources and assumptions</h2>
+<h2 id="assumptions">Costs and key parameters: values, sources and assumptions</h2>
 {assumptions_tables(data)}
 {provenance_footer(data)}
 </body></html>
 """
     index = out_dir / "index.html"
-    write_text(index, page)
+    write_text(index, number_sections(page))
     return index
+
+
+#: Where the contents list goes in the page; :func:`number_sections` writes it.
+CONTENTS = "<!-- contents -->"
+#: A heading of a section: an ``<h2>`` with an id (the brief's heading has none and is not numbered).
+_SECTION = re.compile(r"<h2 id=(['\"])(?P<id>[^'\"]+)\1>(?P<text>.*?)</h2>", re.S)
+#: A figure's number in its caption.
+_FIGURE = re.compile(r"<figcaption><b>Figure [^<]*?\.</b>")
+#: The short names of the sections in the contents list, by id (without a population's index);
+#: a section not listed (another module's) is listed by its heading.
+SHORT_NAMES = {"summary": "Summary table", "a": "Still self-managing", "b": "Gain kept",
+               "c": "Who is reached, who benefits", "d": "Engagement", "e": "Costs", "f": "Value for money",
+               "budget": "Budget impact", "voi": "What evidence would change the answer",
+               "assumptions": "Assumptions"}
+
+
+def section_ref(section_id: str) -> str:
+    """A placeholder for the number of the section whose heading has ``id=section_id``, replaced by
+    :func:`number_sections` (text can say "section 9" without knowing what comes before it)."""
+    return f"<!-- section:{section_id} -->"
+
+
+def number_sections(page: str) -> str:
+    """Number the page's sections and figures in the order they appear, from one list: its headings.
+
+    Every ``<h2 id=...>`` (whichever module wrote it: this one, the budget impact, the value of
+    information) gets the number of its place, a number it already had replaced; the contents list
+    (:data:`CONTENTS`) is written from the same headings, so its numbers are the headings' numbers;
+    each :func:`section_ref` becomes the number of its section; figures are numbered 1, 2, ... in
+    page order. Raises ``ValueError`` naming a reference to a section the page does not have."""
+    numbers: dict[str, int] = {}
+    entries: list[str] = []
+
+    def heading(match: re.Match) -> str:
+        sid, text = match.group("id"), re.sub(r"^\s*\d+\.\s*", "", match.group("text"))
+        numbers[sid] = n = len(numbers) + 1
+        key = re.sub(r"\d+$", "", sid)
+        short = SHORT_NAMES.get(sid) or SHORT_NAMES.get(key) or re.sub(r"<[^>]+>", "", text)
+        if " — " in text and sid != key:  # a population's own sections say whose they are
+            short += " — " + text.split(" — ", 1)[1]
+        entries.append(f"<li value='{n}'><a href='#{sid}'>{short}</a></li>")
+        quote = match.group(1)  # as the section's module wrote it
+        return f"<h2 id={quote}{sid}{quote}>{n}. {text}</h2>"
+
+    page = _SECTION.sub(heading, page)
+    count = iter(range(1, 10_000))
+    page = _FIGURE.sub(lambda m: f"<figcaption><b>Figure {next(count)}.</b>", page)
+    for sid in re.findall(r"<!-- section:([^ ]+) -->", page):
+        if sid not in numbers:
+            raise ValueError(f"section_ref({sid!r}): the page has no section with id {sid!r} "
+                             f"(its sections: {', '.join(numbers)})")
+        page = page.replace(section_ref(sid), str(numbers[sid]))
+    return page.replace(CONTENTS, "<nav><ol>" + "".join(entries) + "</ol></nav>", 1)
 
 
 def _error_only_per_100(data: rd.SweepData) -> float:
@@ -563,7 +728,18 @@ def _interval_words(data: rd.SweepData) -> str:
             "only; parameters at their base values; intervals of percentages are clipped to 0-100%)")
 
 
-def _frontier_html(data: rd.SweepData, frontier: pd.DataFrame) -> str:
+#: The words of each frontier verdict in the frontier table's threshold columns.
+VERDICT_WORDS = {rd.COST_EFFECTIVE: "Cost-effective", rd.ABOVE_THRESHOLD: "Not cost-effective: its step costs more",
+                 rd.DOMINATED: "Ruled out: dominated", rd.EXTENDEDLY_DOMINATED: "Ruled out: extendedly dominated",
+                 rd.REFERENCE: "The reference (the cheapest)"}
+
+
+def _frontier_html(data: rd.SweepData, frontier: pd.DataFrame, index: int = 0) -> str:
+    """The step-by-step table of the efficiency frontier (HTML, ``<table class='frontier'>``): each
+    strategy's extra cost and QALYs per graduate over the horizon, discounted, the price of its step,
+    and its verdict at each threshold: the table every "cost-effective" of the report agrees with."""
+    end = data.weeks
+    verdicts = {w: rd.frontier_verdicts(frontier, w) for w in economics.WTP_THRESHOLDS_GBP}
     rows = []
     for r in frontier.itertuples():
         a = data.arm(r.name)
@@ -573,15 +749,21 @@ def _frontier_html(data: rd.SweepData, frontier: pd.DataFrame) -> str:
         elif r.status == "dominated":
             what = "dominated: another strategy costs less and gains more"
         else:
-            what = "ruled out: a mix of its neighbours would gain more for the same money"
+            what = "extendedly dominated: a mix of its neighbours would gain more for the same money"
+        cells = "".join(f"<td>{VERDICT_WORDS[verdicts[w][r.name]]}</td>" for w in economics.WTP_THRESHOLDS_GBP)
         rows.append(f"<tr><td><span class='swatch' style='background:{a.colour}'></span>{esc(a.label)}</td>"
-                    f"<td class='n'>{gbp(r.cost_gbp)}</td><td class='n'>{num(1000 * r.qalys, 1)}</td><td>{what}</td></tr>")
+                    f"<td class='n'>{gbp(r.cost_gbp)}</td><td class='n'>{qalys(r.qalys)}</td><td>{what}</td>{cells}</tr>")
+    heads = "".join(f"<th>At £{w:,} per QALY</th>" for w in economics.WTP_THRESHOLDS_GBP)
     return ("<h3>Step by step from the cheapest option: the price of each extra QALY</h3>"
-            "<p class='note'>Strategies in order of extra cost (per graduate, discounted) with their extra QALYs (per "
-            "1,000 graduates); each option worth considering is compared with the next cheaper one worth considering. "
-            "Fund the most effective option whose step costs less than the willingness to pay per QALY.</p>"
-            "<table><tr><th>Strategy</th><th class='n'>Extra cost per graduate</th><th class='n'>Extra QALYs per "
-            "1,000 graduates</th><th>Incremental cost per QALY</th></tr>" + "".join(rows) + "</table>")
+            f"<p class='note'>Strategies in order of extra cost against the course alone, with their extra QALYs, "
+            f"both per graduate {over(end, True)}; each option worth considering is compared with the next cheaper "
+            "one worth considering. A strategy is <b>cost-effective</b> at a willingness to pay when it is on this "
+            "frontier and its step costs less than that per QALY; fund the most effective of those. This is the one "
+            "meaning of cost-effective in this report.</p>"
+            f"<table class='frontier' id='frontier-{index}'><tr><th>Strategy</th>"
+            f"<th class='n'>Extra cost per graduate, {over(end, True)}</th>"
+            f"<th class='n'>Extra QALYs per graduate, {over(end, True)}</th>"
+            f"<th>Incremental cost per QALY, {over(end, True)}</th>{heads}</tr>" + "".join(rows) + "</table>")
 
 
 def _summary_csv(data: rd.SweepData, summary: pd.DataFrame) -> pd.DataFrame:

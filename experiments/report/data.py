@@ -24,6 +24,8 @@ from experiments.labels import EXTRA_COLOURS, STRATEGY_COLOURS, SUBGROUPS, strat
 from experiments.stats import mean_ci, t_quantile
 from sim import economics
 from sim.costs import CARE_CATEGORIES, CATEGORIES, SUPPORT_CATEGORIES
+from sim.measurement import CURVE_THRESHOLDS_SD, MeasurementParams, smd
+from sim.reporters import responder_column
 
 #: Weeks of the gains figure: 6, 12 and 24 months after the course.
 TIMEPOINTS = (26, 52, 104)
@@ -143,6 +145,7 @@ def load(sweep_dir: Path | str) -> SweepData:
         timepoints = sorted({*timepoints, headline})
 
     runs = _run_table(ids, weekly, timepoints, headline, weeks)
+    _add_measured_gain(runs, sweep_dir, timepoints)
     runs = economics.paired_increments(runs, COMPARATOR, pair_on, columns=_increment_columns(runs))
 
     comparator_first = next((a for a in arms if a.is_comparator), arms[0])
@@ -212,6 +215,10 @@ def _run_table(ids: pd.DataFrame, weekly: pd.DataFrame, timepoints: list[int], h
     head = at.xs(headline, level="week")
     for _, _, col in SUBGROUPS[1:]:
         out[f"{col}_w{headline}"] = head[col]
+    for t in CURVE_THRESHOLDS_SD:  # responders at other thresholds (runs made before they were counted: absent)
+        col = responder_column(t)
+        if col in head.columns:
+            out[f"{col}_w{headline}"] = head[col]
     out["cost_total_gbp_headline"] = head["cost_total_gbp"]
     out["cost_support_gbp_headline"] = head[[f"cost_{c}_gbp" for c in SUPPORT_CATEGORIES]].sum(axis=1)
     end = at.groupby(level="run_id").tail(1).reset_index("week", drop=True)
@@ -224,8 +231,29 @@ def _run_table(ids: pd.DataFrame, weekly: pd.DataFrame, timepoints: list[int], h
     return out.reset_index()
 
 
+def _add_measured_gain(runs: pd.DataFrame, sweep_dir: Path, timepoints: list[int]) -> None:
+    """Add each run's measurement reliability and its mean gain on the measured scale,
+    ``measured_gain_sd_w<week>``: the latent mean gain (SD of true capability) as a standardised
+    mean difference on the questionnaire score (SD of the measured pre-course score,
+    :func:`sim.measurement.smd`), the scale trials report. The reliability is the one the run used
+    (``summary.json``'s ``parameters``: a PSA draws it with the posterior); paired runs share it, so
+    the paired difference of this column is the SMD against course only, independent of any
+    responder threshold."""
+    default = MeasurementParams().reliability
+    reliability = []
+    for run_id in runs["run_id"]:
+        given = read_json(sweep_dir / "runs" / run_id / "summary.json").get("parameters") or {}
+        value = ((given.get("dynamics") or {}).get("measurement") or {}).get("reliability", default)
+        reliability.append(float(value))
+    runs["reliability"] = reliability
+    for w in timepoints:
+        runs[f"measured_gain_sd_w{w}"] = [smd(g, MeasurementParams(reliability=r))
+                                          for g, r in zip(runs[f"mean_gain_sd_w{w}"], reliability)]
+
+
 def _increment_columns(runs: pd.DataFrame) -> list[str]:
-    return [c for c in runs.columns if c.startswith(("share_self_managing", "mean_gain_sd", "cost_", "qalys"))]
+    return [c for c in runs.columns
+            if c.startswith(("share_self_managing", "mean_gain_sd", "measured_gain_sd", "cost_", "qalys"))]
 
 
 # --- summaries ---------------------------------------------------------------------------------
@@ -282,6 +310,13 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
 
         put("share_h", r[f"share_self_managing_w{h}"], SHARE)
         put("extra_per_100_h", 100 * paired[f"delta_share_self_managing_w{h}"], PER_100)
+        # the headline that needs no threshold: the standardised mean difference on the measured score
+        put("smd_h", paired[f"delta_measured_gain_sd_w{h}"])
+        for t in CURVE_THRESHOLDS_SD:
+            col = f"{responder_column(t)}_w{h}"
+            if col in r.columns:
+                put(f"share_h_{threshold_tag(t)}", r[col], SHARE)
+                put(f"extra_per_100_h_{threshold_tag(t)}", 100 * paired[f"delta_{col}"], PER_100)
         for w in data.timepoints:
             put(f"gain_w{w}", r[f"mean_gain_sd_w{w}"])
             put(f"dgain_w{w}", paired[f"delta_mean_gain_sd_w{w}"])
@@ -323,6 +358,103 @@ def arm_summary(data: SweepData) -> pd.DataFrame:
                 row["cost_per_extra_h_lo"] = row["cost_per_extra_h_hi"] = float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def threshold_tag(threshold_sd: float) -> str:
+    """The suffix of the arm summary's columns at one responder threshold: 0.5 -> 'at_050sd'."""
+    return responder_column(threshold_sd).removeprefix("share_self_managing_")
+
+
+def responders_by_threshold(data: SweepData, summary: pd.DataFrame) -> pd.DataFrame:
+    """Responders per 100 graduates at the headline week as the responder threshold moves over
+    :data:`sim.measurement.CURVE_THRESHOLDS_SD` (SD of the measured pre-course score), per arm: the
+    share (``responders_per_100``) and the paired difference from course only (``extra_per_100``),
+    each with its 95% interval, and ``rank`` among the follow-on strategies of the population
+    (1 = most extra responders; NaN for the comparators). The rows of ``responders_by_threshold.csv``
+    and the report's threshold figure: how much the plain-words count depends on the threshold, and
+    whether the ranking does. Raises :class:`SweepError` for runs made before the model counted
+    responders at these thresholds (rerun the sweep)."""
+    missing = [responder_column(t) for t in CURVE_THRESHOLDS_SD
+               if f"extra_per_100_h_{threshold_tag(t)}" not in summary.columns]
+    if missing:
+        raise SweepError(f"the runs have no weekly column {missing[0]!r} (made by an older version): rerun the "
+                         "sweep to count responders at every threshold")
+    rows = []
+    s = summary.set_index("arm")
+    for t in CURVE_THRESHOLDS_SD:
+        tag = threshold_tag(t)
+        for a in data.arms:
+            r = s.loc[a.key]
+            rows.append({
+                "population": a.population, "arm": a.key, "strategy": a.strategy, "label": a.label,
+                "headline_week": data.headline_week, "threshold_sd": t,
+                "responders_per_100": 100 * r[f"share_h_{tag}"],
+                "responders_per_100_lo": 100 * r[f"share_h_{tag}_lo"],
+                "responders_per_100_hi": 100 * r[f"share_h_{tag}_hi"],
+                "extra_per_100": r[f"extra_per_100_h_{tag}"],
+                "extra_per_100_lo": r[f"extra_per_100_h_{tag}_lo"],
+                "extra_per_100_hi": r[f"extra_per_100_h_{tag}_hi"],
+                "follow_on": a.is_follow_on,
+            })
+    out = pd.DataFrame(rows)
+    follow = out["follow_on"]
+    out["rank"] = np.nan
+    out.loc[follow, "rank"] = (out[follow].groupby(["population", "threshold_sd"])["extra_per_100"]
+                               .rank(ascending=False, method="min"))
+    return out
+
+
+def ranking_holds(table: pd.DataFrame, population: str) -> bool:
+    """Whether the follow-on strategies come in the same order (by extra responders per 100) at
+    every threshold of :func:`responders_by_threshold`'s ``table``."""
+    t = table[(table["population"] == population) & table["follow_on"]]
+    orders = {tuple(g.sort_values(["rank", "arm"])["arm"]) for _, g in t.groupby("threshold_sd")}
+    return len(orders) <= 1
+
+
+#: What the efficiency frontier says of a strategy at one willingness to pay (:func:`frontier_verdicts`).
+COST_EFFECTIVE = "cost-effective"
+ABOVE_THRESHOLD = "above the threshold"
+DOMINATED = "dominated"
+EXTENDEDLY_DOMINATED = "extendedly dominated"
+REFERENCE = "the cheapest option"
+#: The verdicts that rule a strategy out at that willingness to pay.
+RULED_OUT = (ABOVE_THRESHOLD, DOMINATED, EXTENDEDLY_DOMINATED)
+
+
+def frontier(data: SweepData, summary: pd.DataFrame, population: str) -> pd.DataFrame:
+    """The efficiency frontier of what to add to the course in ``population`` (course only and the
+    follow-on strategies; not the no-course arm): :func:`sim.economics.efficiency_frontier` on the
+    mean discounted extra cost per graduate and extra QALYs per graduate against course only over
+    the runs' horizon. The one frontier every verdict, table and figure of the report uses."""
+    arms = [a for a in data.arms_in(population) if not a.is_no_course]
+    s = summary.set_index("arm")
+    return economics.efficiency_frontier([a.key for a in arms], [s.loc[a.key, "dcost_disc"] for a in arms],
+                                         [s.loc[a.key, "dqaly"] for a in arms])
+
+
+def frontier_verdicts(front: pd.DataFrame, wtp_gbp_per_qaly: float) -> dict[str, str]:
+    """Each strategy of :func:`frontier`'s table at a willingness to pay (GBP per QALY), in the one
+    meaning "cost-effective" has in the report: **on the efficiency frontier with its ICER against
+    the next cheaper frontier strategy at most the willingness to pay** (:data:`COST_EFFECTIVE`).
+    Otherwise :data:`ABOVE_THRESHOLD` (on the frontier, its step costs more per QALY),
+    :data:`DOMINATED`, :data:`EXTENDEDLY_DOMINATED`, or :data:`REFERENCE` for the cheapest
+    strategy on the frontier (what the others are compared with). Raises ``ValueError`` for a
+    willingness to pay that is not a positive finite number."""
+    wtp = float(wtp_gbp_per_qaly)
+    if not (math.isfinite(wtp) and wtp > 0):
+        raise ValueError(f"wtp_gbp_per_qaly must be a positive finite number of GBP per QALY, got {wtp_gbp_per_qaly!r}")
+    out = {}
+    for r in front.itertuples():
+        if r.status == "dominated":
+            out[r.name] = DOMINATED
+        elif r.status == "extendedly dominated":
+            out[r.name] = EXTENDEDLY_DOMINATED
+        elif not isinstance(r.compared_with, str):
+            out[r.name] = REFERENCE
+        else:
+            out[r.name] = COST_EFFECTIVE if r.icer_vs_previous <= wtp else ABOVE_THRESHOLD
+    return out
 
 
 def weekly_bands(data: SweepData, column: str, scale: float = 1.0) -> pd.DataFrame:

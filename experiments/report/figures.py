@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from experiments.labels import COST_LABELS, OKABE_ITO, STRATEGY_COLOURS, SUBGROUPS, gbp, months, q
-from experiments.report.data import SweepData, acceptability_table, weekly_bands
+from experiments.labels import COST_LABELS, OKABE_ITO, STRATEGY_COLOURS, SUBGROUPS, first, gbp, months, over, q, qalys
+from experiments.report.data import (COST_EFFECTIVE, RULED_OUT, SweepData, acceptability_table, frontier,
+                                     frontier_verdicts, ranking_holds, weekly_bands)
 from sim import economics
 from sim.costs import CATEGORIES
 
@@ -141,6 +142,64 @@ def self_managing(data: SweepData, summary: pd.DataFrame, population: str) -> Fi
 def _threshold(data: SweepData) -> float:
     """The responder threshold the runs used, SD of the measured pre-course score."""
     return float(((data.base_config.get("dynamics") or {}).get("measurement") or {}).get("responder_threshold_sd", 0.5))
+
+
+@styled
+def thresholds(data: SweepData, summary: pd.DataFrame, table: pd.DataFrame, population: str) -> Figure:
+    """Extra responders per 100 graduates at the headline week against course only, for each
+    follow-on strategy, as the responder threshold moves (``table``:
+    :func:`experiments.report.data.responders_by_threshold`); the legend gives each strategy's
+    standardised mean difference, which needs no threshold."""
+    arms = [a for a in data.arms_in(population) if a.is_follow_on]
+    t = table[table["population"] == population]
+    s = summary.set_index("arm")
+    h = months(data.headline_week)
+    xs = sorted(t["threshold_sd"].unique())
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 5.0), constrained_layout=True)
+    n = max(len(arms), 1)
+    step = 0.012  # SD: strategies side by side at each threshold, so their whiskers do not overlap
+    for i, a in enumerate(sorted(arms, key=lambda a: -s.loc[a.key, "smd_h"])):
+        r = t[t["arm"] == a.key].sort_values("threshold_sd")
+        x = r["threshold_sd"].to_numpy() + (i - (n - 1) / 2) * step
+        m = r["extra_per_100"].to_numpy()
+        ax.plot(x, m, color=a.colour, lw=2.0, marker="o", ms=5,
+                label=f"{a.label}: {s.loc[a.key, 'smd_h']:+.2f} SD")
+        lo, hi = r["extra_per_100_lo"].to_numpy(), r["extra_per_100_hi"].to_numpy()
+        if np.isfinite(lo).all() and np.isfinite(hi).all():
+            ax.errorbar(x, m, yerr=[m - lo, hi - m], fmt="none", ecolor=a.colour, elinewidth=1, capsize=2)
+    used = _threshold(data)
+    ax.axvline(used, color="#777777", lw=0.9, ls=":")
+    ax.text(used, 0.98, f" the report's threshold, {used:g} SD", transform=ax.get_xaxis_transform(), va="top",
+            fontsize=9, color="#555555")
+    ax.axhline(0, color="#444444", lw=0.8)
+    ax.set_xticks(xs, [f"{x:g} SD" for x in xs])
+    ax.set_xlabel("Responder threshold: measured rise in self-efficacy since before the course\n"
+                  "(SD of the pre-course score)")
+    ax.set_ylabel(f"Extra responders at {h} against course only,\nper 100 graduates")
+    ax.legend(title=f"Mean difference in measured\nself-efficacy at {h} (no threshold)", loc="center left",
+              bbox_to_anchor=(1.01, 0.5), fontsize=9.5, title_fontsize=9.5, alignment="left")
+    if arms:
+        best = max(arms, key=lambda a: s.loc[a.key, "smd_h"])
+        r = t[t["arm"] == best.key].set_index("threshold_sd")["extra_per_100"]
+        title = (f"The count of extra responders at {h} depends on the threshold ({q(best.label)}: "
+                 f"{r.loc[xs[0]]:+.0f} per 100 at {xs[0]:g} SD, {r.loc[xs[-1]]:+.0f} at {xs[-1]:g} SD); ")
+        if ranking_holds(table, population):
+            title += "the order of the strategies is the same at every threshold"
+        else:
+            lead = {x: t[(t["threshold_sd"] == x) & t["follow_on"]].sort_values("rank").iloc[0]["label"] for x in xs}
+            title += ("the order of the strategies changes with it: " +
+                      ", ".join(f"{q(lead[x])} first at {x:g} SD" for x in (xs[0], xs[-1])))
+    else:
+        title = "No follow-on support in this sweep"
+    _suptitle(fig, title)
+    how = (f"Each line is one strategy's extra responders per 100 graduates at {h} against the course alone (the "
+           "same graduates and measurement errors, compared replicate by replicate), counting as a responder anyone "
+           "whose measured self-efficacy rose by at least the threshold on the horizontal axis; whiskers are 95% "
+           "intervals. The threshold is a convention (no minimal important difference is published for the "
+           f"questionnaire; these runs use {used:g} SD, 0.5 SD being Park 2013's rule): the count moves with it, "
+           "while the mean difference in the legend, the standardised mean difference a trial would report, needs no "
+           "threshold. The numbers are in responders_by_threshold.csv.")
+    return Figure("a_thresholds", fig, title, how)
 
 
 # --- (b) gain at 6, 12, 24 months -------------------------------------------------------------
@@ -414,7 +473,7 @@ def costs(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     left.set_yticks(y, [a.label for a in arms])
     left.set_xlim(0, base.max() * 1.18 if base.max() > 0 else 1)
     _gbp_axis(left, "x")
-    left.set_xlabel(f"Cost per graduate over {months(data.weeks)} (£, {_price_year(data)} prices)")
+    left.set_xlabel(f"Cost per graduate {over(data.weeks, False)} (£, {_price_year(data)} prices)")
     left.set_title("What is spent, by category", loc="left")
     left.grid(axis="y", visible=False)
 
@@ -441,7 +500,7 @@ def costs(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     lo = min(neg.min(), 0)
     hi = max(pos.max(), 1)
     right.set_xlim(lo * 1.15 - 5, hi * 1.45)
-    right.set_xlabel("Difference from course only, per graduate (£)")
+    right.set_xlabel(f"Difference from course only, per graduate {over(data.weeks, False)} (£)")
     right.set_title("Extra spending and savings; ◆ = net", loc="left")
     right.grid(axis="y", visible=False)
     handles, labels = [], []
@@ -451,20 +510,29 @@ def costs(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
         labels += lab
     fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=9.5)
 
-    sup = [s.loc[a.key, "cost_support"] for a in others]
-    save = [-s.loc[a.key, "dcare"] for a in others]
-    if others:
-        title = (f"Follow-on support costs {gbp(min(sup))} to {gbp(max(sup))} per graduate over {months(data.weeks)}; "
+    follow_on = [a for a in others if a.is_follow_on]  # not the no-course arm: it offers no support
+    sup = [s.loc[a.key, "cost_support"] for a in follow_on]
+    save = [-s.loc[a.key, "dcare"] for a in follow_on]
+    if follow_on:
+        title = (f"Follow-on support costs {gbp(min(sup))} to {gbp(max(sup))} per graduate {over(data.weeks, False)}; "
                  f"fewer GP and urgent-care visits give back {gbp(min(save))} to {gbp(max(save))} of it")
     else:
-        title = f"Cost per graduate over {months(data.weeks)}"
+        title = f"Cost per graduate {over(data.weeks, False)}"
     _suptitle(fig, title)
     how = (f"Left: everything spent per graduate over {months(data.weeks)}, undiscounted, at {_price_year(data)} prices "
            "(every item inflated from its own price year). The course itself is the same for every strategy. Right: each "
            "strategy's spending minus the course-only spending, by category: support costs to the right, savings on GP, "
            "nurse and urgent-care contacts (from flare-ups managed without help) to the left; the diamond is the net "
-           "extra cost.")
+           f"extra cost {over(data.weeks, False)}. The value-for-money section uses the same costs "
+           f"{over(data.weeks, True)} (at {_discount_pct(data):g}% a year), so its figures are a little lower; the "
+           f"summary table also gives the costs {first(data.headline_week)}.")
     return Figure("e_costs", fig, title, how)
+
+
+def _discount_pct(data: SweepData) -> float:
+    """The annual discount rate of costs and QALYs the runs used, percent."""
+    outcomes = (data.base_config.get("dynamics") or {}).get("outcomes") or {}
+    return 100 * float(outcomes.get("discount_rate_per_year", 0.035))
 
 
 def _price_year(data: SweepData) -> int:
@@ -492,6 +560,10 @@ def ce_plane(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
         ax.scatter(p[dq_col], p[dc_col], s=12, color=a.colour, alpha=0.35, lw=0)
         ax.scatter([s.loc[a.key, "dqaly"]], [s.loc[a.key, "dcost_disc"]], s=90, color=a.colour, edgecolor="black",
                    lw=1.0, zorder=5, label=f"{a.label}: {_icer_words(s.loc[a.key])}")
+    front = frontier(data, summary, population)
+    on = front[front["status"] == "frontier"]
+    if len(on) > 1:  # the efficiency frontier: the strategies worth considering, joined in order of cost
+        ax.plot(on["qalys"], on["cost_gbp"], color="#222222", lw=1.0, zorder=4, label="Efficiency frontier")
     xs = np.array([min(xmin, 0), xmax])
     for wtp, ls in zip(economics.WTP_THRESHOLDS_GBP, ("--", ":")):
         ax.plot(xs, wtp * xs, color="#555555", lw=1.2, ls=ls, label=f"£{wtp:,} per QALY line")
@@ -499,31 +571,46 @@ def ce_plane(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     ax.axvline(0, color="#444444", lw=0.8)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
-    ax.set_xlabel(f"Extra QALYs per graduate over course only ({months(data.weeks)}, discounted)")
-    ax.set_ylabel("Extra cost per graduate over course only (£, discounted)")
+    ax.set_xlabel(f"Extra QALYs per graduate against course only, {over(data.weeks, True)}")
+    ax.set_ylabel(f"Extra cost per graduate against course only\n(£, {over(data.weeks, True)})")
     _gbp_axis(ax, "y")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9.5,
-              title="Mean (large dot):\ncost per QALY gained", title_fontsize=9.5, alignment="left")
-    ax.text(0.99, 0.02, "below a line: cost-effective at that price", transform=ax.transAxes, ha="right",
-            va="bottom", fontsize=9, color="#333333")
-    under = [a for a in others if s.loc[a.key, "nmb_20000"] > 0]
-    best = max(others, key=lambda a: s.loc[a.key, "nmb_20000"]) if others else None
-    if not others:
-        title = "Cost-effectiveness plane"
-    elif len(under) == len(others):
-        title = (f"Every strategy is cost-effective at £20,000 per QALY; {q(best.label)} gives the most net benefit "
-                 f"({gbp(s.loc[best.key, 'nmb_20000'])} per graduate)")
-    elif under:
-        title = (f"{len(under)} of {len(others)} strategies are cost-effective at £20,000 per QALY; {q(best.label)} "
-                 f"gives the most net benefit ({gbp(s.loc[best.key, 'nmb_20000'])} per graduate)")
-    else:
-        title = "No strategy is cost-effective at £20,000 per QALY"
+              title="Mean (large dot): cost per QALY\ngained against course only", title_fontsize=9.5,
+              alignment="left")
+    ax.text(0.99, 0.02, "below a line: QALYs bought for less than that price, against course only",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="#333333")
+    title = _ce_finding(data, summary, front, others)
     _suptitle(fig, title)
     kind = "parameter draw" if data.is_psa else "replicate"
-    how = (f"Each small dot is one {kind}: a strategy's extra cost and extra QALYs against the course alone, on the "
-           "same graduates. Large dots are the means. A strategy below a dashed line buys QALYs for less than that price "
-           "(NICE's thresholds are £20,000 and £30,000 per QALY); right of zero it gains health, above zero it costs more.")
+    how = (f"Each small dot is one {kind}: a strategy's extra cost and extra QALYs per graduate against the course "
+           f"alone, {over(data.weeks, True)} at {_discount_pct(data):g}% a year, on the same graduates. Large dots are "
+           "the means. Below a line a strategy buys QALYs for less than that price against the course alone (NICE's "
+           "thresholds are £20,000 and £30,000 per QALY); right of zero it gains health, above zero it costs more. "
+           "The black line joins the strategies on the efficiency frontier. Being below a dashed line is not enough "
+           "to be cost-effective: a strategy is cost-effective when it is on the efficiency frontier and its step from "
+           "the next cheaper strategy on the frontier costs less than the threshold (the table below).")
     return Figure("f_ce_plane", fig, title, how)
+
+
+def _ce_finding(data: SweepData, summary: pd.DataFrame, front: pd.DataFrame, others) -> str:
+    """The plane's title, in the report's one meaning of "cost-effective" (the efficiency frontier and
+    the £20,000 threshold, :func:`experiments.report.data.frontier_verdicts`)."""
+    if not others:
+        return "Cost-effectiveness plane"
+    wtp = economics.WTP_THRESHOLDS_GBP[0]
+    verdicts = frontier_verdicts(front, wtp)
+    s = summary.set_index("arm")
+    good = [a for a in others if verdicts.get(a.key) == COST_EFFECTIVE]
+    out = [a for a in others if verdicts.get(a.key) in RULED_OUT]
+    if not good:
+        return f"No follow-on support is cost-effective at £{wtp:,} per QALY against the course alone"
+    best = max(good, key=lambda a: s.loc[a.key, f"nmb_{wtp}"])
+    text = (f"At £{wtp:,} per QALY, {len(good)} of {len(others)} strategies are cost-effective (on the efficiency "
+            f"frontier, each step under £{wtp:,} per QALY); {q(best.label)} gives the most net benefit, "
+            f"{gbp(s.loc[best.key, f'nmb_{wtp}'])} per graduate {over(data.weeks, True)}")
+    if out:
+        text += "; ruled out: " + ", ".join(q(a.label) for a in out)
+    return text
 
 
 def _icer_words(row: pd.Series) -> str:

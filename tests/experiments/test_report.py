@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # builds sweeps or runs the reference engine: sta
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
-FIGURES = ("a_self_managing", "b_gains", "c_subgroups", "d_engagement", "e_costs", "f_ce_plane")
+FIGURES = ("a_self_managing", "a_thresholds", "b_gains", "c_subgroups", "d_engagement", "e_costs", "f_ce_plane")
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -83,7 +83,8 @@ def test_every_section_is_present(tiny):
         assert f'id="fig-{name}"' in html, name
     # (g) summary table in plain words, with every column a commissioner asked for
     for words in ("Extra self-managers per 100 graduates at 12 months", "Cost of support per graduate",
-                  "Cost per extra person still self-managing", "ICER", "Net monetary benefit per graduate at £20,000",
+                  "Cost per extra person still self-managing", "ICER",
+                  "Net monetary benefit per graduate, over", "at £20,000 / £30,000 per QALY",
                   "Each strategy in plain words"):
         assert words in html, words
     # the efficiency frontier under the plane; no acceptability curve without a PSA, and it says so
