@@ -27,7 +27,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments.schemas import CalibrationConfig, SensitivityConfig
+from experiments.schemas import AREA_RANGES, AreaConfig, CalibrationConfig, Perspective, SensitivityConfig
 from experiments.uncertainty import PsaOptions
 from experiments.uncertainty import apply as apply_psa
 from sim.engines import Engine
@@ -516,6 +516,91 @@ def load_population(name: str) -> PopulationParams:
 def load_strategy(name: str) -> StrategyParams:
     """The strategy ``configs/strategy/<name>.yaml`` as parameters."""
     return _load_group("strategy", name, StrategyParams)
+
+
+def load_area(overrides: list[str] | None = None) -> AreaConfig:
+    """The area a report is sized for: ``configs/area/<choice>.yaml`` (``area=NAME``, default
+    ``default``) with ``area.KEY=VALUE`` overrides in Hydra's syntax, checked.
+
+    Raises :class:`ParameterError` (one line naming the key, the value and what is allowed) for an
+    override that is not of the ``area`` group, a key the schema lacks (with the closest names), a
+    wrong type or a value out of :data:`experiments.schemas.AREA_RANGES`. Reads no sweep: a price
+    year's presence in the sweep's price index is checked by :func:`check_area_price_year`.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser, choice, values = OverridesParser.create(), "default", {}
+    fields = {f.name: f for f in dataclasses.fields(AreaConfig)}
+    for arg in overrides or []:
+        key, _, raw = arg.partition("=")
+        try:
+            (o,) = parser.parse_overrides([arg])
+        except Exception as err:  # noqa: BLE001 - a syntax error: one line naming the override
+            words = " ".join(str(err).split()).split(" See https://")[0]
+            raise ParameterError(key, raw, f"must be Hydra's override syntax, area.KEY=VALUE (Hydra: {words})") from None
+        key = o.key_or_group
+        if o.is_sweep_override() or o.is_delete() or o.is_add() or o.is_force_add():
+            raise ParameterError(key, raw, "must be a single area.KEY=VALUE (no sweep, +, ++ or ~)")
+        value = o.value()
+        if key == "area":
+            choice = value
+            continue
+        group, _, name = key.partition(".")
+        if group != "area" or not name:
+            raise ParameterError(key, value, "only the area group can be set after the sweep folder: area=NAME or "
+                                             f"area.KEY=VALUE with KEY one of {sorted(fields)}")
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=3)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+            raise ParameterError(key, value, f"not a key of the area: {hint}the keys are {sorted(fields)}")
+        values[name] = value
+    path = check_config_dir() / "area" / f"{choice}.yaml"
+    if not isinstance(choice, str) or not path.is_file():
+        choices = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ParameterError("area", choice, f"must be one of {choices} (configs/area/)")
+    given = OmegaConf.to_container(OmegaConf.load(path)) or {}
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        raise ParameterError(f"area.{unknown[0]}", given[unknown[0]], f"not a key of the area ({path}): the keys "
+                                                                      f"are {sorted(fields)}")
+    merged = {**given, **values}
+    for name, value in merged.items():
+        check_area_value(name, value)
+    return AreaConfig(**{n: (Perspective(v) if n == "perspective" else v) for n, v in merged.items()})
+
+
+def check_area_value(name: str, value: Any) -> None:
+    """``area.<name>=value`` within :data:`experiments.schemas.AREA_RANGES` (or a perspective of
+    :class:`experiments.schemas.Perspective`); raises :class:`ParameterError` naming the range."""
+    key = f"area.{name}"
+    if name == "perspective":
+        names = [p.value for p in Perspective]
+        if getattr(value, "value", value) not in names:
+            raise ParameterError(key, value, f"must be one of {names} (nhs_pss: NHS and personal social services, "
+                                             "NICE's reference case; societal: volunteer time costed too)")
+        return
+    if name == "price_year" and value is None:
+        return  # the sweep's own price year
+    lo, hi, whole = AREA_RANGES[name]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or (whole and not isinstance(value, int)) or not lo <= value <= hi:
+        kind = "a whole number" if whole else "a number"
+        extra = " or null (the sweep's costs.price_year)" if name == "price_year" else ""
+        lo_text, hi_text = (f"{int(lo):,}", f"{int(hi):,}") if whole else (f"{lo:,g}", f"{hi:,g}")
+        if name.endswith("price_year"):
+            lo_text, hi_text = str(int(lo)), str(int(hi))
+        raise ParameterError(key, value, f"must be {kind} from {lo_text} to {hi_text}{extra}")
+
+
+def check_area_price_year(area: AreaConfig, costs: dict) -> None:
+    """The area's price years are years of the sweep's price index (``costs``: a run's resolved
+    ``costs`` block), so that every figure can be re-priced; raises :class:`ParameterError`."""
+    index = {int(y) for y in (costs.get("inflation_index") or {})}
+    for name in ("price_year", "volunteer_value_price_year"):
+        year = getattr(area, name)
+        if year is not None and year not in index:
+            raise ParameterError(f"area.{name}", year, f"must be a year of the sweep's costs.inflation_index "
+                                                       f"{sorted(index)}" + (" or null" if name == "price_year" else ""))
 
 
 def model_config(cfg: DictConfig) -> dict:

@@ -4,11 +4,17 @@ They sit beside the model's parameters in the run config (``experiments/config.p
 unless an analysis config fills them (``configs/analysis/calibrate.yaml``,
 ``sensitivity_morris.yaml``, ``sensitivity_sobol.yaml``). Both name the parameters they vary by
 key; the ranges are the priors, declared once in ``configs/priors/default.yaml``.
+
+:class:`AreaConfig` is the schema of the ``area`` group (``configs/area/``): the area a report is
+sized for (graduates a year, years, price year, perspective). It is not part of a run (no model
+parameter depends on it): ``python -m experiments.report SWEEP_DIR area.KEY=VALUE`` reads it
+(:func:`experiments.config.load_area`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Optional
 
 
@@ -73,3 +79,53 @@ class SensitivityConfig:
     jobs: int = -1  # worker processes (-1: every core)
     seed: int = 7
     output_dir: Optional[str] = None  # default: the Hydra run folder
+
+
+class Perspective(str, Enum):
+    """Whose costs count in the budget impact and the economics of an area."""
+
+    nhs_pss = "nhs_pss"  # the NHS and personal social services: NICE's reference case
+    societal = "societal"  # also the time volunteers give (peer-group leaders, peer callers), valued per hour
+
+
+@dataclass
+class AreaConfig:
+    """The area a report is sized for (``configs/area/default.yaml``; ranges in :data:`AREA_RANGES`).
+
+    ``graduates_per_year``: graduates of the self-management course a year in the area, each year's
+    new cohort offered the follow-on support (an assumption: about 40 courses of 12 to 14 graduates,
+    the scale of an Expert Patients Programme in a large clinical commissioning area). ``years``:
+    years of the budget impact, and the years the decision holds for the population EVPI.
+    ``price_year``: the year of the prices shown (null: the sweep's ``costs.price_year``), re-priced
+    with the cost config's ``inflation_index``. ``perspective``: :class:`Perspective`. The
+    volunteer fields value volunteer time, used only from the ``societal`` perspective:
+    ``volunteer_value_gbp_per_hour`` at ``volunteer_value_price_year`` prices (an assumption: no
+    UK figure is in this repository's docs or configs), ``volunteer_hours_per_meeting`` of a
+    peer-led group's volunteer leader (an assumption: as the 3 hours, preparation included, of the
+    paid facilitator, ``costs.items.facilitator_per_meeting``) and ``volunteer_hours_per_caller_week``
+    of a peer caller on the rota (an assumption: the "about 2 hours a week" behind
+    ``strategy.telephone.calls_per_volunteer_per_week``). Discounting is the model's
+    (``dynamics.outcomes.discount_rate_per_year``), not the area's.
+    """
+
+    graduates_per_year: int = 500
+    years: int = 5
+    price_year: Optional[int] = None
+    perspective: Perspective = Perspective.nhs_pss
+    volunteer_value_gbp_per_hour: float = 11.44
+    volunteer_value_price_year: int = 2024
+    volunteer_hours_per_meeting: float = 3.0
+    volunteer_hours_per_caller_week: float = 2.0
+
+
+#: Allowed range of each number of :class:`AreaConfig`: (lowest, highest, whole number?). A price
+#: year must also be a year of the sweep's ``costs.inflation_index`` (checked against the sweep).
+AREA_RANGES: dict[str, tuple[float, float, bool]] = {
+    "graduates_per_year": (1, 10_000_000, True),
+    "years": (1, 30, True),
+    "price_year": (1900, 2100, True),
+    "volunteer_value_gbp_per_hour": (0.0, 100.0, False),
+    "volunteer_value_price_year": (1900, 2100, True),
+    "volunteer_hours_per_meeting": (0.0, 24.0, False),
+    "volunteer_hours_per_caller_week": (0.0, 40.0, False),
+}

@@ -8,10 +8,13 @@ files, builds one tidy PSA frame per population (:func:`psa_frames`: the frame o
 
 * ``voi.csv``: EVPI per graduate and for the population over willingness to pay, EVPPI of each
   group of parameters and of each parameter at GBP 20,000 and 30,000 per QALY, with standard
-  errors (:func:`experiments.analyses.voi.voi_table`; the report's ``voi.csv`` is this table with
-  an ``in_words`` column added);
+  errors, each EVPPI at most the EVPI, and flags saying which are not distinguishable from 0 and
+  which were capped (:func:`experiments.analyses.voi.voi_table`; the report's ``voi.csv`` is this
+  table with an ``in_words`` column added);
 * ``scenarios.csv``: the PRIM boxes where the recommendation flips
-  (:func:`experiments.analyses.scenarios.flipping_conditions`; the report adds ``in_words``);
+  (:func:`experiments.analyses.scenarios.flipping_conditions`), with what is at stake in each
+  (:func:`box_stakes`: the best strategy inside the box, its net-benefit gain there and the value
+  of knowing whether the parameters lie in the box; the report adds ``in_words``);
 * ``evpi_curve.csv``: EVPI over willingness to pay (:func:`experiments.analyses.voi.evpi_curve`:
   ``wtp_gbp_per_qaly``, ``evpi_per_graduate_gbp``, ``se_gbp``, ``evpi_population_gbp``,
   ``best_strategy``, ``draws``);
@@ -147,6 +150,57 @@ class Decision:
     assumptions: dict = field(default_factory=dict)
 
 
+#: Columns :func:`box_stakes` adds to the scenario table.
+STAKES = ("best_in_box", "nb_gain_in_box_gbp", "value_of_knowing_box_gbp")
+
+
+def box_stakes(frame: pd.DataFrame, boxes: pd.DataFrame, wtp_gbp_per_qaly: float,
+               labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The PRIM boxes of one willingness to pay (GBP per QALY) with what is at stake in each, so that
+    a box can be set beside the EVPPI of the parameters it names (columns :data:`STAKES`, repeated
+    on each row of a box like its statistics):
+
+    * ``best_in_box``: the strategy (its label) with the highest mean net benefit over the draws
+      inside the box;
+    * ``nb_gain_in_box_gbp``: by how much, GBP per graduate, its mean net benefit there exceeds the
+      recommended strategy's (0 when the recommendation is still best on average inside the box:
+      the condition then holds in many draws of the box, but by less than it fails in the others);
+    * ``value_of_knowing_box_gbp``: GBP per graduate, what learning whether the parameters lie in
+      the box would be worth: the EVPPI of the box's indicator, ``P(in) x gain(in) + P(out) x
+      gain(out)``, computed from the draws (an average over each of two sets of draws, so it is at
+      most the EVPI of the same draws). It is an optimistic figure, the box having been chosen on
+      those draws; when it is small, a box can be real and yet not worth learning: it holds few
+      draws, or little net benefit turns on it.
+    """
+    out = boxes.copy()
+    for col in STAKES:
+        out[col] = pd.Series(dtype=object if col == "best_in_box" else float)
+    if boxes.empty:
+        return out
+    labels = dict(labels or {})
+    nb = voi.net_benefit(frame, wtp_gbp_per_qaly)
+    recommended = str(nb.mean().idxmax())
+    x = scenarios.drawn_parameters(frame).reindex(index=nb.index)
+
+    def gain(rows: pd.DataFrame) -> tuple[str, float]:
+        if rows.empty:
+            return recommended, 0.0
+        means = rows.mean()
+        return str(means.idxmax()), float(means.max() - means[recommended])
+
+    for _, rows in boxes.groupby(["condition", "box"], sort=False):
+        inside = pd.Series(True, index=nb.index)
+        for r in rows.itertuples():
+            inside &= (x[r.parameter] >= r.low) & (x[r.parameter] <= r.high)
+        best, gain_in = gain(nb[inside])
+        _, gain_out = gain(nb[~inside])
+        share = float(inside.mean())
+        out.loc[rows.index, "best_in_box"] = labels.get(best, best)
+        out.loc[rows.index, "nb_gain_in_box_gbp"] = gain_in
+        out.loc[rows.index, "value_of_knowing_box_gbp"] = share * gain_in + (1 - share) * gain_out
+    return out
+
+
 def compute(frame: pd.DataFrame, graduates_per_year: float = voi.GRADUATES_PER_YEAR,
             years: int = voi.DECISION_YEARS, discount_rate_per_year: float = voi.DISCOUNT_RATE_PER_YEAR,
             samples: int = 300) -> Decision:
@@ -166,14 +220,17 @@ def compute(frame: pd.DataFrame, graduates_per_year: float = voi.GRADUATES_PER_Y
         "wtp_gbp_per_qaly": extra["wtp_gbp_per_qaly"], "per_graduate_gbp": extra["evpi_per_graduate_gbp"],
         "se_gbp": extra["se_gbp"], "population_gbp": extra["evpi_population_gbp"], "draws": extra["draws"],
         "graduates_per_year": graduates_per_year, "decision_years": years,
-        "discount_rate_per_year": discount_rate_per_year})
+        "discount_rate_per_year": discount_rate_per_year,
+        "distinguishable_from_0": voi.distinguishable_from_0(extra["evpi_per_graduate_gbp"], extra["se_gbp"]),
+        "capped_at_evpi": False, "uncapped_gbp": extra["evpi_per_graduate_gbp"], "shrinkage": float("nan")})
     table = pd.concat([table, rows], ignore_index=True).sort_values(["measure", "name", "wtp_gbp_per_qaly"],
                                                                     ignore_index=True, kind="stable")
     boxes, recommended, share, rivals = [], {}, {}, {}
     for w in THRESHOLDS:
         recommended[w] = voi.best_strategy(frame, w)
         share[w] = float(scenarios.strategy_wins(frame, recommended[w], w).mean())
-        boxes.append(scenarios.flipping_conditions(frame, w, labels=labels, rivals=RIVALS, min_cases=MIN_CASES))
+        boxes.append(box_stakes(frame, scenarios.flipping_conditions(frame, w, labels=labels, rivals=RIVALS,
+                                                                     min_cases=MIN_CASES), w, labels))
         for a, b in RIVALS:
             if a in labels and b in labels:
                 rivals[(w, a, b)] = float(scenarios.beats(frame, a, b, w).mean())

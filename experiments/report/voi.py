@@ -15,6 +15,11 @@ wins). :func:`section` then writes into the report's folder
   population EVPI against the cost of a study (an explicit, labelled assumption: :class:`Study`);
 
 and returns the HTML fragment, with the flipping conditions in plain words (:func:`describe_box`).
+
+Every value of information is shown with its standard error, and one that is not distinguishable
+from 0 (or is exactly 0) says so (the analysis' ``distinguishable_from_0`` and ``capped_at_evpi``
+columns: no EVPPI exceeds the EVPI). Each parameter a PRIM box names is shown with its EVPPI and,
+where that may be 0, why the two disagree (:func:`prim_and_evppi`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from experiments.report import figures as rf
 from experiments.outputs import write_table
 from experiments.report.assumptions import COST_ITEM_WORDS, KEY_PARAMETERS
-from experiments.labels import gbp, q
+from experiments.labels import gbp, over, q
 from sim import economics
 
 #: The two thresholds of the section, GBP per QALY.
@@ -119,6 +124,11 @@ def read(folder: Path | str, population: str) -> VoiResults:
     table = _csv(folder / population / "voi.csv")
     table.insert(2, "in_words", [parameter_words(n) if m == "EVPPI parameter" else n
                                  for m, n in zip(table["measure"], table["name"])])
+    # files of an analysis older than the flags: say the same from the values and SEs
+    if "distinguishable_from_0" not in table.columns:
+        table["distinguishable_from_0"] = table["per_graduate_gbp"] > Z95 * table["se_gbp"]
+    if "capped_at_evpi" not in table.columns:
+        table["capped_at_evpi"] = False
     boxes = _csv(folder / population / "scenarios.csv")
     boxes.insert(list(boxes.columns).index("parameter") + 1, "in_words",
                  [parameter_words(p) for p in boxes["parameter"]])
@@ -195,8 +205,12 @@ def evppi_figure(res: VoiResults) -> rf.Figure:
         rows = t[t["wtp_gbp_per_qaly"] == w].set_index("name").reindex(names)
         v, se = rows["per_graduate_gbp"].to_numpy(float), rows["se_gbp"].fillna(0).to_numpy(float)
         err = np.vstack([np.minimum(Z95 * se, v), Z95 * se])
-        ax.barh(y + (k - 0.5) * height, v, height, xerr=err, color=colour, capsize=3,
-                error_kw={"elinewidth": 1, "ecolor": "#333333"}, label=f"At £{w:,.0f} per QALY")
+        bars = ax.barh(y + (k - 0.5) * height, v, height, xerr=err, color=colour, capsize=3,
+                       error_kw={"elinewidth": 1, "ecolor": "#333333"}, label=f"At £{w:,.0f} per QALY")
+        for bar, sure in zip(bars, rows["distinguishable_from_0"].fillna(False).astype(bool)):
+            if not sure:  # hatched and pale: the value may be 0
+                bar.set_hatch("///")
+                bar.set_alpha(0.45)
     total = res.table[(res.table["measure"] == "EVPI") & (res.table["wtp_gbp_per_qaly"] == THRESHOLDS[0])]
     evpi20 = float(total["per_graduate_gbp"].iloc[0])
     ax.axvline(evpi20, color="#555555", lw=1, ls="--")
@@ -215,6 +229,9 @@ def evppi_figure(res: VoiResults) -> rf.Figure:
         most = 0.0 if top is None else float(top["per_graduate_gbp"])
         title = (f"Learning any group of parameters would be worth at most {gbp(most, 2)} per graduate at £20,000 per "
                  "QALY: the same strategy is best whatever they turn out to be")
+    elif not bool(top["distinguishable_from_0"]):
+        title = (f"No group of parameters is clearly worth learning: the largest estimate, {gbp(top['per_graduate_gbp'], 2)} "
+                 f"per graduate ({_lower_first(top['name'])}, £20,000 per QALY), is not distinguishable from 0")
     else:
         title = (f"Better evidence on {_lower_first(top['name'])} would be worth most: "
                  f"{gbp(top['per_graduate_gbp'], 2)} per graduate at £20,000 per QALY")
@@ -222,8 +239,9 @@ def evppi_figure(res: VoiResults) -> rf.Figure:
     how = ("The expected value of partial perfect information (EVPPI) of each group of uncertain parameters: how much "
            "better the decision would be, per graduate, if that group alone were known. Estimated by regressing each "
            "strategy's net benefit on the group over the parameter draws (Strong, Oakley & Brennan 2014: a Gaussian "
-           "process for groups); the lines are 95% intervals. No bar can exceed the value of resolving all uncertainty "
-           "(dashed line) beyond its interval.")
+           "process for groups, each fit shrunk by cross-validation so that the chance of single runs is not counted); "
+           "the lines are 95% intervals. Pale hatched bars are not distinguishable from 0 (the interval reaches 0). "
+           "No bar exceeds the value of resolving all uncertainty (dashed line): an estimate above it is shown as it.")
     return rf.Figure("g_evppi", fig, title, how)
 
 
@@ -304,6 +322,11 @@ def _flips_html(res: VoiResults) -> str:
         if boxes.empty:
             if others == 0:
                 tail = " No combination of parameter values in the draws changes the recommendation."
+            elif others >= res.assumptions.get("min_cases", 5):
+                tail = (f" Another strategy is best in {others} draws, but scenario discovery finds no range of a few "
+                        "parameters in which that clearly happens more often than elsewhere: those draws are spread "
+                        "over the parameters' ranges (as many small effects, or the chance of single runs, would "
+                        "spread them).")
             else:
                 tail = (f" Another strategy is best in only {others} draw{'s' if others != 1 else ''}: too few to find "
                         f"the conditions (at least {res.assumptions['min_cases']} are needed).")
@@ -317,6 +340,94 @@ def _flips_html(res: VoiResults) -> str:
     return "<ul class='plain'>" + "".join(items) + "</ul>"
 
 
+#: Standard errors below this (GBP per graduate) are rounding: with a value of 0, the estimate is exactly 0.
+EXACT_GBP = 1e-9
+#: The words for a value of information that is exactly 0 because the decision is never in doubt.
+EXACTLY_0 = "exactly 0: the same strategy is best in every draw"
+#: The words for an EVPPI that is exactly 0 though the EVPI is not: its regression is flat.
+NOTHING_PREDICTED = "0: these parameters predict nothing of which strategy is best"
+
+
+def _zero_words(value: float, se: float, evpi: float | None = None) -> str | None:
+    """The words for an estimate (GBP) that is exactly 0 rather than uncertain (0 with no standard error
+    to speak of), None otherwise. ``evpi``: the EVPI at the same willingness to pay (GBP per graduate),
+    to tell a decision never in doubt (EVPI 0 too: :data:`EXACTLY_0`) from parameters that predict
+    nothing (:data:`NOTHING_PREDICTED`); None means the estimate is the EVPI itself."""
+    if not (value == 0 and np.isfinite(se) and abs(se) < EXACT_GBP):
+        return None
+    return EXACTLY_0 if evpi is None or abs(evpi) < EXACT_GBP else NOTHING_PREDICTED
+
+
+def _notes(se: float, distinguishable: bool, capped: bool = False, value: float | None = None,
+           evpi: float | None = None) -> str:
+    """The standard error of an estimate (GBP) in words, and whether it may be 0 (or is exactly 0, when
+    ``value`` is given: :func:`_zero_words`) or was capped."""
+    zero = _zero_words(value, se, evpi) if value is not None else None
+    if zero:
+        return zero
+    notes = [f"standard error {gbp(se, 2)}"]
+    if capped:
+        notes.append("capped at the value of perfect information on everything")
+    if not distinguishable:
+        notes.append("not distinguishable from 0")
+    return "; ".join(notes)
+
+
+def _judged(value: float, se: float, distinguishable: bool, capped: bool = False, evpi: float | None = None) -> str:
+    """An estimate in words (GBP) with its standard error, and whether it may be 0 or was capped."""
+    return f"{gbp(value, 2)} ({_notes(se, distinguishable, capped, value, evpi)})"
+
+
+def _evpi_at(res: VoiResults, wtp: float) -> float:
+    """The EVPI per graduate (GBP) at ``wtp`` (GBP per QALY)."""
+    t = res.table
+    at = t.loc[(t["measure"] == "EVPI") & (t["wtp_gbp_per_qaly"] == wtp), "per_graduate_gbp"]
+    return float(at.iloc[0]) if len(at) else float("nan")
+
+
+def _verdict(row, evpi: float | None = None) -> str:
+    """The plain-words verdict of one row of voi.csv (``evpi``: see :func:`_zero_words`)."""
+    zero = _zero_words(float(row.per_graduate_gbp), float(row.se_gbp), evpi)
+    if zero:
+        return zero
+    if bool(getattr(row, "capped_at_evpi", False)):
+        return ("capped at the value of perfect information on everything"
+                + ("; not distinguishable from 0" if not bool(row.distinguishable_from_0) else ""))
+    return "above 0" if bool(row.distinguishable_from_0) else "not distinguishable from 0"
+
+
+def _groups_html(res: VoiResults) -> str:
+    """Every group's EVPPI at both thresholds, each with its standard error and verdict."""
+    t = res.table[res.table["measure"] == "EVPPI group"]
+    if t.empty:
+        return ""
+    cells = []
+    for name in dict.fromkeys(t["name"]):
+        row = [f"<td>{_esc(name)}</td>"]
+        for w in THRESHOLDS:
+            r = t[(t["name"] == name) & (t["wtp_gbp_per_qaly"] == w)]
+            if r.empty:
+                row.append("<td class='n'>n/a</td><td>n/a</td>")
+                continue
+            r = next(r.itertuples())
+            row.append(f"<td class='n'>{gbp(r.per_graduate_gbp, 2)} ± {gbp(r.se_gbp, 2)}</td>"
+                       f"<td>{_esc(_verdict(r, _evpi_at(res, w)))}</td>")
+        cells.append("<tr>" + "".join(row) + "</tr>")
+    heads = "".join(f"<th class='n'>At £{w:,.0f} per QALY (± standard error), per graduate {_horizon(res)}</th><th></th>"
+                    for w in THRESHOLDS)
+    return (f"<table id='voi-groups'><tr><th>Group of parameters</th>{heads}</tr>{''.join(cells)}</table>"
+            "<p class='note'>&ldquo;Not distinguishable from 0&rdquo;: the estimate is less than 1.96 standard errors "
+            "from 0, so the data cannot tell it from no value at all. The standard error combines the regression's "
+            "uncertainty with a bootstrap over the parameter draws.</p>")
+
+
+def _horizon(res: VoiResults) -> str:
+    """The horizon of the net benefit the values of information are in: 'over 24 months, discounted'
+    (the runs' length; the sweep section records it), or '' when not known."""
+    weeks = res.assumptions.get("weeks")
+    return over(int(weeks), True) if weeks else ""
+
+
 def _top_parameters_html(res: VoiResults, n: int = 5) -> str:
     t = res.table[(res.table["measure"] == "EVPPI parameter") & (res.table["wtp_gbp_per_qaly"] == THRESHOLDS[0])]
     t = t.sort_values("per_graduate_gbp", ascending=False).head(n)
@@ -324,15 +435,85 @@ def _top_parameters_html(res: VoiResults, n: int = 5) -> str:
         return ""
     if not t["per_graduate_gbp"].max() >= 0.005:
         return ("<p>No single parameter is worth learning on its own: each would be worth less than £0.01 per graduate "
-                "(every parameter's value is in <code>voi.csv</code>).</p>")
+                "(every parameter's value and standard error is in <code>voi.csv</code>).</p>")
     rows = "".join(
         f"<tr><td>{_esc(parameter_words(r.name))}<br><code>{_esc(r.name)}</code></td>"
         f"<td class='n'>{gbp(r.per_graduate_gbp, 2)}</td><td class='n'>{gbp(r.se_gbp, 2)}</td>"
-        f"<td class='n'>{gbp(r.population_gbp)}</td></tr>" for r in t.itertuples())
+        f"<td>{_esc(_verdict(r, _evpi_at(res, THRESHOLDS[0])))}</td><td class='n'>{gbp(r.population_gbp)}</td></tr>"
+        for r in t.itertuples())
     return ("<h3>The single parameters worth most to learn, at £20,000 per QALY</h3>"
-            "<table><tr><th>Parameter</th><th class='n'>Value of perfect information, per graduate</th>"
-            "<th class='n'>Standard error</th><th class='n'>For the area's graduates over the decision</th></tr>"
+            f"<table><tr><th>Parameter</th><th class='n'>Value of perfect information, per graduate {_horizon(res)}</th>"
+            "<th class='n'>Standard error</th><th>Distinguishable from 0?</th>"
+            "<th class='n'>For the area's graduates over the decision</th></tr>"
             f"{rows}</table>")
+
+
+def prim_and_evppi(res: VoiResults) -> list[dict]:
+    """For each parameter a PRIM box names (``scenarios.csv``), at each threshold: its EVPPI and, when
+    that is not distinguishable from 0, why the two can disagree. One dict per (threshold,
+    parameter): ``wtp_gbp_per_qaly``, ``parameter`` (dotted key), ``evppi_gbp``, ``se_gbp``,
+    ``distinguishable_from_0`` and ``words`` (the sentence the report shows, HTML).
+
+    PRIM finds where a condition holds in the draws, whatever the margin; EVPPI counts how much net
+    benefit learning a parameter would gain. A parameter can bound a box and still be worth little
+    to learn: the box holds few draws, or inside it the strategy that wins does so by little (or,
+    on average, not at all), or the wins there are partly the chance of single runs. The box's
+    columns ``draws_in_box``, ``mass``, ``best_in_box``, ``nb_gain_in_box_gbp`` and
+    ``value_of_knowing_box_gbp`` (written by the analysis) say which.
+    """
+    out = []
+    table, boxes = res.table, res.boxes
+    for w in THRESHOLDS:
+        at = boxes[boxes["wtp_gbp_per_qaly"] == w] if len(boxes) else boxes
+        rec = res.labels.get(res.recommended.get(w, ""), res.recommended.get(w, ""))
+        for p in dict.fromkeys(at["parameter"]) if len(at) else []:
+            row = table[(table["measure"] == "EVPPI parameter") & (table["name"] == p) & (table["wtp_gbp_per_qaly"] == w)]
+            what = _esc(_lower_first(parameter_words(p)))
+            if row.empty:
+                out.append({"wtp_gbp_per_qaly": w, "parameter": p, "evppi_gbp": float("nan"), "se_gbp": float("nan"),
+                            "distinguishable_from_0": False,
+                            "words": f"PRIM names {what}; its value of information was not estimated."})
+                continue
+            r = next(row.itertuples())
+            sure = bool(r.distinguishable_from_0)
+            head = (f"PRIM names {what}; learning it alone would be worth "
+                    f"{_judged(r.per_graduate_gbp, r.se_gbp, sure, bool(r.capped_at_evpi), _evpi_at(res, w))} per graduate")
+            if sure:
+                words = head + ": the two agree that it matters."
+            else:
+                reasons = []
+                for (condition, number), b in at[at["parameter"] == p].groupby(["condition", "box"], sort=False):
+                    b0 = b.iloc[0]
+                    held = (f"the range of &ldquo;{_esc(condition)}&rdquo; holds {int(b0.draws_in_box)} of the "
+                            f"{int(b0.draws)} draws ({100 * b0.mass:.0f}%)")
+                    gain = getattr(b0, "nb_gain_in_box_gbp", float("nan"))
+                    if not np.isfinite(gain):
+                        reasons.append(held)
+                    elif gain <= 0:
+                        reasons.append(f"{held}, and inside it {_esc(q(rec))} still has the higher net benefit on average: "
+                                       "the condition holds in many of its draws, but by less than it fails in the "
+                                       "others, so knowing the parameter would not change the choice")
+                    else:
+                        reasons.append(
+                            f"{held}; inside it {_esc(q(str(b0.best_in_box)))} is ahead of {_esc(q(rec))} by "
+                            f"{gbp(gain, 2)} per graduate on average, so knowing whether the parameters lie there "
+                            f"would be worth about {gbp(b0.value_of_knowing_box_gbp, 2)} per graduate (an optimistic "
+                            "figure: the range was chosen on the same draws)")
+                words = (head + ". Why PRIM still names it: " + "; ".join(reasons)
+                         + ". PRIM finds where a strategy wins in the draws, by any margin and partly by the chance of "
+                           "single runs; the value of information counts only net benefit that learning would gain.")
+            out.append({"wtp_gbp_per_qaly": w, "parameter": p, "evppi_gbp": float(r.per_graduate_gbp),
+                        "se_gbp": float(r.se_gbp), "distinguishable_from_0": sure, "words": words})
+    return out
+
+
+def _prim_evppi_html(res: VoiResults) -> str:
+    items = prim_and_evppi(res)
+    if not items:
+        return ""
+    lis = "".join(f"<li><b>At £{i['wtp_gbp_per_qaly']:,.0f} per QALY</b>: {i['words']}</li>" for i in items)
+    return ("<h3 id='voi-prim'>The parameters scenario discovery names, and what learning them is worth</h3>"
+            f"<ul class='plain'>{lis}</ul>")
 
 
 def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None = None,
@@ -364,8 +545,10 @@ def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None
     worth = pop_value >= study.cost_gbp
     lead = (
         f"<p>If every uncertain parameter were known before choosing, the decision would be better by "
-        f"<b>{gbp(e20['per_graduate_gbp'], 2)} per graduate</b> (standard error {gbp(e20['se_gbp'], 2)}) at £20,000 "
-        f"per QALY and {gbp(e30['per_graduate_gbp'], 2)} at £30,000: the expected value of perfect information. For "
+        f"<b>{gbp(e20['per_graduate_gbp'], 2)} per graduate</b> "
+        f"({_notes(e20['se_gbp'], bool(e20['distinguishable_from_0']), value=e20['per_graduate_gbp'])}) at £20,000 per QALY and "
+        f"{_judged(e30['per_graduate_gbp'], e30['se_gbp'], bool(e30['distinguishable_from_0']))} at £30,000: "
+        "the expected value of perfect information. For "
         f"an area with {graduates_per_year:,.0f} course graduates a year over {years} years (discounted at "
         f"{100 * discount_rate_per_year:g}% a year) that is <b>{gbp(pop_value)}</b> at £20,000 per QALY, the most any "
         f"research could be worth to it. {_esc(study.kind[0].upper() + study.kind[1:])} would cost about "
@@ -390,9 +573,13 @@ def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None
         f"(assumption); discount rate {100 * discount_rate_per_year:g}% a year (NICE); the study: {_esc(study.kind)}, "
         f"{gbp(study.cost_gbp)} ({_esc(study.source)}). Groups of parameters are by what they describe; every "
         "parameter's own value is in <code>voi.csv</code>, the boxes in <code>scenarios.csv</code>. Methods: EVPI "
-        "from the draws with a bootstrap standard error; EVPPI by nonparametric regression (Strong, Oakley &amp; "
-        "Brennan 2014; a penalised spline for one parameter, a Gaussian process for a group) with the standard "
-        "error of the regression; flipping conditions by PRIM (Friedman &amp; Fisher 1999, the EMA Workbench's "
+        "from the draws with a bootstrap standard error; EVPPI by nonparametric regression of each strategy's net "
+        "benefit (Strong, Oakley &amp; Brennan 2014; a penalised spline for one parameter, a Gaussian process for a "
+        "group), each fit shrunk by its cross-validated calibration slope (Van Houwelingen &amp; le Cessie 1990) so "
+        "that the chance of single runs is not fitted, never above the EVPI (an estimate above it is reported as the "
+        "EVPI and flagged in <code>voi.csv</code>), with a standard error from the regression and a bootstrap over "
+        "the draws; an estimate within 1.96 standard errors of 0 is called &ldquo;not distinguishable from "
+        "0&rdquo;; flipping conditions by PRIM (Friedman &amp; Fisher 1999, the EMA Workbench's "
         "implementation; coverage: the share of the draws where it happens that the range holds; density: the "
         "share of the draws in the range where it happens).</p>")
     return "\n".join([
@@ -401,11 +588,13 @@ def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None
         rendered[0],
         "<h3>Which uncertainties matter</h3>",
         rendered[1],
+        _groups_html(res),
         _top_parameters_html(res),
         "<h3>Is a study worth its cost?</h3>",
         rendered[2],
         "<h3>When the recommendation flips</h3>",
         _flips_html(res),
+        _prim_evppi_html(res),
         caveat,
         assumptions,
     ])
@@ -440,12 +629,17 @@ def sweep_section(data, out_dir: Path | str, figures_dir: Path | str | None = No
     if set(pops) - set(record.get("populations", {})) or record.get("runs") not in (None, len(data.runs)):
         return missing_note(data.sweep_dir, f"{folder} was made from other runs than the sweep's "
                                             f"({record.get('runs')} runs, not {len(data.runs)})")
+    def read_with_horizon(pop: str) -> VoiResults:
+        res = read(folder, pop)
+        res.assumptions.setdefault("weeks", data.weeks)  # the net benefit is over the runs' length, discounted
+        return res
+
     if len(pops) == 1:
-        return section(read(folder, pops[0]), out_dir, figures_dir, study=study, first_figure=first_figure)
+        return section(read_with_horizon(pops[0]), out_dir, figures_dir, study=study, first_figure=first_figure)
     parts, tables, boxes = [], [], []
     for i, pop in enumerate(pops):
         sub = out_dir / f"voi_{pop}"
-        html_part = section(read(folder, pop), sub, study=study, first_figure=first_figure + 3 * i)
+        html_part = section(read_with_horizon(pop), sub, study=study, first_figure=first_figure + 3 * i)
         parts.append(html_part.replace("What evidence would change the answer",
                                        f"What evidence would change the answer — {_esc(pop)}", 1))
         tables.append(pd.read_csv(sub / "voi.csv").assign(population=pop))

@@ -2,7 +2,9 @@
 sweep (2 strategies, 8 parameter draws, 60 graduates, 30 weeks) through the loader, the analysis'
 files (experiments/analyses/decision.py), the section and the report with its acceptability
 curves (probabilities that sum to 1); a sweep that drew no
-parameters gets no section; the report imports nothing from experiments.analyses."""
+parameters gets no section; the report imports nothing from experiments.analyses. Issue 26: no
+EVPPI above the EVPI in voi.csv, every group's estimate with its SE and verdict in the section, and
+each parameter PRIM names shown with its EVPPI and, where that may be 0, why."""
 
 from __future__ import annotations
 
@@ -119,7 +121,8 @@ def test_a_psa_report_includes_the_section_and_its_files(tiny_psa, psa_report):
     assert (tiny_psa / "voi" / "decision.json").is_file() and not decision.is_stale(tiny_psa)
     index = psa_report
     html = index.read_text(encoding="utf-8")
-    assert "<h2 id='voi'>What evidence would change the answer</h2>" in html
+    # the report numbers its sections (experiments/report/build.py); the section keeps its id
+    assert re.search(r"<h2 id='voi'>(\d+\. )?What evidence would change the answer</h2>", html)
     assert "href='#voi'" in html
     assert html.index("id='voi'") < html.index('id="assumptions"')
     for name in ("voi.csv", "scenarios.csv"):
@@ -204,3 +207,118 @@ def test_the_report_imports_nothing_from_the_analyses():
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             bad = [n for n in names if n == "experiments.analyses" or n.startswith("experiments.analyses.")]
             assert not bad, f"{path.name}:{node.lineno} imports {bad[0]}"
+
+
+# --- issue 26: every estimate with its SE, "not distinguishable from 0", PRIM and EVPPI reconciled --------
+
+
+def test_the_voi_csv_never_has_an_evppi_above_the_evpi_and_says_which_may_be_0(analysed, tmp_path):
+    folder, population = analysed
+    res = report_voi.read(folder, population)
+    fragment = report_voi.section(res, tmp_path)
+    table = pd.read_csv(tmp_path / "voi.csv")
+    assert {"distinguishable_from_0", "capped_at_evpi", "uncapped_gbp", "shrinkage"} <= set(table.columns)
+    for w, rows in table.groupby("wtp_gbp_per_qaly"):
+        evpi = rows.loc[rows["measure"] == "EVPI", "per_graduate_gbp"].iloc[0]
+        assert (rows.loc[rows["measure"] != "EVPI", "per_graduate_gbp"] <= evpi).all(), w
+    assert (table["distinguishable_from_0"] == (table["per_graduate_gbp"] > voi.Z95 * table["se_gbp"])).all()
+    # every group's estimate is in the section's table with its standard error and its verdict
+    groups = table[(table["measure"] == "EVPPI group") & table["wtp_gbp_per_qaly"].isin(report_voi.THRESHOLDS)]
+    block = fragment[fragment.index("id='voi-groups'"):]
+    block = block[:block.index("</table>")]
+    for r in groups.itertuples():
+        assert report_voi.html.escape(r.name) in block
+        assert f"{report_voi.gbp(r.per_graduate_gbp, 2)} ± {report_voi.gbp(r.se_gbp, 2)}" in block
+    verdicts = re.findall(r"<td>(above 0|not distinguishable from 0|capped at[^<]*|exactly 0[^<]*|0: these[^<]*)</td>",
+                          block)
+    assert len(verdicts) == len(groups)
+    exact = (groups["per_graduate_gbp"] == 0) & (groups["se_gbp"] < report_voi.EXACT_GBP)
+    assert verdicts.count(report_voi.EXACTLY_0) + verdicts.count(report_voi.NOTHING_PREDICTED) == int(exact.sum())
+    assert verdicts.count("not distinguishable from 0") == int((~groups["distinguishable_from_0"]
+                                                                & ~groups["capped_at_evpi"] & ~exact).sum())
+    # the lead gives the EVPI at both thresholds with its standard error
+    lead = fragment[:fragment.index("<figure")]
+    assert lead.count("standard error") + lead.count(report_voi.EXACTLY_0) == 2
+
+
+def _voi_results(boxes: pd.DataFrame, table_rows: list[dict]) -> report_voi.VoiResults:
+    table = pd.DataFrame(table_rows)
+    return report_voi.VoiResults(table, pd.DataFrame(), boxes, pd.DataFrame(),
+                                 {"offer_all": "All three, free choice", "peer_group": "Peer groups"},
+                                 {20_000.0: "offer_all", 30_000.0: "offer_all"}, {20_000.0: 0.9, 30_000.0: 0.9}, 200,
+                                 {}, {"min_cases": 5})
+
+
+def test_each_parameter_prim_names_is_shown_with_its_evppi_and_why_it_may_be_0():
+    """A parameter PRIM names whose EVPPI is clearly above 0 is said to agree; one whose EVPPI may be 0
+    is explained by its box: how many draws it holds and what net benefit is at stake there."""
+    def evppi(name, w, value, se):
+        return {"measure": "EVPPI parameter", "name": name, "wtp_gbp_per_qaly": w, "per_graduate_gbp": value,
+                "se_gbp": se, "distinguishable_from_0": value > voi.Z95 * se, "capped_at_evpi": False}
+
+    def box(condition, number, parameter, draws_in_box, gain, value, best="Peer groups"):
+        return {"condition": condition, "box": number, "parameter": parameter, "low": 0.0, "high": 0.12,
+                "range_low": 0.0, "range_high": 0.3, "coverage": 0.6, "density": 0.7, "mass": draws_in_box / 200,
+                "draws_in_box": draws_in_box, "cases_in_box": 9, "cases": 15, "draws": 200, "base_rate": 0.075,
+                "wtp_gbp_per_qaly": 20_000.0, "recommended": "All three, free choice", "best_in_box": best,
+                "nb_gain_in_box_gbp": gain, "value_of_knowing_box_gbp": value}
+
+    efficacy, cost, attend = ("dynamics.peer_group.effect.efficacy", "costs.items.peer_call.value_gbp",
+                              "dynamics.peer_group.attend_intercept")
+    boxes = pd.DataFrame([box("Peer groups is the best choice", 1, efficacy, 12, 25.0, 0.6),
+                          box("Peer groups is the best choice", 1, cost, 12, 25.0, 0.6),
+                          box("Peer groups beats Telephone", 1, attend, 30, 0.0, 0.0, best="All three, free choice")])
+    rows = [evppi(efficacy, 20_000.0, 0.27, 1.01), evppi(cost, 20_000.0, 4.0, 0.5), evppi(attend, 20_000.0, 0.0, 0.0)]
+    res = _voi_results(boxes, rows)
+    items = {(i["wtp_gbp_per_qaly"], i["parameter"]): i for i in report_voi.prim_and_evppi(res)}
+    assert set(items) == {(20_000.0, efficacy), (20_000.0, cost), (20_000.0, attend)}
+    weak = items[(20_000.0, efficacy)]["words"]
+    assert "£0.27" in weak and "standard error £1.01" in weak and "not distinguishable from 0" in weak
+    assert "12 of the 200 draws (6%)" in weak and "£25.00" in weak and "£0.60" in weak
+    assert "agree" not in weak
+    strong = items[(20_000.0, cost)]["words"]
+    assert "£4.00" in strong and "agree" in strong and "not distinguishable" not in strong
+    flat = items[(20_000.0, attend)]["words"]
+    assert "still has the higher net benefit on average" in flat and "30 of the 200 draws" in flat
+    fragment = report_voi._prim_evppi_html(res)
+    assert "id='voi-prim'" in fragment and fragment.count("<li>") == 3
+    # no box, nothing to reconcile
+    assert report_voi._prim_evppi_html(_voi_results(boxes.iloc[:0], rows)) == ""
+
+
+def test_the_report_reconciles_every_parameter_prim_names(psa_report):
+    """End to end: for every parameter in the report's scenarios.csv, at its threshold, the section
+    shows its EVPPI, and a reason where that is not distinguishable from 0."""
+    html = psa_report.read_text(encoding="utf-8")
+    boxes = pd.read_csv(psa_report.parent / "scenarios.csv")
+    table = pd.read_csv(psa_report.parent / "voi.csv")
+    for (w, p), _ in boxes.groupby(["wtp_gbp_per_qaly", "parameter"]):
+        row = table[(table["measure"] == "EVPPI parameter") & (table["name"] == p) & (table["wtp_gbp_per_qaly"] == w)]
+        words = report_voi.html.escape(report_voi._lower_first(report_voi.parameter_words(p)))
+        assert f"PRIM names {words}; learning it alone would be worth {report_voi.gbp(row['per_graduate_gbp'].iloc[0], 2)}" in html
+    if len(boxes):
+        assert "id='voi-prim'" in html
+    assert {"best_in_box", "nb_gain_in_box_gbp", "value_of_knowing_box_gbp"} <= set(boxes.columns)
+
+
+def test_an_exact_0_is_told_from_an_uncertain_one():
+    """0 with no standard error is exactly 0: because the decision is never in doubt (the EVPI is 0
+    too) or because the parameters predict nothing (the EVPI is not); 0 with a standard error may be
+    more, and 0.27 with SE 1.01 is not distinguishable from 0."""
+    assert report_voi._zero_words(0.0, 0.0, 0.0) == report_voi.EXACTLY_0
+    assert report_voi._zero_words(0.0, 0.0, 12.5) == report_voi.NOTHING_PREDICTED
+    assert report_voi._zero_words(0.0, 0.13, 12.5) is None and report_voi._zero_words(0.27, 0.0, 12.5) is None
+    assert report_voi._judged(0.27, 1.01, False, evpi=12.5) == "£0.27 (standard error £1.01; not distinguishable from 0)"
+    assert report_voi._judged(3.0, 0.5, True, capped=True, evpi=3.0) == \
+        "£3.00 (standard error £0.50; capped at the value of perfect information on everything)"
+
+
+def test_no_box_with_enough_draws_is_not_called_too_few():
+    """Another strategy best in 20 of 200 draws, and no PRIM box: the words say the draws are spread
+    over the parameters, not that there are too few of them (at least 5 are needed); with 3 they do."""
+    boxes = pd.DataFrame(columns=["wtp_gbp_per_qaly", "condition", "box", "parameter"])
+    res = _voi_results(boxes, [])
+    text = report_voi._flips_html(res)
+    assert "best in 20 draws" in text and "finds no range" in text and "too few" not in text
+    res.share_best = {20_000.0: 1 - 3 / 200, 30_000.0: 1 - 3 / 200}
+    assert "too few" in report_voi._flips_html(res)
