@@ -1,1 +1,3 @@
-"""The interactive dashboard (Mesa's SolaraViz): ``make dashboard``, :mod:`~experiments.dashboard.app`."""
+"""The interactive dashboard: ``make dashboard``. :mod:`~experiments.dashboard.app` is the page,
+:mod:`~experiments.dashboard.model` builds its models (the run and its course-only reference) and
+:mod:`~experiments.dashboard.figures` draws them."""

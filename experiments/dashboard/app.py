@@ -1,29 +1,40 @@
-"""The interactive dashboard: watch graduates' gains fade, or hold, week by week under a strategy.
+"""The interactive dashboard: watch graduates' gains fade, or hold, week by week under a strategy,
+beside the same graduates with the course only.
 
 Serve it with ``make dashboard`` (``PORT=NNNN`` to choose the port), which runs::
 
     .venv/bin/python -m solara run experiments/dashboard/app.py --host 127.0.0.1 --port 8765 --production
 
-It works offline: Solara's JavaScript comes from the ``solara-assets`` package, and Mesa's layout
-from ``ipyvue``/``ipyvuetify`` < 3. It listens on 127.0.0.1 only.
+It works offline: Solara's JavaScript comes from the ``solara-assets`` package, and the Vuetify
+components from ``ipyvue``/``ipyvuetify`` < 3. It listens on 127.0.0.1 only.
 
-What it shows (Mesa's ``SolaraViz``): controls for the support strategy, the population and a few
-key parameters (Reset builds a new model from them); plots of the share still self-managing
-(everyone and the groups at risk), the mean gain, connectedness and loneliness, who takes part in
-each channel and how much happens each week (groups open, forum visitors, calls); and a view of
-the graduates by course cohort, coloured by their gain, with their peer groups open or closed and
-who came to the last meeting. The plots are Mesa's ``PlotMatplotlib`` components, drawn once per
-week of the model (see :func:`_plot`); the figures use the weekly reporters of :mod:`sim.reporters`.
+What it shows: controls for the support strategy, the population and a few key parameters, each
+with its value in its label (Reset builds a new run from them); Reset, Play/Pause and Step; plots
+of the share still self-managing (everyone and the groups at risk), the mean gain, connectedness
+and loneliness, who takes part in each channel and how much happens each week (groups open,
+forum visitors, calls); and the graduates by course cohort, coloured by their gain, with their
+peer groups open or closed and who came to the last meeting. Every plot has a dashed course-only
+line: a course-only model of the same graduates (same seed, population and dynamics,
+:func:`~experiments.dashboard.model.course_only_reference`) steps alongside the run.
 
-The model is built exactly as the command line builds it: the controls become Hydra overrides
-(:func:`overrides`) for :func:`experiments.config.load_params`, so
+A step is quick: the model steps in about a millisecond, and the figures are redrawn by blitting
+(:mod:`~experiments.dashboard.figures`: only the lines and dots, over a static layer drawn once),
+so a week costs some tens of milliseconds of server time, not the second a full redraw of six
+figures took. The page shows the server time of the last step. Play draws every week, at most
+one every :data:`PLAY_FRAME_S`, so two years take under half a minute; nothing steps past ``weeks``.
+
+The page is built from Solara components around the project's Mesa model, not from Mesa's
+``SolaraViz``: SolaraViz shows controls that mean nothing here ("Use Threads", play and render
+intervals, "Page 0" tabs), names its play button only "▶", hides slider values and lets its Render
+Interval step past the last week.
+
+The model is built exactly as the command line builds it (:mod:`~experiments.dashboard.model`), so
 ``DashboardModel(strategy="peer_group", seed=7)`` is the model of
 ``python -m experiments.run strategy=peer_group seed=7 ...`` with the same numbers. The page
-shows those overrides ("This run"). The two dynamics controls are factors of the configured
-(calibrated) values, so that 1 is exactly the command line's value.
+shows those overrides ("This run").
 
-Every browser session gets its own model (:func:`Page` creates it per session with
-``solara.use_memo``); a module-level ``SolaraViz(model)`` would share one model between sessions.
+Every browser session gets its own run (:func:`Dashboard` creates it per session with
+``solara.use_memo``).
 
 In a notebook::
 
@@ -43,402 +54,181 @@ from __future__ import annotations
 
 import math
 import threading
-from functools import cache
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-import matplotlib.ticker as mticker
-import numpy as np
-import reacton
 import solara
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.components.matplotlib_components import PlotMatplotlib
-from mesa.visualization.utils import update_counter
-from omegaconf import OmegaConf
 
-from experiments.config import CONFIG_DIR, load_params
-from experiments.labels import CHANNEL_LABELS, OKABE_ITO, STRATEGIES
-from sim import SelfManagementModel, reporters
-from sim.params import DecayShape, GroupFormation, RetentionParams
-from sim.measurement import responder_gain_sd
+from experiments.dashboard.figures import GraduatesChart, LineChart, chart_specs, draw_all
+from experiments.dashboard.model import (
+    CONTROLS,
+    DASHBOARD_DEFAULTS,
+    FACTORS,
+    POPULATIONS,
+    DashboardModel,
+    _config_name,
+    course_only_reference,
+    defaults,
+    overrides,
+    population_labels,
+    reference_overrides,
+    strategy_labels,
+)
+from experiments.labels import STRATEGIES, every, months
+from sim import reporters
+from sim.params import DecayShape, RetentionParams
 
-#: The strategies and populations offered, in this order (names of ``configs/strategy`` and
-#: ``configs/population`` files).
-POPULATIONS = ("general_ltc", "clahrc_sample", "older_75plus")
+__all__ = [
+    "CONTROLS", "DASHBOARD_DEFAULTS", "FACTORS", "POPULATIONS", "STRATEGIES", "DashboardModel", "Frame", "Run",
+    "SliderControl", "controls", "course_only_reference", "defaults", "make_page", "overrides",
+    "population_labels", "reference_overrides", "strategy_labels",
+]
 
-#: The dashboard's controls: keyword of :class:`DashboardModel` -> dotted key of the config.
-CONTROLS = {
-    "strategy": "strategy",
-    "population": "population",
-    "n_graduates": "n_graduates",
-    "weeks": "weeks",
-    "seed": "seed",
-    "peer_group_interval_weeks": "strategy.peer_group.interval_weeks",
-    "capacity_calls_per_week_per_100_offered": "strategy.telephone.capacity_calls_per_week_per_100_offered",
-    "decay_rate_factor": "dynamics.retention.decay_rate_per_week",
-    "isolation_effect_factor": "dynamics.retention.isolation_effect",
-}
-#: Controls that multiply the config's value (1 = as configured, e.g. calibrated). The calibrated
-#: values (0.017832 per week, ...) lie on no slider's grid: a slider holding them would snap them
-#: to a rounded value, and Reset would then build a different model from the one first shown.
-FACTORS = ("decay_rate_factor", "isolation_effect_factor")
-#: The dashboard's own starting values where they differ from the command line's.
-DASHBOARD_DEFAULTS = {"n_graduates": 1000}  # a smaller model, so that the page stays quick
-
-#: Cohorts drawn in the graduates view (more would make the dots too small to read).
-MAX_COHORTS_SHOWN = 24
-
-# Hydra's compose uses process-wide state; sessions build models in parallel threads.
-_HYDRA_LOCK = threading.Lock()
+NAME = "After the course: who keeps self-managing?"
+#: Shortest time between two weeks drawn by Play, seconds: slow enough to watch, quick enough that
+#: two years (104 weeks) take under 30 s when a step takes less (a step takes some tens of ms).
+PLAY_FRAME_S = 0.25
 
 
-@cache
-def _label(group: str, name: str) -> str:
-    """The plain-word label of a config choice (its ``label`` field)."""
-    return str(OmegaConf.load(CONFIG_DIR / group / f"{name}.yaml").label)
+# --- the controls -------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class SliderControl:
+    """A slider of the page: its words, range and grid, and how its value reads in its label.
 
-def strategy_labels() -> dict[str, str]:
-    """Config name -> plain words, e.g. ``peer_group`` -> ``Peer support groups``."""
-    return {name: _label("strategy", name) for name in STRATEGIES}
-
-
-def population_labels() -> dict[str, str]:
-    return {name: _label("population", name) for name in POPULATIONS}
-
-
-def _config_name(value: str, labels: dict[str, str], what: str) -> str:
-    """Accept a config name (``peer_group``) or its label (``Peer support groups``)."""
-    if value in labels:
-        return value
-    for name, label in labels.items():
-        if value == label:
-            return name
-    raise ValueError(f"{what}={value!r} is not one of {list(labels)} (or their labels {list(labels.values())})")
-
-
-def _load(overrides: tuple[str, ...]):
-    with _HYDRA_LOCK:
-        return load_params(list(overrides))
-
-
-@cache
-def _config_defaults():
-    return _load(())
-
-
-def defaults() -> dict[str, object]:
-    """The controls' starting values: the command line's defaults (``configs/config.yaml``), but
-    1,000 graduates (:data:`DASHBOARD_DEFAULTS`)."""
-    p = _config_defaults()
-    return {
-        "strategy": p.strategy.name,
-        "population": p.population.name,
-        "n_graduates": p.n_graduates,
-        "weeks": p.weeks,
-        "seed": p.seed,
-        "peer_group_interval_weeks": p.strategy.peer_group.interval_weeks,
-        "capacity_calls_per_week_per_100_offered": p.strategy.telephone.capacity_calls_per_week_per_100_offered,
-        "decay_rate_factor": 1.0,
-        "isolation_effect_factor": 1.0,
-        **DASHBOARD_DEFAULTS,
-    }
-
-
-def _plain(value):
-    """A slider's number as the command line would write it (0.030000000000000002 -> 0.03, 4.0 -> 4)."""
-    if isinstance(value, float):
-        value = float(f"{value:.6g}")
-        return int(value) if value.is_integer() else value
-    return value
-
-
-def overrides(**values) -> list[str]:
-    """The command-line overrides that build the model of these controls' values.
-
-    A control left out (or None) keeps the config's value, except the dashboard's own
-    :data:`DASHBOARD_DEFAULTS`; a factor of 1 adds nothing. For example ``overrides(seed=7)`` ->
-    ``["strategy=offer_all", "population=general_ltc", "n_graduates=1000", "weeks=104", "seed=7"]``.
-    """
-    unknown = set(values) - set(CONTROLS)
-    if unknown:
-        raise TypeError(f"unknown control(s) {sorted(unknown)}; the controls are {list(CONTROLS)}")
-    start = defaults()
-    given = {k: val for k, val in values.items() if val is not None}
-    v = {k: given.get(k, start[k]) for k in ("strategy", "population", "n_graduates", "weeks", "seed")}
-    v["strategy"] = _config_name(v["strategy"], strategy_labels(), "strategy")
-    v["population"] = _config_name(v["population"], population_labels(), "population")
-    out = [f"{CONTROLS[k]}={_plain(val)}" for k, val in v.items()]
-    for name in ("peer_group_interval_weeks", "capacity_calls_per_week_per_100_offered"):
-        if name in given:
-            out.append(f"{CONTROLS[name]}={_plain(given[name])}")
-    if any(float(given.get(name, 1.0)) != 1.0 for name in FACTORS):
-        base = _load(tuple(out))  # the configured values for this strategy and population
-        for name in FACTORS:
-            factor = float(given.get(name, 1.0))
-            if factor != 1.0:
-                *path, last = CONTROLS[name].split(".")
-                node = base
-                for part in path:
-                    node = getattr(node, part)
-                out.append(f"{CONTROLS[name]}={_plain(factor * getattr(node, last))}")
-    return out
-
-
-class DashboardModel(SelfManagementModel):
-    """The model as the dashboard builds it: simple keywords in, config composed as on the command line.
-
-    Every keyword left at None keeps the config's value (``configs/config.yaml`` and the chosen
-    strategy and population), except ``n_graduates`` (1,000 here).
-
-    Args:
-        strategy: a name of ``configs/strategy`` (``course_only``, ``peer_group``, ``telephone``,
-            ``online``, ``offer_all``, ``tailored``) or its plain-word label.
-        population: a name of ``configs/population`` (``general_ltc``, ``clahrc_sample``,
-            ``older_75plus``) or its label.
-        n_graduates: graduates in the model.
-        weeks: weeks after the course to simulate.
-        seed: the base seed (replicate 0 keeps it).
-        peer_group_interval_weeks: weeks between peer group meetings.
-        capacity_calls_per_week_per_100_offered: telephone call capacity bought, calls a week per 100 graduates offered calls.
-        decay_rate_factor: multiplies ``dynamics.retention.decay_rate_per_week`` (how fast the
-            unpractised part of the gain fades); 1 keeps the configured (calibrated) rate.
-        isolation_effect_factor: multiplies ``dynamics.retention.isolation_effect`` (the extra
-            fading of someone with no company); 1 keeps the configured value.
-
-    ``model.overrides`` holds the command-line overrides that build the same model.
+    ``text(value)`` is the label the page shows, the value in it ("Number of graduates: 1,000"),
+    so the value is visible without touching the slider.
     """
 
-    def __init__(
-        self,
-        strategy: str | None = None,
-        population: str | None = None,
-        n_graduates: int | None = None,
-        weeks: int | None = None,
-        seed: int | None = None,
-        peer_group_interval_weeks: int | None = None,
-        capacity_calls_per_week_per_100_offered: float | None = None,
-        decay_rate_factor: float = 1.0,
-        isolation_effect_factor: float = 1.0,
-    ):
-        self.overrides = overrides(
-            strategy=strategy,
-            population=population,
-            n_graduates=n_graduates,
-            weeks=weeks,
-            seed=seed,
-            peer_group_interval_weeks=peer_group_interval_weeks,
-            capacity_calls_per_week_per_100_offered=capacity_calls_per_week_per_100_offered,
-            decay_rate_factor=decay_rate_factor,
-            isolation_effect_factor=isolation_effect_factor,
-        )
-        p = _load(tuple(self.overrides))
-        super().__init__(
-            p.n_graduates, p.weeks, strategy=p.strategy, population=p.population,
-            dynamics=p.dynamics, costs=p.costs, rng=p.seed,
-        )
+    label: str
+    value: float
+    min: float
+    max: float
+    step: float
+    show: Callable[[float], str]
+
+    @property
+    def is_float(self) -> bool:
+        return any(isinstance(x, float) for x in (self.value, self.min, self.max, self.step))
+
+    def text(self, value: float) -> str:
+        return f"{self.label}: {self.show(value)}"
 
 
-def model_params(**values) -> dict:
-    """SolaraViz's controls, starting at ``values`` (missing ones take :func:`defaults`)."""
+def _times(value: float) -> str:
+    """A factor of the calibrated value in words: 1.5 -> '1.5 x usual'."""
+    return f"{value:g} x usual"
+
+
+def controls(**values) -> dict[str, SliderControl | dict]:
+    """The page's controls by keyword of :class:`DashboardModel`, starting at ``values`` (missing
+    ones take :func:`defaults`): selects (dicts of label, value, values) for the strategy and the
+    population, :class:`SliderControl` for the numbers."""
     v = {**defaults(), **{k: val for k, val in values.items() if val is not None}}
     strategies, populations = strategy_labels(), population_labels()
-    strategy = strategies[_config_name(v["strategy"], strategies, "strategy")]
-    population = populations[_config_name(v["population"], populations, "population")]
     return {
-        "strategy": {"type": "Select", "label": "Support after the course", "value": strategy,
-                     "values": list(strategies.values())},
-        "population": {"type": "Select", "label": "Who the graduates are", "value": population,
-                       "values": list(populations.values())},
-        "n_graduates": Slider("Number of graduates", int(v["n_graduates"]), 100, 5000, 100),
-        "weeks": Slider("Weeks to simulate", int(v["weeks"]), 26, 156, 26),
-        "seed": Slider("Random seed", int(v["seed"]), 1, 100, 1),
-        "peer_group_interval_weeks": Slider(
-            "Groups meet every ... weeks", int(v["peer_group_interval_weeks"]), 1, 8, 1
-        ),
-        "capacity_calls_per_week_per_100_offered": Slider(
-            "Phone calls bought a week per 100 offered", float(v["capacity_calls_per_week_per_100_offered"]),
-            0.0, 100.0, 1.0,
-        ),
-        "decay_rate_factor": Slider(
-            "Gains fade (x usual speed)", float(v["decay_rate_factor"]), 0.25, 3.0, 0.25
-        ),
-        "isolation_effect_factor": Slider(
-            "Extra fading if lonely (x usual)", float(v["isolation_effect_factor"]), 0.0, 3.0, 0.25
-        ),
+        "strategy": {"label": "Support after the course", "values": list(strategies.values()),
+                     "value": strategies[_config_name(v["strategy"], strategies, "strategy")]},
+        "population": {"label": "Who the graduates are", "values": list(populations.values()),
+                       "value": populations[_config_name(v["population"], populations, "population")]},
+        "n_graduates": SliderControl("Graduates", int(v["n_graduates"]), 100, 5000, 100,
+                                     lambda x: f"{int(x):,}"),
+        "weeks": SliderControl("Weeks", int(v["weeks"]), 26, 156, 26,
+                               lambda x: f"{int(x)} ({months(int(x))})"),
+        "seed": SliderControl("Random seed", int(v["seed"]), 1, 100, 1, lambda x: f"{int(x)}"),
+        "peer_group_interval_weeks": SliderControl(
+            "Peer groups meet", int(v["peer_group_interval_weeks"]), 1, 8, 1, lambda x: every(int(x))),
+        "capacity_calls_per_week_per_100_offered": SliderControl(
+            "Calls a week per 100 offered", float(v["capacity_calls_per_week_per_100_offered"]),
+            0.0, 100.0, 1.0, lambda x: f"{x:g}"),
+        "decay_rate_factor": SliderControl(
+            "Gains fade", float(v["decay_rate_factor"]), 0.25, 3.0, 0.25, _times),
+        "isolation_effect_factor": SliderControl(
+            "Extra fading if lonely", float(v["isolation_effect_factor"]), 0.0, 3.0, 0.25, _times),
     }
 
 
-# --- plots ------------------------------------------------------------------------------------
-
-WEEKS_LABEL = "Weeks after the course"
-
-
-def _styled(title: str, ylabel: str, labels: dict[str, str], *, percent: bool = False,
-            ylim: tuple[float, float] | None = None, hline: tuple[float, str] | None = None):
-    """A ``post_process`` for Mesa's plot component: title, axis labels, plain-word legend."""
-
-    def post_process(ax):
-        ax.figure.set_size_inches(6.4, 4.2)  # wider than Mesa's 4:3, to fit the page's cards
-        for line in ax.get_lines():
-            line.set_label(labels.get(line.get_label(), line.get_label()))
-            line.set_linewidth(2.2 if line.get_label() == "Everyone" else 1.6)
-        if hline is not None:
-            ax.axhline(hline[0], color="grey", ls="--", lw=1, label=hline[1])
-        if percent:
-            ax.yaxis.set_major_formatter(mticker.PercentFormatter(xmax=1.0, decimals=0))
-        if ylim is not None:
-            ax.set_ylim(*ylim)
-        weeks = max((len(line.get_xdata()) for line in ax.get_lines()), default=1) - 1
-        ax.set_xlim(0, max(weeks, 1))  # week 0 alone: an axis from 0 to 1, not -0.05 to 0.05
-        ax.set_title(title, fontsize=12)
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=9, loc="best")
-        ax.set_xlabel(WEEKS_LABEL)
-        # Mesa labels the x axis "Step" after post_process; on this figure's axes keep ours.
-        ax.set_xlabel = lambda *args, **kwargs: None
-
-    return post_process
+def control_values(**values) -> dict[str, object]:
+    """The controls' starting values (what Reset would pass to :class:`DashboardModel`)."""
+    return {name: c["value"] if isinstance(c, dict) else c.value for name, c in controls(**values).items()}
 
 
-def _plot(measure: dict[str, str], post_process):
-    """One time-series plot: Mesa's ``PlotMatplotlib``, the component ``make_plot_component`` makes.
+# --- one run: the model, its course-only reference and their figures ------------------------------
 
-    Not ``make_plot_component`` itself, because it cannot pass ``dependencies``: Mesa's grid
-    re-renders its cards when the browser reports their layout, and without dependencies every
-    figure is then drawn again; with them a figure is drawn once per week of the model.
+@dataclass(frozen=True)
+class Frame:
+    """What the page shows of a run at one week, fixed when the week was drawn (the play thread may
+    step the models on while the page renders).
+
+    Attributes:
+        week, weeks: the week shown and the horizon.
+        images: PNG bytes of each figure, in the page's order.
+        step_seconds: server time of the step that made this frame (both models and every figure),
+            seconds; None for the run's first frame.
+        share, share_reference: share self-managing (0 to 1), the run and its course-only reference.
+        gain, gain_reference: mean gain over the pre-course level, SD units.
     """
 
-    @reacton.component  # solara.component's hook check cannot read the source of a nested function
-    def Plot(model: SelfManagementModel):
-        update_counter.get()  # redraw after every step
-        return PlotMatplotlib(model, measure, post_process=post_process, dependencies=[model, model.steps])
-
-    return Plot
-
-
-def plot_components() -> list:
-    """The time-series plots, one figure each."""
-    subgroups = {
-        "share_self_managing": "Everyone",
-        "share_self_managing_group_averse": "People who find groups difficult",
-        "share_self_managing_offline": "People not online",
-        "share_self_managing_lonely": "People lonely before the course",
-    }
-    channels = {f"{name}_enrolled_share": CHANNEL_LABELS[name] for name in ("peer_group", "telephone", "online")}
-    activity = {
-        "groups_open": "Peer groups still open",
-        "forum_visitors": "Forum visitors this week",
-        "calls_made": "Telephone calls made this week",
-    }
-    dynamics = _config_defaults().dynamics  # thresholds are not controls: the config's
-    threshold = responder_gain_sd(dynamics.measurement)  # the true gain a responder needs, on average
-    connected = {
-        "mean_connectedness": "Mean connectedness (0 = isolated, 1 = well connected)",
-        "share_lonely": f"Share lonely (connectedness below {dynamics.connectedness.lonely_threshold:g})",
-    }
-    return [
-        _plot(
-            dict(zip(subgroups, OKABE_ITO[:1] + OKABE_ITO[5:8])),
-            post_process=_styled("Who is still self-managing?", "% of graduates self-managing", subgroups,
-                                 percent=True, ylim=(0, 1)),
-        ),
-        _plot(
-            {"mean_gain_sd": OKABE_ITO[0]},
-            post_process=_styled(
-                "What is left of the course's gain", "Mean gain over pre-course level (SD)",
-                {"mean_gain_sd": "Mean gain"}, hline=(threshold, f"Gain a responder needs on average ({threshold:.2f} SD)"),
-                ylim=(0, None),
-            ),
-        ),
-        _plot(
-            dict(zip(connected, [OKABE_ITO[3], OKABE_ITO[6]])),
-            post_process=_styled("Company and loneliness", "Connectedness, or share lonely (0 to 1)", connected,
-                                 ylim=(0, 1)),
-        ),
-        _plot(
-            dict(zip(channels, OKABE_ITO[1:4])),
-            post_process=_styled("Who takes part in follow-on support", "% of graduates enrolled", channels,
-                                 percent=True, ylim=(0, 1)),
-        ),
-        _plot(
-            dict(zip(activity, OKABE_ITO[1:4])),
-            post_process=_styled("What happens each week", "Number", activity, ylim=(0, None)),
-        ),
-    ]
+    week: int
+    weeks: int
+    images: tuple[bytes, ...]
+    step_seconds: float | None
+    share: float
+    share_reference: float
+    gain: float
+    gain_reference: float
 
 
-def graduates_figure(model: SelfManagementModel) -> Figure:
-    """Graduates as dots by course cohort, coloured by their gain; their peer group open or closed,
-    and who came to its last meeting."""
-    g = model.graduates
-    shown = min(int(g.cohort.max()) + 1, MAX_COHORTS_SHOWN)
-    idx = np.flatnonzero(g.cohort < shown)
-    cohort = g.cohort[idx]
-    rank = np.zeros(idx.size, dtype=int)
-    for c in range(shown):
-        members = cohort == c
-        rank[members] = np.arange(1, np.count_nonzero(members) + 1)
-    gain = model.week_gain[idx]
-    threshold = responder_gain_sd(model.params.dynamics.measurement)  # the true gain a responder needs, on average
-    max_gain = model.params.dynamics.retention.max_gain_sd
+class Run:
+    """One run of the page: :class:`DashboardModel` from the controls' values, its course-only
+    reference, and their figures, stepped together (a lock keeps Step and Play from overlapping).
 
-    fig = Figure(figsize=(6.6, 4.0))
-    ax = fig.subplots()
-    handles = []
-    pg = model.channels["peer_group"]
-    if model.params.strategy.peer_group.enabled and pg.group_open.size:
-        if model.params.strategy.peer_group.formation == GroupFormation.cohort:
-            for c in range(shown):  # the cohort's group: open (light blue) or closed (grey)
-                groups = pg.group_of[idx[cohort == c]]
-                groups = groups[groups >= 0]
-                if groups.size:
-                    is_open = pg.group_open[groups[0]]
-                    ax.axvspan(c + 0.5, c + 1.5, color="#cfe8f7" if is_open else "#d9d9d9", lw=0, zorder=0)
-            handles += [Patch(color="#cfe8f7", label="Peer group open"), Patch(color="#d9d9d9", label="Peer group closed")]
-        came = pg.attended_last[idx]
-        ax.scatter(cohort[came] + 1, rank[came], s=95, facecolors="none", edgecolors="black", lw=1.2, zorder=2)
-        handles.append(Line2D([], [], marker="o", ls="", mfc="none", mec="black", ms=9,
-                              label="Came to the last group meeting"))
-    dots = ax.scatter(cohort + 1, rank, c=gain, cmap="viridis", vmin=0.0, vmax=max_gain, s=36, zorder=3)
-    bar = fig.colorbar(dots, ax=ax, pad=0.01)
-    bar.set_label(f"Gain over pre-course level (SD)\nwhite line: a responder's gain on average ({threshold:.2f} SD)")
-    bar.ax.axhline(threshold, color="white", lw=2.5)
+    Args:
+        values: keywords of :class:`DashboardModel` (the controls' values).
+    """
 
-    n_cohorts = int(g.cohort.max()) + 1
-    ax.set_title(f"Week {model.week}: each dot a graduate, by course cohort", fontsize=12)
-    ax.set_xlabel("Course cohort" + (f" (the first {shown} of {n_cohorts})" if shown < n_cohorts else ""))
-    ax.set_ylabel("Graduate in the cohort")
-    ax.set_xlim(0.5, shown + 0.5)
-    ax.set_ylim(0.2, max(rank.max(), 1) + 0.8)
-    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-    if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
-                  frameon=False, fontsize=9)
-    return fig
+    def __init__(self, values: dict | None = None):
+        self.values = dict(values or {})
+        self.model = DashboardModel(**self.values)
+        self.reference = course_only_reference(self.model)
+        self.charts = [LineChart(spec, self.model.params.weeks) for spec in chart_specs(self.model)]
+        self.graduates = GraduatesChart(self.model)
+        self._lock = threading.Lock()
+        self.frame = self._draw(None)
+
+    @property
+    def weeks(self) -> int:
+        return self.model.params.weeks
+
+    @property
+    def finished(self) -> bool:
+        """The run has reached its last week (``weeks``): no step goes past it."""
+        return self.model.week >= self.weeks
+
+    def _draw(self, started: float | None) -> Frame:
+        """The frame of the current week; ``started`` (``time.perf_counter()``) times the step."""
+        m, r = self.model, self.reference
+        images = draw_all(self.charts, self.graduates, m, r)
+        return Frame(
+            m.week, self.weeks, images, None if started is None else time.perf_counter() - started,
+            reporters.share_self_managing(m), reporters.share_self_managing(r),
+            reporters.mean_gain_sd(m), reporters.mean_gain_sd(r),
+        )
+
+    def step(self) -> Frame:
+        """One week on for the run and its reference, figures redrawn; the frame of that week.
+        At the last week, nothing happens and the last frame is returned."""
+        with self._lock:
+            if not self.finished:
+                start = time.perf_counter()
+                self.model.step()
+                self.reference.step()
+                self.frame = self._draw(start)
+            return self.frame
 
 
-@solara.component
-def GraduatesView(model: SelfManagementModel):
-    """:func:`graduates_figure`, drawn once per week of the model."""
-    update_counter.get()  # redraw after every step
-    fig = solara.use_memo(lambda: graduates_figure(model), [model, model.steps])
-    return solara.FigureMatplotlib(fig, format="png", bbox_inches="tight", dependencies=[model, model.steps])
-
-
-@cache
-def _components() -> tuple:
-    return (*[(plot, 0) for plot in plot_components()], (GraduatesView, 0))
-
-
-def components() -> list:
-    """Everything on the page, in order: the plots, then the graduates view (as SolaraViz takes
-    them: (component, page)). Built once, so that the components keep their state between renders."""
-    return list(_components())
-
+# --- the page -----------------------------------------------------------------------------------
 
 def fading_text(r: RetentionParams) -> str:
     """How fast unpractised gains fade, in plain words."""
@@ -450,25 +240,47 @@ def fading_text(r: RetentionParams) -> str:
             f"{1.0 + r.isolation_effect:.1f} times as fast for someone with no company.")
 
 
+SMALL = {"font-size": "0.85em"}
+
+
 @solara.component
-def Status(model: solara.Reactive[SelfManagementModel]):
-    """The week, the strategy in plain words, and the command line that builds the same model."""
-    update_counter.get()  # redraw after every step
-    m = model.value
-    share = reporters.share_self_managing(m)
+def Controller(frame: Frame, playing: solara.Reactive[bool], on_reset, on_step):
+    """Reset, Play/Pause and Step, each named in words (what a screen reader says), and the week."""
+    finished = frame.week >= frame.weeks
+    with solara.Card("Run"), solara.Column(gap="8px"):
+        solara.Text(f"Week {frame.week} of {frame.weeks}", classes=["dashboard-week"],
+                    style={"font-weight": "bold", "font-size": "1.1em"})
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", on_click=on_reset, color="primary", outlined=True,
+                          attributes={"title": "Start a new run with the settings below"})
+            solara.Button("Pause" if playing.value else "Play", icon_name="mdi-pause" if playing.value else "mdi-play",
+                          on_click=lambda: playing.set(not playing.value), color="primary", disabled=finished,
+                          attributes={"title": "Stop at this week" if playing.value else "Run week after week"})
+            solara.Button("Step", on_click=on_step, color="primary", disabled=playing.value or finished,
+                          attributes={"title": "One week on"})
+        if finished:
+            solara.Text(f"The run has reached its last week ({frame.weeks}). Press Reset for a new one.",
+                        classes=["dashboard-finished"], style=SMALL)
+        if frame.step_seconds is not None:
+            solara.Text(f"Last step: {frame.step_seconds:.3f} s on the server (both models and every figure)",
+                        classes=["dashboard-step-time"], style={"font-size": "0.75em", "color": "#666"})
+
+
+@solara.component
+def Status(run: Run, frame: Frame):
+    """The strategy in plain words against course only, and the command line of the same model."""
+    m = run.model
     with solara.Card("This run"):
         # plain text, not Markdown: solara's Markdown fetches KaTeX from a CDN (the page must work offline)
         with solara.Column(gap="6px"):
-            solara.Text(f"Week {m.week} of {m.params.weeks}", classes=["dashboard-week"],
-                        style={"font-weight": "bold", "font-size": "1.1em"})
             solara.Text(f"{m.params.strategy.label}; {m.params.population.label.lower()}.")
-            solara.Text(f"{share:.0%} self-managing, mean gain {float(m.week_gain.mean()):.2f} SD.")
-            solara.Text(fading_text(m.params.dynamics.retention), style={"font-size": "0.85em"})
-            solara.Text("Change the settings below, then press Reset to start a new run with them.",
-                        style={"font-size": "0.85em"})
+            solara.Text(f"{frame.share:.0%} self-managing (course only: {frame.share_reference:.0%}), "
+                        f"mean gain {frame.gain:.2f} SD (course only: {frame.gain_reference:.2f} SD).",
+                        classes=["dashboard-outcome"])
+            solara.Text("Dashed lines: the same graduates with the course only (same seed).", style=SMALL)
+            solara.Text(fading_text(m.params.dynamics.retention), style=SMALL)
             solara.Text("This run from the command line:", style={"font-size": "0.8em"})
-            # wraps anywhere: a long line would widen the sidebar, and Mesa's grid of figures
-            # does not follow a change of width after it is drawn
+            # wraps anywhere: a long line would widen the sidebar
             solara.Text(
                 "python -m experiments.run \\\n  " + " \\\n  ".join(m.overrides),
                 classes=["dashboard-command"],
@@ -478,29 +290,99 @@ def Status(model: solara.Reactive[SelfManagementModel]):
 
 
 @solara.component
+def Settings(settings: solara.Reactive[dict], applied: dict):
+    """The controls, each with its value in its label; they take effect on Reset."""
+
+    def set_value(name, value):
+        settings.set({**settings.value, name: value})
+
+    with solara.Card("Settings"):
+        for name, control in controls(**settings.value).items():
+            value = settings.value[name]
+            if isinstance(control, dict):
+                solara.Select(control["label"], values=control["values"], value=control["value"],
+                              on_value=lambda v, name=name: set_value(name, v))
+            else:
+                slider = solara.SliderFloat if control.is_float else solara.SliderInt
+                slider(control.text(value), value=value, min=control.min, max=control.max, step=control.step,
+                       on_value=lambda v, name=name: set_value(name, v))
+        if settings.value != applied:
+            solara.Text("Settings changed: press Reset to start a run with them.", classes=["dashboard-pending"],
+                        style={**SMALL, "font-weight": "bold"})
+        else:
+            solara.Text("Change the settings, then press Reset to start a new run with them.", style=SMALL)
+
+
+@solara.component
+def Figures(images: tuple[bytes, ...]):
+    """The figures, two a row."""
+    with solara.GridFixed(columns=2, column_gap="12px", row_gap="12px"):
+        for image in images:
+            solara.Image(image, width="100%")
+
+
+@solara.component
 def Dashboard(values: dict | None = None):
-    """The whole dashboard with its own model, built from ``values`` (keywords of DashboardModel)."""
-    values = dict(values or {})
-    initial = solara.use_memo(lambda: DashboardModel(**values), [])  # once per session
-    model = solara.use_reactive(initial)
-    SolaraViz(
-        model,
-        components=components(),
-        model_params=model_params(**values),
-        name="After the course: who keeps self-managing?",
-        play_interval=150,
-    )
+    """The whole dashboard with its own run, built from ``values`` (keywords of DashboardModel)."""
+    start = solara.use_memo(lambda: control_values(**dict(values or {})), [])  # once per session
+    first = solara.use_memo(lambda: Run(start), [])
+    run = solara.use_reactive(first)
+    frame = solara.use_reactive(first.frame)
+    settings = solara.use_reactive(start)
+    playing = solara.use_reactive(False)
+    session_lock = solara.use_memo(threading.Lock, [])  # a frame of an old run never replaces a new one
+
+    def show(current: Run, new: Frame) -> None:
+        with session_lock:
+            if run.value is current:
+                frame.set(new)
+
+    def on_step():
+        if not playing.value:
+            show(run.value, run.value.step())
+
+    def on_reset():
+        playing.set(False)
+        new = Run(settings.value)
+        with session_lock:
+            run.set(new)
+            frame.set(new.frame)
+
+    def play(cancel: threading.Event):
+        """While playing: a week, then wait for the rest of PLAY_FRAME_S; stops at the last week."""
+        current = run.value
+        if not playing.value:
+            return
+        while playing.value and not cancel.is_set() and not current.finished:
+            began = time.monotonic()
+            show(current, current.step())
+            cancel.wait(max(0.0, PLAY_FRAME_S - (time.monotonic() - began)))
+        if current.finished and run.value is current:
+            playing.set(False)
+
+    # not intrusive: a Pause never interrupts a week half-way (the models stay consistent)
+    solara.use_thread(play, dependencies=[playing.value, run.value], intrusive_cancel=False)
+
+    solara.Title(NAME)
+    with solara.AppBar():
+        solara.AppBarTitle(NAME)
     with solara.Sidebar():
-        Status(model)
+        with solara.Column():
+            Controller(frame.value, playing, on_reset, on_step)
+            Status(run.value, frame.value)
+            Settings(settings, run.value.values)
+    Figures(frame.value.images)
 
 
 @solara.component
 def Page():
-    """The page ``solara run`` serves: each browser session renders it, and gets its own model."""
+    """The page ``solara run`` serves: each browser session renders it, and gets its own run."""
     Dashboard()
 
 
 def make_page(**values):
     """The dashboard for a notebook cell: ``make_page(strategy="peer_group", seed=7)``."""
+    unknown = set(values) - set(CONTROLS)
+    if unknown:
+        raise TypeError(f"unknown control(s) {sorted(unknown)}; the controls are {list(CONTROLS)}")
     return Dashboard(values=values)
-
