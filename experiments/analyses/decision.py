@@ -20,6 +20,10 @@ files, builds one tidy PSA frame per population (:func:`psa_frames`: the frame o
   ``best_strategy``, ``draws``);
 * ``evpi_by_horizon.csv``: population EVPI (GBP) at each threshold against the years the decision
   holds (``wtp_gbp_per_qaly``, ``decision_years``, ``population_graduates``, ``evpi_population_gbp``);
+* ``expected_loss.csv``: each strategy's expected loss over willingness to pay
+  (:func:`experiments.analyses.decision_curves.expected_loss_curve`);
+* ``tornado.csv``: the recommended strategy's lead over the runner-up at GBP 20,000 per QALY in each
+  drawn parameter's bottom and top tenth (:func:`experiments.analyses.decision_curves.tornado`);
 
 and ``SWEEP_DIR/voi/decision.json`` last (so its presence means the tables are complete): the
 assumptions used (graduates a year, years, discount rate, thresholds, ...) and, per population,
@@ -38,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.analyses import scenarios
+from experiments.analyses import decision_curves, scenarios
 from experiments.analyses import voi
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, read_json, write_json, write_table
 from experiments.sweeps.collect import arms_of, read_yaml
@@ -148,6 +152,8 @@ class Decision:
     draws: int
     rivals: dict[tuple[float, str, str], float]  # (wtp, strategy, rival): share of draws it beats the rival
     assumptions: dict = field(default_factory=dict)
+    loss: pd.DataFrame = field(default_factory=pd.DataFrame)  # expected_loss.csv
+    tornado: pd.DataFrame = field(default_factory=pd.DataFrame)  # tornado.csv
 
 
 #: Columns :func:`box_stakes` adds to the scenario table.
@@ -251,8 +257,18 @@ def compute(frame: pd.DataFrame, graduates_per_year: float = voi.GRADUATES_PER_Y
         "all_group": voi.ALL_GROUP, "draws_per_parameter": voi.DRAWS_PER_PARAMETER,
         "parameters": len(params), "samples": samples,
     }
+    loss = decision_curves.expected_loss_curve(frame)
+    # the tornado: what moves the recommended strategy's lead over the runner-up at the lower threshold
+    expected = voi.net_benefit(frame, THRESHOLDS[0]).mean().sort_values(ascending=False)
+    if len(expected) > 1:
+        tornado = decision_curves.tornado(frame, THRESHOLDS[0], expected.index[0], expected.index[1])
+        tornado.insert(0, "strategy", expected.index[0])
+        tornado.insert(1, "rival", expected.index[1])
+        tornado.insert(2, "wtp_gbp_per_qaly", THRESHOLDS[0])
+    else:
+        tornado = pd.DataFrame()
     return Decision(table, curve, boxes, by_horizon, labels, recommended, share, int(curve["draws"].iloc[0]), rivals,
-                    assumptions)
+                    assumptions, loss, tornado)
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -280,6 +296,8 @@ def write(results: dict[str, Decision], out_dir: Path | str, runs: int | None = 
         write_table(folder / "scenarios.csv", res.boxes)
         write_table(folder / "evpi_curve.csv", res.curve)
         write_table(folder / "evpi_by_horizon.csv", res.by_horizon)
+        write_table(folder / "expected_loss.csv", res.loss)
+        write_table(folder / "tornado.csv", res.tornado)
     first = next(iter(results.values()))
     record = {"runs": runs, "assumptions": {k: v for k, v in first.assumptions.items() if k != "parameters"},
               "populations": {p: {**_population_record(r), "parameters": r.assumptions.get("parameters")}

@@ -92,6 +92,8 @@ KEY_PARAMETERS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("dynamics.peer_group.volunteer_leave_prob_per_week", "Volunteer leaders leaving", "per week",
      "design.md (half leave within a year)", False),
     ("dynamics.telephone.join_prob", "Share offered calls who accept", "share", "assumption", True),
+    ("dynamics.telephone.effect.connectedness_gain", "Company one answered call gives", "connectedness (0 to 1)",
+     "prior 0 to 0.15 (assumption: less than a meeting's); held to the null call trials with every other route", True),
     ("dynamics.telephone.answer_prob", "Share of scheduled calls answered", "share", "assumption", True),
     ("dynamics.online.poster_propensity_b", "Forum: how few ever post (Beta shape)", "",
      "fitted: under 25% ever post (van Mierlo 2014)", True),

@@ -109,6 +109,8 @@ class VoiResults:
     draws: int
     rivals: dict[tuple[float, str, str], float]  # (wtp, strategy, rival): share of draws it beats the rival
     assumptions: dict = field(default_factory=dict)  # graduates_per_year, decision_years, ... (decision.json)
+    loss: pd.DataFrame = field(default_factory=pd.DataFrame)  # expected_loss.csv (empty: an older analysis)
+    tornado: pd.DataFrame = field(default_factory=pd.DataFrame)  # tornado.csv (empty: an older analysis)
 
 
 def _csv(path: Path) -> pd.DataFrame:
@@ -139,7 +141,16 @@ def read(folder: Path | str, population: str) -> VoiResults:
         {float(r["wtp_gbp_per_qaly"]): float(r["share_best"]) for r in pop["recommended"]},
         int(pop["draws"]),
         {(float(r["wtp_gbp_per_qaly"]), r["strategy"], r["rival"]): float(r["share_beats"]) for r in pop["rivals"]},
-        dict(record["assumptions"]))
+        dict(record["assumptions"]), _optional_csv(folder / population / "expected_loss.csv"),
+        _optional_csv(folder / population / "tornado.csv"))
+
+
+def _optional_csv(path: Path) -> pd.DataFrame:
+    """A table an older analysis did not write: empty, and the report leaves its figure out."""
+    try:
+        return _csv(path) if path.is_file() else pd.DataFrame()
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -162,7 +173,7 @@ def evpi_figure(res: VoiResults, graduates: float) -> rf.Figure:
     digits = 2 if ax.get_ylim()[1] < 5 else 0
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: gbp(v, digits)))
     ax.set_xlabel("Willingness to pay for one QALY (£)")
-    ax.set_ylabel("Value of perfect information (£ per graduate)")
+    ax.set_ylabel(f"Value of perfect information (£ per graduate {_horizon(res)})".replace(" )", ")"))
     sec = ax.secondary_yaxis("right", functions=(lambda v: v * graduates / 1e3, lambda v: v * 1e3 / graduates))
     sec.set_ylabel("For the area's graduates over the decision (£ thousand)")
     # which strategy is best on average along the curve: the value of information peaks where it changes
@@ -243,6 +254,73 @@ def evppi_figure(res: VoiResults) -> rf.Figure:
            "the lines are 95% intervals. Pale hatched bars are not distinguishable from 0 (the interval reaches 0). "
            "No bar exceeds the value of resolving all uncertainty (dashed line): an estimate above it is shown as it.")
     return rf.Figure("g_evppi", fig, title, how)
+
+
+@rf.styled
+def expected_loss_figure(res: VoiResults) -> rf.Figure:
+    """Each strategy's expected loss over willingness to pay (``expected_loss.csv``)."""
+    from experiments.labels import STRATEGY_COLOURS
+
+    fig, ax = plt.subplots(figsize=(rf.WIDTH_IN, 4.8), constrained_layout=True)
+    loss = res.loss
+    for s, rows in loss.groupby("strategy", sort=False):
+        ax.plot(rows["wtp_gbp_per_qaly"], rows["expected_loss_gbp"], lw=2.0,
+                color=STRATEGY_COLOURS.get(s, "#777777"), label=res.labels.get(s, s))
+    for t, ls in zip(THRESHOLDS, ("--", ":")):
+        ax.axvline(t, color="#777777", lw=1, ls=ls)
+    ax.set_xlim(0, float(loss["wtp_gbp_per_qaly"].max()))
+    ax.set_ylim(0, None)
+    rf._gbp_axis(ax, "x")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: gbp(v)))
+    ax.set_xlabel("Willingness to pay for one QALY (£)")
+    ax.set_ylabel(f"Expected loss, £ per graduate\n({_horizon(res)})".replace("\n()", ""))
+    ax.legend(loc="upper left", fontsize=8.5)
+    at = loss[loss["wtp_gbp_per_qaly"] == THRESHOLDS[0]].set_index("strategy")["expected_loss_gbp"].sort_values()
+    best, runner = at.index[0], at.index[min(1, len(at) - 1)]
+    title = (f"At £20,000 per QALY, choosing {q(res.labels.get(best, best))} loses {gbp(at.iloc[0], 2)} per graduate "
+             f"on average against hindsight; {q(res.labels.get(runner, runner))} would lose {gbp(at.loc[runner])}")
+    rf._suptitle(fig, title)
+    how = ("The expected loss of each strategy: how much net benefit, on average over the parameter draws, choosing "
+           "it gives up against choosing, draw by draw, the strategy that turns out best (Alarid-Escudero et al. "
+           "2019). The lowest curve at a willingness to pay is the strategy with the highest expected net benefit, "
+           "and its loss is the value of perfect information there (figure above). Net benefit per graduate "
+           f"{_horizon(res)}.")
+    return rf.Figure("g_expected_loss", fig, title, how)
+
+
+@rf.styled
+def tornado_figure(res: VoiResults, n: int = 10) -> rf.Figure:
+    """The recommended strategy's lead over the runner-up across each parameter's range (``tornado.csv``)."""
+    t = res.tornado.head(n).iloc[::-1]
+    strategy, rival = res.tornado["strategy"].iloc[0], res.tornado["rival"].iloc[0]
+    overall = float(res.tornado["overall_gbp"].iloc[0])
+    fig, ax = plt.subplots(figsize=(rf.WIDTH_IN, 0.45 * len(t) + 1.8), constrained_layout=True)
+    y = np.arange(len(t))
+    for yi, r in zip(y, t.itertuples()):
+        ax.plot([r.low_gbp, r.high_gbp], [yi, yi], color="#BBBBBB", lw=6, solid_capstyle="butt", zorder=1)
+        ax.scatter([r.low_gbp], [yi], color="#56B4E9", s=40, zorder=2, label="Parameter in its bottom tenth" if yi == 0 else None)
+        ax.scatter([r.high_gbp], [yi], color="#D55E00", s=40, zorder=2, label="Parameter in its top tenth" if yi == 0 else None)
+    ax.axvline(overall, color="#333333", lw=1, ls="--", label="Over all draws")
+    ax.axvline(0, color="#000000", lw=0.8)
+    ax.set_yticks(y, ["\n".join(_wrap(parameter_words(p), 38)) for p in t["parameter"]], fontsize=8.5)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: gbp(v)))
+    ax.set_xlabel(f"Lead of {res.labels.get(strategy, strategy)} over {res.labels.get(rival, rival)} at £20,000 "
+                  f"per QALY\n(net benefit, £ per graduate {_horizon(res)})".replace(" )", ")"))
+    ax.legend(loc="lower right", fontsize=8)
+    top = res.tornado.iloc[0]
+    stays = bool((res.tornado[["low_gbp", "high_gbp"]] > 0).all().all())
+    title = (f"{q(res.labels.get(strategy, strategy))} leads {q(res.labels.get(rival, rival))} by {gbp(overall)} per "
+             f"graduate; {_lower_first(parameter_words(top['parameter']))} moves the lead most "
+             f"({gbp(top['low_gbp'])} to {gbp(top['high_gbp'])})"
+             + ("; the lead holds at both ends of every range" if stays else ""))
+    rf._suptitle(fig, title)
+    how = (f"For each drawn parameter, the mean lead of the recommended strategy over the runner-up in the "
+           f"{int(top['draws_per_tail'])} draws where the parameter is in its bottom tenth (blue) and in its top tenth "
+           "(orange), every other parameter varying as drawn (a tornado over the PSA, which keeps the correlations "
+           "of the calibration's posterior, rather than a one-way analysis at base values); the ten parameters that "
+           "move it most. Each tail's mean also carries the chance of its runs. Every parameter is in "
+           "tornado.csv.")
+    return rf.Figure("g_tornado", fig, title, how)
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -533,7 +611,14 @@ def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None
                                                          a["discount_rate_per_year"])
     write_table(out_dir / "voi.csv", res.table)
     write_table(out_dir / "scenarios.csv", res.boxes)
+    for name, table in (("expected_loss.csv", res.loss), ("tornado.csv", res.tornado)):
+        if not table.empty:
+            write_table(out_dir / name, table)
     figs = [evpi_figure(res, a["population_graduates"]), evppi_figure(res), study_figure(res, study)]
+    if not res.loss.empty:
+        figs.append(expected_loss_figure(res))
+    if not res.tornado.empty:
+        figs.append(tornado_figure(res))
     rendered = []
     for i, f in enumerate(figs):
         rendered.append(_figure_html(f, rf.save(f, figures_dir), str(first_figure + i)))
@@ -592,6 +677,8 @@ def section(res: VoiResults, out_dir: Path | str, figures_dir: Path | str | None
         _top_parameters_html(res),
         "<h3>Is a study worth its cost?</h3>",
         rendered[2],
+        *(["<h3>What each choice would lose</h3>", rendered[3]] if not res.loss.empty else []),
+        *(["<h3>What moves the lead</h3>", rendered[-1]] if not res.tornado.empty else []),
         "<h3>When the recommendation flips</h3>",
         _flips_html(res),
         _prim_evppi_html(res),
@@ -639,7 +726,7 @@ def sweep_section(data, out_dir: Path | str, figures_dir: Path | str | None = No
     parts, tables, boxes = [], [], []
     for i, pop in enumerate(pops):
         sub = out_dir / f"voi_{pop}"
-        html_part = section(read_with_horizon(pop), sub, study=study, first_figure=first_figure + 3 * i)
+        html_part = section(read_with_horizon(pop), sub, study=study, first_figure=first_figure + 5 * i)
         parts.append(html_part.replace("What evidence would change the answer",
                                        f"What evidence would change the answer — {_esc(pop)}", 1))
         tables.append(pd.read_csv(sub / "voi.csv").assign(population=pop))

@@ -66,7 +66,8 @@ def analysed(tiny_psa, tmp_path_factory) -> tuple[Path, str]:
 
 def test_the_section_writes_voi_and_scenarios_csv_and_figures(analysed, tmp_path):
     folder, population = analysed
-    for name in ("voi.csv", "scenarios.csv", "evpi_curve.csv", "evpi_by_horizon.csv"):
+    for name in ("voi.csv", "scenarios.csv", "evpi_curve.csv", "evpi_by_horizon.csv", "expected_loss.csv",
+                 "tornado.csv"):
         assert (folder / population / name).is_file()
     fragment = report_voi.section(report_voi.read(folder, population), tmp_path)
     assert "What evidence would change the answer" in fragment
@@ -78,9 +79,17 @@ def test_the_section_writes_voi_and_scenarios_csv_and_figures(analysed, tmp_path
     boxes = pd.read_csv(tmp_path / "scenarios.csv")
     assert {"condition", "box", "coverage", "density", "mass", "parameter", "in_words", "low", "high",
             "wtp_gbp_per_qaly", "recommended"} <= set(boxes.columns)
-    for name in ("g_evpi", "g_evppi", "g_study"):
+    for name in ("g_evpi", "g_evppi", "g_study", "g_expected_loss", "g_tornado"):
         assert (tmp_path / "figures" / f"{name}.png").is_file() and (tmp_path / "figures" / f"{name}.svg").is_file()
-    assert fragment.count("data:image/png;base64,") == 3
+    assert fragment.count("data:image/png;base64,") == 5
+    assert "What each choice would lose" in fragment and "What moves the lead" in fragment
+    # the lowest expected loss at GBP 20,000 is the EVPI there, as the section's table says
+    loss = pd.read_csv(tmp_path / "expected_loss.csv")
+    at = loss[loss["wtp_gbp_per_qaly"] == 20_000]
+    evpi = table[(table["measure"] == "EVPI") & (table["wtp_gbp_per_qaly"] == 20_000)]["per_graduate_gbp"].item()
+    assert at["expected_loss_gbp"].min() == pytest.approx(evpi, abs=1e-6)
+    tornado = pd.read_csv(tmp_path / "tornado.csv")
+    assert (tornado["swing_gbp"].abs().diff().dropna() <= 1e-9).all()  # largest swing first
     # the study's cost is shown as an assumption
     assert "(assumed)" in fragment and "Assumptions of this section" in fragment
 
