@@ -196,6 +196,41 @@ def test_a_run_folder_that_is_a_file_marks_the_run_failed_and_the_sweep_goes_on(
     assert collect_cli.main([str(swept)]) == EXIT_RUNS_FAILED  # collect again: the same answer
 
 
+def test_a_full_disk_marks_the_run_failed_in_one_line_and_the_sweep_goes_on(swept, capsys, monkeypatch):
+    """The disk fills while one run writes (ENOSPC on every file of its folder, error.json included):
+    that run fails with one line naming it and the disk's message, its error goes to the sweep's
+    unwritable_runs/, the other run is aggregated, failures.csv names it, exit 3, no traceback (it
+    was a chained ENOSPC traceback)."""
+    import contextlib
+    import errno
+
+    from experiments import outputs
+
+    blocked = swept / "runs" / run_names(swept)[1]
+    shutil.rmtree(blocked)  # so that the rerun redoes it
+    real = outputs.atomic_path
+
+    @contextlib.contextmanager
+    def full(path):
+        if Path(path).parent.resolve() == blocked.resolve():
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        with real(path) as tmp:
+            yield tmp
+
+    monkeypatch.setattr(outputs, "atomic_path", full)
+    capsys.readouterr()
+    assert sweep(swept) == EXIT_RUNS_FAILED
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    lines = [x for x in captured.err.splitlines() if x.startswith("error:")]
+    assert len(lines) == 1 and blocked.name in lines[0] and "No space left on device" in lines[0]
+    import pandas as pd
+
+    assert list(pd.read_csv(swept / "failures.csv")["run_id"]) == [blocked.name]
+    assert (swept / "unwritable_runs" / f"{blocked.name}.json").is_file()
+    assert len(pd.read_parquet(swept / "results.parquet")["run_id"].unique()) == 1
+
+
 # --- 6. a run records what it used, and replays byte for byte -------------------------------------
 
 
