@@ -8,7 +8,7 @@ PORT   ?= 8765
 TEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test slurm-test venv dev bench bench-sweep browser dashboard clean help
+.PHONY: run test slurm-test venv dev bench bench-sweep browser dashboard clean help mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -47,6 +47,20 @@ dashboard: venv  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
 
 test: dev browser  ## run the whole test suite
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(TEST_ARGS)
+
+MUTATION_DIR     ?= outputs/mutation
+MUTATION_WORKERS ?= 2
+MUTATION_MIN     ?= 90
+
+# Not part of `make test`. mutmut mutates sim/costs.py, sim/economics.py and sim/health.py
+# (config: [tool.mutmut] in pyproject.toml) in a fresh copy under $(MUTATION_DIR), so the working
+# tree is never touched, then runs the selected fast tests against each mutant.
+mutation: dev  ## mutation testing of the arithmetic (sim/costs.py, economics.py, health.py): fails below 90% killed (MUTATION_MIN)
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)/tests
+	cp -R sim pyproject.toml $(MUTATION_DIR)/ && cp -R tests/sim $(MUTATION_DIR)/tests/
+	cd $(MUTATION_DIR) && $(abspath $(VENV))/bin/mutmut run --max-children $(MUTATION_WORKERS)
+	cd $(MUTATION_DIR) && $(abspath $(PY)) $(CURDIR)/tests/sim/mutation_score.py \
+	  --equivalents $(CURDIR)/tests/sim/mutation_equivalents.md --min $(MUTATION_MIN)
 
 slurm-test: venv  ## start a single-node SLURM cluster here (root or sudo; installs Debian's SLURM), run sweeps through it, stop it
 	$(PY) scripts/slurm_test.py

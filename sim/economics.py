@@ -90,14 +90,14 @@ def icer(delta_cost_gbp: float, delta_qalys: float) -> float:
 def quadrant(delta_cost_gbp: float, delta_qalys: float) -> str:
     """Where a strategy lies on the cost-effectiveness plane against the comparator.
 
-    ``"dominant"`` (more QALYs for less or equal cost), ``"dominated"`` (fewer or equal QALYs for
+    ``"dominant"`` (more or equal QALYs for less or equal cost), ``"dominated"`` (fewer or equal QALYs for
     more or equal cost), ``"more effective, more costly"`` (the ICER is the price of a QALY),
     ``"less effective, less costly"`` (the ICER is the saving per QALY lost), or ``"same"``.
     """
     dc, dq = float(delta_cost_gbp), float(delta_qalys)
     if dq == 0 and dc == 0:
         return "same"
-    if dq > 0 and dc <= 0:
+    if dq >= 0 and dc <= 0:  # as effective or more, and cheaper or the same (not both: "same" above)
         return "dominant"
     if dq <= 0 and dc >= 0:
         return "dominated"
@@ -149,8 +149,10 @@ def paired_increments(
 
 
 def wtp_grid(max_gbp: float = 50_000, step_gbp: float = 500) -> np.ndarray:
-    """Willingness-to-pay values for an acceptability curve: 0 to ``max_gbp`` per QALY."""
-    return np.arange(0.0, max_gbp + step_gbp / 2, step_gbp)
+    """Willingness-to-pay values for an acceptability curve: 0 to ``max_gbp`` per QALY in steps of
+    ``step_gbp``, never past ``max_gbp`` (the last step may fall short of it)."""
+    steps = int(np.floor(max_gbp / step_gbp + 1e-9))
+    return step_gbp * np.arange(steps + 1, dtype=float)
 
 
 def acceptability(costs_gbp, qalys, wtp_gbp_per_qaly) -> np.ndarray:
