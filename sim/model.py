@@ -24,7 +24,7 @@ from .params import (
     validate,
 )
 from .population import create_graduates
-from .reporters import SUBGROUPS, model_reporters, subgroup_outcomes
+from .reporters import SUBGROUPS, WeeklyRecord, subgroup_outcomes, weekly_columns
 from .streams import stream
 from .strategy import offers
 from .support import CHANNELS, SupportChannel
@@ -52,7 +52,11 @@ class SelfManagementModel(mesa.Model):
     4. **Connectedness** (:mod:`sim.connectedness`) drifts back to each person's usual level
        for those without social contact this week.
     5. **Engagement**: people leave channels; groups that stay too small close; volunteers leave.
-    6. **Record**: QALYs accrue (costs accrued as they were incurred); reporters collect the week.
+    6. **Record**: QALYs accrue (costs accrued as they were incurred); the week's row of every
+       reporter is recorded (:class:`sim.reporters.WeeklyRecord`, in ``model.datacollector``).
+
+    A channel the strategy does not offer does no work in any week: it is never offered, never
+    steps, and its results are those of its first week, recorded as they are.
 
     Args:
         n_graduates: graduates in the model.
@@ -126,10 +130,13 @@ class SelfManagementModel(mesa.Model):
         }
         self.active_channels = [c for name, c in self.channels.items() if getattr(strategy, name).enabled]
         self._support = "not started"  # -> "running" -> "ended"
+        #: every channel's results this week, in registry order (a disabled channel's: constants)
         self.channel_results: dict[str, float] = {}
-        self._update_channel_results()
+        for channel in self.channels.values():
+            self.channel_results.update(channel.results())
         self._summarise_week()
-        self.datacollector = mesa.DataCollector(model_reporters=model_reporters(list(self.channel_results)))
+        #: the weekly record, one value per week for every reporter (the DataCollector's interface)
+        self.datacollector = WeeklyRecord(weekly_columns(list(self.channel_results)))
         self.datacollector.collect(self)
 
     @classmethod
@@ -179,7 +186,7 @@ class SelfManagementModel(mesa.Model):
         g.contacted[:] = False
         g.social_contact[:] = False
         self.health.begin_week(g)
-        for channel in self.channels.values():
+        for channel in self.active_channels:  # a disabled channel's counters stay at 0: nothing to reset
             channel.begin_week()
         return self.week
 
@@ -203,7 +210,7 @@ class SelfManagementModel(mesa.Model):
             channel.offer(offered[channel.name], week)
 
     def _record_week(self, week: int) -> None:
-        """Step 6 of the week: QALYs accrue, channel results update, the DataCollector records."""
+        """Step 6 of the week: QALYs accrue, channel results update, the week's row is recorded."""
         self._summarise_week()
         g = self.graduates
         self.ledger.add_qalys(self.week_gain, g.connectedness - g.connectedness_baseline, week)
@@ -250,7 +257,10 @@ class SelfManagementModel(mesa.Model):
                                       "non-finite")
 
     def _update_channel_results(self) -> None:
-        for channel in self.channels.values():
+        """This week's results of the channels the strategy offers; a disabled channel's state never
+        changes after the model is built (it is never offered and never steps), so its results,
+        recorded at week 0, are left as they are."""
+        for channel in self.active_channels:
             self.channel_results.update(channel.results())
 
     # --- results ------------------------------------------------------------------------------
