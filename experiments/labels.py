@@ -2,6 +2,11 @@
 categories (from the model's channel registry), subgroups, money and numbers. Figures, tables,
 the report and the dashboard take their words from here.
 
+A channel presents itself from its own module (``sim/support/<channel>.py``: its label, colour,
+short noun, the phrase and the clause built from its levers, its engagement panels); what it does
+not declare falls back to its label and a spare colour, so a new channel is named and drawn with
+no edit here.
+
 A strategy's name in every figure and table is derived from what it does (its config), never its
 config key: ``peer_group`` with ``interval_weeks: 2`` is "Peer support group, fortnightly", and
 the same preset meeting every 4 weeks is "Peer support group, every 4 weeks".
@@ -13,7 +18,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sim.support import CHANNEL_TYPES
+import dataclasses
+
+from experiments.evaluate import SUBGROUP_MEMBERS
+from sim.reporters import SUBGROUPS as MODEL_SUBGROUPS
+from sim.support import CHANNEL_NAMES, CHANNEL_TYPES, CHANNELS, TAILORABLE_CHANNELS
+from sim.support.words import every, months  # noqa: F401  (re-exported: one "fortnightly" everywhere)
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
@@ -22,6 +32,13 @@ OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "
 STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
 #: Each channel's name in words (declared by the channel, sim/support/<channel>.py).
 CHANNEL_LABELS = {c.name: c.label for c in CHANNEL_TYPES}
+#: Colours for channels that declare none, in registry order (Tol's muted palette, colour-blind
+#: safe; none is an Okabe-Ito colour above, so a new channel never takes a named strategy's).
+SPARE_COLOURS = ("#882255", "#44AA99", "#332288", "#AA4499", "#117733", "#999933")
+#: Each channel's colour in every figure: its own (sim/support/<channel>.py), else a spare one.
+_UNCOLOURED = [c.name for c in CHANNEL_TYPES if c.colour is None]
+CHANNEL_COLOURS = {c.name: c.colour or SPARE_COLOURS[_UNCOLOURED.index(c.name) % len(SPARE_COLOURS)]
+                   for c in CHANNEL_TYPES}
 #: Each cost category's name in words (the ledger's categories, sim.costs.CATEGORIES).
 COST_LABELS = {
     "course": "The course",
@@ -29,60 +46,76 @@ COST_LABELS = {
     "planned_care": "GP and nurse visits",
     "urgent_care": "Urgent care",
 }
-#: Subgroups the report follows: (key, plain words, weekly column of its share self-managing).
-#: Who belongs to each: experiments.evaluate.SUBGROUP_MEMBERS.
-SUBGROUPS = (
-    ("everyone", "Everyone", "share_self_managing"),
-    ("group_averse", "People who find groups difficult", "share_self_managing_group_averse"),
-    ("offline", "People not online", "share_self_managing_offline"),
-    ("lonely", "People lonely before the course", "share_self_managing_lonely"),
-)
+#: Each subgroup's words, (plain words, short words for a crowded axis); a subgroup without an
+#: entry is named from its key. Who belongs to each: experiments.evaluate.SUBGROUP_MEMBERS.
+SUBGROUP_WORDS = {
+    "everyone": ("Everyone", "Everyone"),
+    "group_averse": ("People who find groups difficult", "Find groups\ndifficult"),
+    "offline": ("People not online", "Not online"),
+    "lonely": ("People lonely before the course", "Lonely before\nthe course"),
+}
 
-#: One Okabe-Ito colour per named strategy, the same in every figure (course only is black).
+
+def _subgroup_column(member: tuple[str, bool] | None) -> str:
+    """The weekly column of a subgroup's share self-managing, from the model's own subgroups
+    (:data:`sim.reporters.SUBGROUPS`: the graduates' array, and the names of its two sides)."""
+    if member is None:
+        return "share_self_managing"
+    array, value = member
+    yes, no = next((y, n) for a, y, n in MODEL_SUBGROUPS.values() if a == array)
+    return f"share_self_managing_{yes if value else no}"
+
+
+#: Subgroups the report follows: (key, plain words, weekly column of its share self-managing),
+#: derived from who belongs to each (experiments.evaluate.SUBGROUP_MEMBERS) and the model's columns.
+SUBGROUPS = tuple((key, SUBGROUP_WORDS.get(key, (key.replace("_", " ").capitalize(),))[0], _subgroup_column(member))
+                  for key, member in SUBGROUP_MEMBERS.items())
+#: Each subgroup's short words (figure axes).
+SUBGROUP_SHORT = {key: SUBGROUP_WORDS.get(key, (label, label))[-1] for key, label, _ in SUBGROUPS}
+
+#: One colour per named strategy, the same in every figure (course only is black); a strategy named
+#: after one channel (``peer_group``, or a new channel's own config) takes that channel's colour.
 STRATEGY_COLOURS = {
     "no_course": "#999999",  # grey: the people who did not take the course
     "course_only": OKABE_ITO[0],  # black
-    "peer_group": OKABE_ITO[1],  # orange
-    "telephone": OKABE_ITO[2],  # sky blue
-    "online": OKABE_ITO[3],  # bluish green
+    "peer_group": CHANNEL_COLOURS["peer_group"],  # orange
+    "telephone": CHANNEL_COLOURS["telephone"],  # sky blue
+    "online": CHANNEL_COLOURS["online"],  # bluish green
     "offer_all": OKABE_ITO[5],  # blue
     "tailored": OKABE_ITO[6],  # vermillion
+    **{name: colour for name, colour in CHANNEL_COLOURS.items()
+       if name not in ("peer_group", "telephone", "online", "booster", "newsletter")},
 }
 #: Colours for arms beyond the named strategies (variants of one strategy in a sweep), in order.
 EXTRA_COLOURS = [OKABE_ITO[7], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[5], OKABE_ITO[6], "#999999",
                  OKABE_ITO[4]]
-MATCHED = ("peer_group", "telephone", "online")
-CHANNEL_NOUNS = {"peer_group": "groups", "telephone": "calls", "online": "online group"}
+#: The channels a strategy matches to people (its name says which); the others are added to any.
+MATCHED = TAILORABLE_CHANNELS
+#: The channels added to any strategy (booster, newsletter, ...), named after "+" in its name.
+ADDED = tuple(c for c in CHANNEL_NAMES if c not in MATCHED)
+#: Each channel's short name in a list ("Groups and calls, free choice"): its own, else its label.
+CHANNEL_NOUNS = {c.name: c.noun or c.label for c in CHANNEL_TYPES}
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
-def every(weeks: int) -> str:
-    """'weekly', 'fortnightly', 'every 4 weeks'."""
-    return {1: "weekly", 2: "fortnightly"}.get(int(weeks), f"every {int(weeks)} weeks")
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
-def months(weeks: int) -> str:
-    """Weeks as months in words: 26 -> '6 months', 52 -> '12 months', 104 -> '24 months'."""
-    m = weeks * 12 / 52
-    return f"{m:.0f} months" if abs(m - round(m)) < 0.05 else f"{weeks} weeks"
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _lever_default(channel: str, key: str) -> Any:
+    """The default of a channel's lever ``key`` (its dataclass), or None when it has none."""
+    for f in dataclasses.fields(CHANNELS[channel].lever_type):
+        if f.name == key:
+            return f.default
+    return None
 
 
 def _enabled(strategy: Mapping[str, Any], channel: str) -> bool:
     return bool((strategy.get(channel) or {}).get("enabled"))
-
-
-def _peer_phrase(pg: Mapping[str, Any]) -> str:
-    name = "Facilitated peer group" if pg.get("delivery") == "facilitated" else "Peer support group"
-    pooled = " (one group per cohort)" if pg.get("formation") == "cohort" else ""
-    return f"{name}{pooled}, {every(pg.get('interval_weeks', 2))}"
-
-
-def _phone_phrase(tel: Mapping[str, Any]) -> str:
-    who = " from professionals" if tel.get("caller") == "professional" else ""
-    return f"Telephone support{who}, {every(tel.get('interval_weeks', 2))}"
-
-
-def _online_phrase(on: Mapping[str, Any]) -> str:
-    return "Online group" if on.get("moderated", True) else "Online group, unmoderated"
 
 
 def strategy_label(strategy: Mapping[str, Any]) -> str:
@@ -93,24 +126,22 @@ def strategy_label(strategy: Mapping[str, Any]) -> str:
     channels = [c for c in MATCHED if _enabled(strategy, c)]
     if len(channels) == 1:
         c = channels[0]
-        text = {"peer_group": _peer_phrase, "telephone": _phone_phrase, "online": _online_phrase}[c](strategy[c])
+        text = CHANNELS[c].phrase(strategy[c])
     elif channels:
-        which = "All three" if len(channels) == 3 else " and ".join(CHANNEL_NOUNS[c] for c in channels).capitalize()
+        which = (f"All {_COUNT_WORDS.get(len(channels), len(channels))}" if len(channels) == len(MATCHED)
+                 else _upper_first(" and ".join(CHANNEL_NOUNS[c] for c in channels).lower()))
         how = "matched to each person" if strategy.get("matching") == "tailored" else "free choice"
         text = f"{which}, {how}"
-        odd = [f"{CHANNEL_NOUNS[c]} {every(strategy[c]['interval_weeks'])}" for c in ("peer_group", "telephone")
-               if c in channels and int(strategy[c].get("interval_weeks", 2)) != 2]
+        odd = [f"{CHANNEL_NOUNS[c]} {every(strategy[c]['interval_weeks'])}" for c in channels
+               if strategy[c].get("interval_weeks") is not None
+               and int(strategy[c]["interval_weeks"]) != _lever_default(c, "interval_weeks")]
         if odd:
             text += f" ({', '.join(odd)})"
     else:
         text = ""
-    extras = []
-    if _enabled(strategy, "booster"):
-        extras.append(f"booster course at {months(strategy['booster']['week'])}")
-    if _enabled(strategy, "newsletter"):
-        extras.append(f"newsletter {every(strategy['newsletter'].get('interval_weeks', 4))}")
+    extras = [_lower_first(CHANNELS[c].phrase(strategy[c])) for c in ADDED if _enabled(strategy, c)]
     if not text:
-        text = (extras.pop(0).capitalize() if extras else "Course only")
+        text = (_upper_first(extras.pop(0)) if extras else "Course only")
     if extras:
         text += " + " + " + ".join(extras)
     if text != "Course only":
@@ -124,35 +155,15 @@ def strategy_label(strategy: Mapping[str, Any]) -> str:
 def strategy_description(strategy: Mapping[str, Any], population_label: str = "", weeks: int = 104) -> str:
     """One or two sentences saying what a strategy offers, to whom and for how long."""
     channels = [c for c in MATCHED if _enabled(strategy, c)]
-    parts = []
-    if _enabled(strategy, "peer_group"):
-        pg = strategy["peer_group"]
-        led = "led by a paid facilitator" if pg.get("delivery") == "facilitated" else "led by a volunteer"
-        formed = ("formed from each course cohort" if pg.get("formation") == "cohort"
-                  else "pooled by area from several courses, with newcomers from later courses")
-        parts.append(f"support groups {formed}, {led}, meeting {every(pg.get('interval_weeks', 2))}")
-    if _enabled(strategy, "telephone"):
-        tel = strategy["telephone"]
-        who = "staff" if tel.get("caller") == "professional" else "trained peer volunteers"
-        parts.append(f"calls from {who} {every(tel.get('interval_weeks', 2))}, within a capacity of "
-                     f"{tel.get('capacity_calls_per_week_per_100_offered', 37):g} calls a week per 100 offered calls")
-    if _enabled(strategy, "online"):
-        mod = "a moderated" if strategy["online"].get("moderated", True) else "an unmoderated"
-        parts.append(f"{mod} online group for graduates who use the internet")
-    if _enabled(strategy, "booster"):
-        b = strategy["booster"]
-        parts.append(f"a {b.get('sessions', 2)}-session booster course at {months(b['week'])}")
-    if _enabled(strategy, "newsletter"):
-        parts.append(f"a newsletter {every(strategy['newsletter'].get('interval_weeks', 4))}")
+    parts = [CHANNELS[c].describe(strategy[c]) for c in CHANNEL_NAMES if _enabled(strategy, c)]
     if not parts and strategy.get("course") is False:
         return "People referred who did not take the course: no course, no support."
     if not parts:
         return "The six-week course and nothing after it: the comparator for every other strategy."
     listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
     if len(channels) > 1 and strategy.get("matching") == "tailored":
-        fit = {"peer_group": "a group if they like groups", "telephone": "calls if they have a phone",
-               "online": "the online group if they are online and confident"}
-        order = [c for c in strategy.get("tailoring_order", ["peer_group", "telephone", "online"]) if c in channels]
+        fit = {c.name: c.fit_words or _lower_first(c.label) for c in CHANNEL_TYPES}
+        order = [c for c in strategy.get("tailoring_order", list(MATCHED)) if c in channels]
         first, *rest = [fit[c] for c in order] or ["none"]
         which = first + "".join(f", else {r}" for r in rest)
         text = f"Each graduate is offered the one channel that fits them: {which}. Channels: {listed}."
@@ -224,7 +235,7 @@ def strategy_gist(strategy: Mapping[str, Any]) -> str:
     channels = [c for c in MATCHED if _enabled(strategy, c)]
     if len(channels) < 2:
         return ""
-    words = {"peer_group": "peer groups", "telephone": "telephone calls", "online": "an online group"}
+    words = {c.name: c.offer_words or _lower_first(c.label) for c in CHANNEL_TYPES}
     listed = ", ".join(words[c] for c in channels[:-1]) + " and " + words[channels[-1]]
     if strategy.get("matching") == "tailored":
         return f"each graduate is offered the one of {listed.replace(' and ', ' or ')} that fits them"

@@ -2,14 +2,28 @@
 
 Shared by :mod:`sim.params` (which assembles the whole model's parameters) and each channel's
 module in :mod:`sim.support` (which declares its own lever and behaviour blocks at its top). It
-imports nothing of the model, so that both may import it without a cycle. Also here: the two small
-records every channel uses, :class:`ContactEffect` (what one contact adds) and :class:`CostItem`
+imports nothing of the model, so that both may import it without a cycle. Also here: the error
+every check raises (:class:`ParameterError`) and the two small records every channel uses,
+:class:`ContactEffect` (what one contact adds) and :class:`CostItem`
 (one unit cost with its price year and source).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+
+class ParameterError(ValueError):
+    """A parameter is outside its allowed range; names the key, the value and what is allowed.
+
+    Defined here, not in :mod:`sim.params`, so that a channel's module can raise it from its own
+    checks (:meth:`sim.support.base.SupportChannel.check`) without importing the parameters that
+    import it; :mod:`sim.params` and :mod:`sim` re-export it."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"{key}={value!r} is not allowed: {allowed}")
 
 
 #: The smallest value a "positive" field takes: it divides, scales a Beta distribution's shapes or

@@ -37,6 +37,7 @@ from typing import Any, Optional
 
 from .connectedness import ConnectednessParams  # noqa: F401
 from .fields import MAX_MAGNITUDE, POSITIVE_FLOOR, ContactEffect, CostItem, count, list_of, nonneg, positive, prob, real  # noqa: F401
+from .fields import ParameterError  # noqa: F401  (raised by every check; channels raise it too)
 from .retention import DecayShape, RetentionParams  # noqa: F401
 from .measurement import MeasurementParams  # noqa: F401
 from .support.registry import CHANNEL_NAMES, CHANNEL_TYPES, TAILORABLE_CHANNELS, channel_unit_costs  # noqa: F401
@@ -49,14 +50,6 @@ from .support.online import OnlineBehaviour, OnlineParams  # noqa: F401, E402
 from .support.peer_group import GroupDelivery, GroupFormation, PeerGroupBehaviour, PeerGroupParams  # noqa: F401, E402
 from .support.telephone import Caller, TelephoneBehaviour, TelephoneParams  # noqa: F401, E402
 
-
-
-class ParameterError(ValueError):
-    """A parameter is outside its allowed range; names the key, the value and what is allowed."""
-
-    def __init__(self, key: str, value: Any, allowed: str):
-        self.key, self.value, self.allowed = key, value, allowed
-        super().__init__(f"{key}={value!r} is not allowed: {allowed}")
 
 
 # --- enums -------------------------------------------------------------------------------------
@@ -487,7 +480,9 @@ def _check_shares(key: str, shares: list[float], n: int | None = None, must_sum_
 def validate(params: ModelParams) -> ModelParams:
     """Check every range and cross-field rule; raise :class:`ParameterError` on the first failure.
 
-    Called by the model before any work, and by the command line before a run starts.
+    Called by the model before any work, and by the command line before a run starts. A channel's
+    rules that join its blocks to the rest of the model (the booster's week within support and the
+    run) are its own: :meth:`~sim.support.base.SupportChannel.check`, called here for every channel.
     """
     _walk(params, "")
     check_strategy_name(params.strategy, channels=False)
@@ -524,25 +519,12 @@ def validate(params: ModelParams) -> ModelParams:
                 "strategy.end_week", strat.end_week,
                 f"must be >= strategy.start_week ({strat.start_week}) or null (never ends)",
             )
-    if strat.booster.enabled and not strat.active(strat.booster.week):
-        raise ParameterError(
-            "strategy.booster.week", strat.booster.week,
-            f"must fall within support (strategy.start_week={strat.start_week}, "
-            f"strategy.end_week={strat.end_week})",
-        )
-    if strat.booster.enabled and strat.booster.week > params.weeks:
-        raise ParameterError(
-            "strategy.booster.week", strat.booster.week, f"must be <= weeks ({params.weeks}), or the booster never happens"
-        )
+    for channel in CHANNEL_TYPES:  # each channel's own cross-field rules, in its module (the booster's week)
+        channel.check(params)
     if strat.start_week > params.weeks:
         raise ParameterError(
             "strategy.start_week", strat.start_week,
             f"must be <= weeks ({params.weeks}): support would start after the run ends",
-        )
-    if params.dynamics.course.sessions > 0 and strat.booster.sessions > params.dynamics.course.sessions:
-        raise ParameterError(
-            "strategy.booster.sessions", strat.booster.sessions,
-            f"must be <= dynamics.course.sessions ({params.dynamics.course.sessions})",
         )
     for name in REQUIRED_COST_ITEMS:
         if name not in costs.items:

@@ -11,7 +11,9 @@ handful of times in a run).
 Every time series is drawn twice: solid for the run, dashed in the same colour for its course-only
 reference (:func:`experiments.dashboard.model.course_only_reference`), so the gap between the two
 lines is what the strategy adds. Colours come from :mod:`experiments.labels`: a channel's measures
-take its strategy's colour (peer groups orange, telephone sky blue, online group green).
+take its colour (declared in its module, sim/support/<channel>.py: peer groups orange, telephone
+sky blue, online group green; a channel that declares none, a spare one). The channels drawn and
+their weekly counts are the registry's: every matched channel, and any other the model offers.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from PIL import Image
 
-from experiments.labels import CHANNEL_LABELS, OKABE_ITO, STRATEGY_COLOURS
+from experiments.labels import CHANNEL_COLOURS, CHANNEL_LABELS, MATCHED, OKABE_ITO, SPARE_COLOURS, SUBGROUPS
 from sim import SelfManagementModel
 from sim.measurement import responder_gain_sd
 from sim.params import GroupFormation
+from sim.support import CHANNEL_TYPES
 
 WEEKS_LABEL = "Weeks after the course"
 #: The legend entry of every dashed line.
@@ -93,14 +96,13 @@ def chart_specs(model: SelfManagementModel) -> list[ChartSpec]:
     """The time-series figures of the page, in order (words and thresholds from ``model``'s params)."""
     dyn = model.params.dynamics
     threshold = responder_gain_sd(dyn.measurement)  # the true gain a responder needs, on average
-    channel_colour = {name: STRATEGY_COLOURS[name] for name in ("peer_group", "telephone", "online")}
+    # every matched channel, and any other the model offers; each in its colour (experiments.labels)
+    shown = [c for c in CHANNEL_TYPES if c.name in MATCHED or model.params.strategy.channels[c.name].enabled]
     return [
         ChartSpec(
             "Who is still self-managing?", "% of graduates self-managing",
-            (Series("share_self_managing", "Everyone", OKABE_ITO[0]),
-             Series("share_self_managing_group_averse", "People who find groups difficult", OKABE_ITO[5]),
-             Series("share_self_managing_offline", "People not online", OKABE_ITO[6]),
-             Series("share_self_managing_lonely", "People lonely before the course", OKABE_ITO[7])),
+            tuple(Series(column, words, colour) for (_, words, column), colour
+                  in zip(SUBGROUPS, [OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[7], *SPARE_COLOURS])),
             percent=True, ylim=(0.0, 1.0),
         ),
         ChartSpec(
@@ -118,15 +120,14 @@ def chart_specs(model: SelfManagementModel) -> list[ChartSpec]:
         ),
         ChartSpec(
             "Who takes part in follow-on support", "% of graduates enrolled",
-            tuple(Series(f"{name}_enrolled_share", CHANNEL_LABELS[name], colour)
-                  for name, colour in channel_colour.items()),
+            tuple(Series(f"{c.name}_enrolled_share", CHANNEL_LABELS[c.name], CHANNEL_COLOURS[c.name]) for c in shown),
             percent=True, ylim=(0.0, 1.0),
         ),
         ChartSpec(
             "What happens each week", "Number",
-            (Series("groups_open", "Peer groups still open", channel_colour["peer_group"]),
-             Series("forum_visitors", "Forum visitors this week", channel_colour["online"]),
-             Series("calls_made", "Telephone calls made this week", channel_colour["telephone"])),
+            tuple(Series(column, words, CHANNEL_COLOURS[c.name]) for c in shown
+                  if c.weekly_counts is not None or model.params.strategy.channels[c.name].enabled
+                  for column, words in c.counts()),
             min_top=10.0,
         ),
     ]

@@ -16,25 +16,23 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from experiments.labels import COST_LABELS, OKABE_ITO, STRATEGY_COLOURS, SUBGROUPS, first, gbp, months, over, q, qalys
+from experiments.labels import (CHANNEL_COLOURS, COST_LABELS, MATCHED, OKABE_ITO, SUBGROUP_SHORT, SUBGROUPS, first, gbp,
+                                 months, over, q, qalys)
 from experiments.report.data import (COST_EFFECTIVE, RULED_OUT, SweepData, acceptability_table, frontier,
                                      frontier_verdicts, ranking_holds, weekly_bands)
 from sim import economics
 from sim.costs import CATEGORIES
+from sim.support import CHANNEL_TYPES
 
 WIDTH_IN = 10.0  # figure width, inches (1,500 px at the report's 150 dpi)
+#: Each cost category's colour: a channel's spending takes the channel's colour (experiments.labels).
 COST_COLOURS = {
     "course": "#BBBBBB",
-    "peer_group": STRATEGY_COLOURS["peer_group"],
-    "telephone": STRATEGY_COLOURS["telephone"],
-    "online": STRATEGY_COLOURS["online"],
-    "booster": OKABE_ITO[4],
-    "newsletter": "#999999",
+    **{c.cost_category: CHANNEL_COLOURS[c.name] for c in CHANNEL_TYPES},
     "planned_care": "#555555",
     "urgent_care": OKABE_ITO[7],
 }
-SHORT_GROUPS = {"everyone": "Everyone", "group_averse": "Find groups\ndifficult", "offline": "Not online",
-                "lonely": "Lonely before\nthe course"}
+SHORT_GROUPS = SUBGROUP_SHORT
 COST_WORDS = {**COST_LABELS, "planned_care": "GP and nurse visits", "urgent_care": "Urgent care"}
 
 #: The report's style, applied while each figure is drawn and saved (not globally).
@@ -358,78 +356,77 @@ def _subgroup_finding(arms, s: pd.DataFrame, reach: pd.DataFrame) -> str:
 
 @styled
 def engagement(data: SweepData, population: str) -> Figure:
+    """Each channel's engagement panels (declared in its module, sim/support/<channel>.py: its
+    own, or the share enrolled where a strategy offers a channel that declares none), in the order
+    the channels run; the grid is sized from the panels."""
     arms = [a for a in data.arms_in(population) if a.is_follow_on]
     w = data.weekly
     n = w["run_id"].map(data.runs.set_index("run_id")["n_graduates"])
-    w = w.assign(
-        groups_open_share=100 * w["groups_open"] / w.groupby("run_id")["groups_open"].transform("max").replace(0, np.nan),
-        forum_visitors_pct=100 * w["forum_visitors"] / n,
-        forum_posters_pct=100 * w["forum_posters"] / n,
-        calls_answered_per_100=100 * (w["calls_made"] - w["calls_unanswered"]) / n,
-        attendance_pct=100 * w["peer_group_attendance_share"],
-    )
+    offered = {c for a in arms for c in _channels(a, every_channel=True)}
+    panels = [(p, c.name) for c in CHANNEL_TYPES for p in c.panels()
+              if c.engagement_panels is not None or c.name in offered]
+    derived = {}
+    for p, _ in panels:
+        for key, measure in ((p.key, p.measure), (f"{p.key}_dashed", p.dashed)):
+            if measure is None:
+                continue
+            m = w.eval(measure) if measure not in w.columns else w[measure]
+            if p.scale == "share":
+                derived[key] = 100 * m
+            elif p.scale == "graduates":
+                derived[key] = 100 * m / n
+            else:  # "peak": of its largest value in the run
+                derived[key] = 100 * m / m.groupby(w["run_id"]).transform("max").replace(0, np.nan)
+    w = w.assign(**derived)
     view = SweepData(**{**data.__dict__, "weekly": w})
-    panels = [
-        ("attendance_pct", "peer_group", "Group meetings: % of the register attending", "% of members at the latest meeting"),
-        ("groups_open_share", "peer_group", "Peer groups still meeting", "% of the groups that started"),
-        ("forum_visitors_pct", "online", "Online group: visitors each week", "% of all graduates visiting"),
-        ("calls_answered_per_100", "telephone", "Telephone: calls answered each week", "Calls answered per 100 graduates"),
-    ]
-    fig, axes = plt.subplots(2, 2, figsize=(WIDTH_IN, 7.4), constrained_layout=True)
+    cols = 2 if len(panels) > 1 else 1
+    rows = max(1, -(-len(panels) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, 3.7 * rows), constrained_layout=True, squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
     facts = {}
     shown_arms = {}
-    for ax, (col, channel, title, ylabel) in zip(axes.flat, panels):
-        offering = [a for a in arms if (a.config.get("strategy", {}).get(channel) or {}).get("enabled")]
+    for ax, (panel, channel) in zip(axes.flat, panels):
+        col, title, ylabel = panel.key, panel.title, panel.ylabel
+        offering = [a for a in arms if channel in _channels(a, every_channel=True)]
         bands = weekly_bands(view, col) if offering else None
-        for a in sorted(offering, key=lambda a: len(_channels(a))):
+        for a in sorted(offering, key=lambda a: len(_channels(a, every_channel=True))):
             b = bands[(bands["arm"] == a.key) & (bands["week"] >= 1)]
             x = b["week"] * 12 / 52
             ax.fill_between(x, b["lo"], b["hi"], color=a.colour, alpha=0.2, lw=0)
             # one channel alone drawn wide underneath, so a mix that tracks it stays visible on top
-            ax.plot(x, b["mean"], color=a.colour, lw=4.0 if len(_channels(a)) == 1 else 1.6, label=a.label)
+            ax.plot(x, b["mean"], color=a.colour, lw=4.0 if len(_channels(a, every_channel=True)) == 1 else 1.6,
+                    label=a.label)
             shown_arms[a.key] = a
-        if col == "forum_visitors_pct" and offering:
-            pb = weekly_bands(view, "forum_posters_pct")
+        if panel.dashed is not None and offering:
+            pb = weekly_bands(view, f"{col}_dashed")
             for a in offering:
                 b = pb[(pb["arm"] == a.key) & (pb["week"] >= 1)]
                 ax.plot(b["week"] * 12 / 52, b["mean"], color=a.colour, lw=1.2, ls="--")
-            ax.text(0.98, 0.95, "solid: visitors; dashed: posters", transform=ax.transAxes, ha="right", va="top",
+            ax.text(0.98, 0.95, panel.dashed_note, transform=ax.transAxes, ha="right", va="top",
                     fontsize=8.5, color="#444444")
         if not offering:
             ax.text(0.5, 0.5, "No strategy in this sweep offers this", ha="center", va="center",
                     transform=ax.transAxes, color="#666666")
         else:
-            solo = next((a for a in offering if _channels(a) == [channel]), offering[0])
+            solo = next((a for a in offering if _channels(a, every_channel=True) == [channel]),
+                        next((a for a in offering if _channels(a) == [channel]), offering[0]))
             b = bands[bands["arm"] == solo.key].set_index("week")["mean"]
             first = b.loc[b.index >= 1]
             if len(first):
                 below = first[first < 0.5 * first.iloc[0]]
                 half = float(below.index[0]) if len(below) else None
-                facts[col] = (solo, float(first.iloc[0]), float(first.iloc[-1]), half)
+                if panel.fact is not None:
+                    facts[col] = panel.fact(float(first.iloc[0]), float(first.iloc[-1]), half, months(data.weeks))
         _months_axis(ax, data.weeks)
         ax.set_ylim(bottom=0)
-        if col in ("attendance_pct", "groups_open_share"):
+        if panel.scale in ("share", "peak"):
             ax.set_ylim(0, 100)
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
     handles = [plt.Line2D([], [], color=a.colour, lw=2, label=a.label) for a in arms if a.key in shown_arms]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(3, max(len(handles), 1)), fontsize=9.5)
-    end = months(data.weeks)
-    bits = []
-    if "groups_open_share" in facts:
-        _, _, a1, half = facts["groups_open_share"]
-        text = f"half the peer groups close within {_month_words(half)}" if half else "most peer groups keep meeting"
-        bits.append(f"{text} ({_pct(a1)} still meet at {end})")
-    if "forum_visitors_pct" in facts:
-        _, a0, a1, half = facts["forum_visitors_pct"]
-        bits.append(f"forum visits fall from {_pct(a0)} of graduates a week to {_pct(a1)}"
-                    + (f", half gone by {_month_words(half)}" if half else ""))
-    if "calls_answered_per_100" in facts:
-        _, a0, a1, _ = facts["calls_answered_per_100"]
-        if a1 < 0.8 * a0:
-            bits.append(f"calls answered fall from {a0:.0f} to {a1:.0f} per 100 graduates a week")
-        else:
-            bits.append(f"calls hold at about {a1:.0f} per 100 graduates a week")
+    bits = list(facts.values())  # each panel's own words (its fact), in the order of the panels
     title = ("Engagement fades: " + "; ".join(bits)) if bits else "Engagement with follow-on support"
     _suptitle(fig, title)
     how = ("Each panel follows one channel for the strategies that offer it (mean over replicates, 95% band). "
@@ -438,18 +435,12 @@ def engagement(data: SweepData, population: str) -> Figure:
     return Figure("d_engagement", fig, title, how)
 
 
-def _pct(value: float) -> str:
-    return "under 1%" if 0 < value < 0.5 else f"{value:.0f}%"
-
-
-def _month_words(week: float) -> str:
-    m = week * 12 / 52
-    return f"{m:.0f} month{'s' if round(m) != 1 else ''}" if m >= 1 else f"week {week:.0f}"
-
-
-def _channels(arm) -> list[str]:
+def _channels(arm, every_channel: bool = False) -> list[str]:
+    """The matched channels an arm offers (peer groups, telephone, online group, ...), or with
+    ``every_channel`` every channel it offers (a booster, a newsletter too)."""
     st = arm.config.get("strategy", {})
-    return [c for c in ("peer_group", "telephone", "online") if (st.get(c) or {}).get("enabled")]
+    names = [c.name for c in CHANNEL_TYPES] if every_channel else MATCHED
+    return [c for c in names if (st.get(c) or {}).get("enabled")]
 
 
 # --- (e) costs per graduate by category -------------------------------------------------------

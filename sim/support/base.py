@@ -17,22 +17,27 @@ time, from :meth:`SupportChannel.one_by_one` (see :mod:`sim.support.one_by_one`)
 
 :mod:`sim.params` imports every channel's module for its parameters, so a channel's module imports
 only what imports nothing of :mod:`sim.params` in turn (retention and connectedness declare their
-own parameters): the model's import graph has no cycle (tests/test_architecture.py).
+own parameters), and names modules, never the package: ``from ..retention import reinforce``, not
+``from .. import retention``, which reads ``sim/__init__.py`` while it is still importing
+:mod:`sim.params` (tests/test_architecture.py counts what ``__init__`` files import, and fails on it).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .. import connectedness, retention
+from ..connectedness import connect
 from ..fields import ContactEffect, CostItem
+from ..retention import reinforce
+from .words import EngagementPanel, every
 
 if TYPE_CHECKING:
     from ..model import SelfManagementModel
-    from ..params import StrategyParams
+    from ..params import ModelParams, StrategyParams
     from ..population import Graduates
     from .one_by_one import ChannelRules
 
@@ -87,6 +92,53 @@ class SupportChannel:
     #: Whether a ``tailored`` strategy may match graduates to it (``strategy.tailoring_order``).
     tailorable: ClassVar[bool] = False
 
+    # How it is presented (experiments/labels.py, the report, the dashboard read these). Each has a
+    # fallback, so a channel that declares none of them is still named, coloured and drawn.
+    #: Its colour in every figure (hex); None: a spare colour (``experiments.labels.SPARE_COLOURS``).
+    colour: ClassVar[str | None] = None
+    #: Its short name in a list of channels ("groups" in "Groups and calls, free choice"); None: its label.
+    noun: ClassVar[str | None] = None
+    #: What it offers, for running text ("telephone calls"); None: its label.
+    offer_words: ClassVar[str | None] = None
+    #: Who a ``tailored`` strategy offers it to ("calls if they have a phone"); None: its label.
+    fit_words: ClassVar[str | None] = None
+    #: The panels of the report's engagement figure; None: one panel of the share enrolled, drawn
+    #: where a strategy offers it; ``()``: no panel.
+    engagement_panels: ClassVar[tuple[EngagementPanel, ...] | None] = None
+    #: The dashboard's weekly counts of it, ``(column, words)``; None: its contacts this week, drawn
+    #: where it is offered; ``()``: none.
+    weekly_counts: ClassVar[tuple[tuple[str, str], ...] | None] = None
+
+    @classmethod
+    def phrase(cls, lever: Mapping[str, Any]) -> str:
+        """Its name in a strategy's name, from its levers (``strategy.<name>`` of a config, as a
+        mapping): "Peer support group, fortnightly". Default: its label, with how often when its
+        levers have an ``interval_weeks``."""
+        interval = lever.get("interval_weeks")
+        return cls.label if interval is None else f"{cls.label}, {every(interval)}"
+
+    @classmethod
+    def describe(cls, lever: Mapping[str, Any]) -> str:
+        """What it offers, as a clause of a sentence, from its levers: "a newsletter every 4 weeks".
+        Default: its phrase, in lower case."""
+        text = cls.phrase(lever)
+        return text[:1].lower() + text[1:]
+
+    @classmethod
+    def panels(cls) -> tuple[EngagementPanel, ...]:
+        """Its panels of the report's engagement figure (its own, or the share enrolled)."""
+        if cls.engagement_panels is not None:
+            return tuple(cls.engagement_panels)
+        return (EngagementPanel(f"{cls.name}_enrolled_pct", f"{cls.name}_enrolled_share", "share",
+                                f"{cls.label}: % of graduates taking part", "% of all graduates enrolled"),)
+
+    @classmethod
+    def counts(cls) -> tuple[tuple[str, str], ...]:
+        """Its weekly counts on the dashboard, ``(column, words)`` (its own, or its contacts)."""
+        if cls.weekly_counts is not None:
+            return tuple(cls.weekly_counts)
+        return ((f"{cls.name}_contacts", f"{cls.label}: contacts this week"),)
+
     def __init_subclass__(cls, *, name: str | None = None, label: str | None = None, week_order: int | None = None,
                           lever: type | None = None, behaviour: type | None = None, cost_category: str | None = None,
                           cost_label: str | None = None, tailorable: bool | None = None, **kwargs: Any) -> None:
@@ -105,6 +157,13 @@ class SupportChannel:
         if missing:
             raise TypeError(f"{cls.__name__} must say its {', '.join(missing)} in its class statement "
                             "(name=..., label=..., lever=..., behaviour=...)")
+
+    @classmethod
+    def check(cls, params: ModelParams) -> None:
+        """The channel's own cross-field rules: its blocks (``params.strategy.<name>``,
+        ``params.dynamics.<name>``) against the rest of the model's parameters. Raises
+        :class:`~sim.fields.ParameterError` naming the key; :func:`sim.params.validate` calls it for
+        every channel, after each field's own range is checked. Default: no rule of its own."""
 
     @classmethod
     def fits(cls, g: Graduates, strategy: StrategyParams) -> np.ndarray:
@@ -172,12 +231,12 @@ class SupportChannel:
         if who.size == 0:
             return
         g, dyn = self.model.graduates, self.model.params.dynamics
-        retention.reinforce(
+        reinforce(
             g, who, week, dyn.retention, effect.efficacy * np.asarray(efficacy_multiplier),
             effect.habit_multiplier, doses,
         )
         if social:
-            connectedness.connect(g, who, effect.connectedness_gain, doses)
+            connect(g, who, effect.connectedness_gain, doses)
         n_doses = np.broadcast_to(np.asarray(doses), who.shape)
         self.contacts[who] += n_doses.astype(np.int32)
         self.contacts_this_week += int(n_doses.sum())

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..fields import ContactEffect, CostItem, contact_effect, count, prob, real
+from ..fields import ContactEffect, CostItem, ParameterError, contact_effect, count, prob, real
 from ..streams import logistic
 from .base import Engagement, SupportChannel
 from .one_by_one import ChannelRules
 from .one_by_one import logistic as logistic_one
+from .words import months
 
 if TYPE_CHECKING:
+    from ..params import ModelParams
     from ..reference import ReferenceGraduate
 
 # --- parameters ------------------------------------------------------------------------------------
@@ -55,9 +57,40 @@ class BoosterCourse(SupportChannel, name="booster", label="Booster course", week
                     lever=BoosterParams, behaviour=BoosterBehaviour, cost_label="Booster"):
     """The booster course, every invitee at once (numpy arrays)."""
 
+    colour = "#F0E442"  # Okabe-Ito yellow
+    engagement_panels = weekly_counts = ()  # one week of sessions: nothing to follow week by week
+
+    @classmethod
+    def phrase(cls, lever):
+        return f"Booster course at {months(lever['week'])}"
+
+    @classmethod
+    def describe(cls, lever):
+        return f"a {lever.get('sessions', 2)}-session booster course at {months(lever['week'])}"
+
     unit_costs = {
         "booster_per_participant": CostItem(60.0, 2024, "assumed: 2 sessions at course cost per session", True),
     }
+
+    @classmethod
+    def check(cls, params: ModelParams) -> None:
+        """A booster held within support and within the run, of no more sessions than the course."""
+        strat, booster = params.strategy, params.strategy.booster
+        if booster.enabled and not strat.active(booster.week):
+            raise ParameterError(
+                "strategy.booster.week", booster.week,
+                f"must fall within support (strategy.start_week={strat.start_week}, "
+                f"strategy.end_week={strat.end_week})",
+            )
+        if booster.enabled and booster.week > params.weeks:
+            raise ParameterError(
+                "strategy.booster.week", booster.week, f"must be <= weeks ({params.weeks}), or the booster never happens"
+            )
+        course_sessions = params.dynamics.course.sessions
+        if course_sessions > 0 and booster.sessions > course_sessions:
+            raise ParameterError(
+                "strategy.booster.sessions", booster.sessions, f"must be <= dynamics.course.sessions ({course_sessions})",
+            )
 
     def one_by_one(self) -> BoosterRules:
         return BoosterRules(self)

@@ -18,6 +18,7 @@ import numpy as np
 from ..fields import ContactEffect, CostItem, contact_effect, count, prob
 from .base import SupportChannel
 from .one_by_one import ChannelRules
+from .words import every
 
 if TYPE_CHECKING:
     from ..reference import ReferenceGraduate
@@ -48,6 +49,17 @@ class NewsletterBehaviour:
 class Newsletter(SupportChannel, name="newsletter", label="Newsletter", week_order=50,
                  lever=NewsletterParams, behaviour=NewsletterBehaviour):
     """The newsletter, every recipient at once (numpy arrays)."""
+
+    colour = "#999999"  # grey
+    engagement_panels = weekly_counts = ()  # issues sent to everyone offered: nothing to follow week by week
+
+    @classmethod
+    def phrase(cls, lever):
+        return f"Newsletter {every(lever.get('interval_weeks', 4))}"
+
+    @classmethod
+    def describe(cls, lever):
+        return f"a newsletter {every(lever.get('interval_weeks', 4))}"
 
     unit_costs = {"newsletter_per_issue": CostItem(1.0, 2024, "assumed: print and post, per graduate", True)}
 

@@ -45,6 +45,7 @@ from ..streams import logistic
 from .base import Engagement, SupportChannel
 from .one_by_one import ChannelRules
 from .one_by_one import logistic as logistic_one
+from .words import EngagementPanel, month_words, pct
 
 if TYPE_CHECKING:
     from ..params import StrategyParams
@@ -112,6 +113,28 @@ class OnlineBehaviour:
 class OnlineForum(SupportChannel, name="online", label="Online group", week_order=30,
                   lever=OnlineParams, behaviour=OnlineBehaviour, tailorable=True):
     """The forum, every member at once (numpy arrays)."""
+
+    colour = "#009E73"  # Okabe-Ito bluish green
+    noun, offer_words = "online group", "an online group"
+    fit_words = "the online group if they are online and confident"
+    engagement_panels = (
+        EngagementPanel("forum_visitors_pct", "forum_visitors", "graduates", "Online group: visitors each week",
+                        "% of all graduates visiting", dashed="forum_posters",
+                        dashed_note="solid: visitors; dashed: posters",
+                        fact=lambda first, last, halved, end: (
+                            f"forum visits fall from {pct(first)} of graduates a week to {pct(last)}"
+                            + (f", half gone by {month_words(halved)}" if halved else ""))),
+    )
+    weekly_counts = (("forum_visitors", "Forum visitors this week"),)
+
+    @classmethod
+    def phrase(cls, lever):
+        return "Online group" if lever.get("moderated", True) else "Online group, unmoderated"
+
+    @classmethod
+    def describe(cls, lever):
+        mod = "a moderated" if lever.get("moderated", True) else "an unmoderated"
+        return f"{mod} online group for graduates who use the internet"
 
     unit_costs = {
         "online_platform_per_1000_graduates_per_year": CostItem(

@@ -48,6 +48,7 @@ from ..streams import logistic
 from .base import VOLUNTEER_TRAINING, SupportChannel
 from .one_by_one import ChannelRules
 from .one_by_one import logistic as logistic_one
+from .words import EngagementPanel, every, month_words, pct
 
 if TYPE_CHECKING:
     from ..params import StrategyParams
@@ -121,6 +122,32 @@ class PeerGroupBehaviour:
 class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", week_order=10,
                  lever=PeerGroupParams, behaviour=PeerGroupBehaviour, cost_label="Peer groups", tailorable=True):
     """Peer groups, every graduate at once (numpy arrays)."""
+
+    colour = "#E69F00"  # Okabe-Ito orange
+    noun, offer_words, fit_words = "groups", "peer groups", "a group if they like groups"
+    engagement_panels = (
+        EngagementPanel("attendance_pct", "peer_group_attendance_share", "share",
+                        "Group meetings: % of the register attending", "% of members at the latest meeting"),
+        EngagementPanel("groups_open_share", "groups_open", "peak", "Peer groups still meeting",
+                        "% of the groups that started",
+                        fact=lambda first, last, halved, end: (
+                            f"half the peer groups close within {month_words(halved)}" if halved
+                            else "most peer groups keep meeting") + f" ({pct(last)} still meet at {end})"),
+    )
+    weekly_counts = (("groups_open", "Peer groups still open"),)
+
+    @classmethod
+    def phrase(cls, lever):
+        name = "Facilitated peer group" if lever.get("delivery") == "facilitated" else "Peer support group"
+        pooled = " (one group per cohort)" if lever.get("formation") == "cohort" else ""
+        return f"{name}{pooled}, {every(lever.get('interval_weeks', 2))}"
+
+    @classmethod
+    def describe(cls, lever):
+        led = "led by a paid facilitator" if lever.get("delivery") == "facilitated" else "led by a volunteer"
+        formed = ("formed from each course cohort" if lever.get("formation") == "cohort"
+                  else "pooled by area from several courses, with newcomers from later courses")
+        return f"support groups {formed}, {led}, meeting {every(lever.get('interval_weeks', 2))}"
 
     unit_costs = {
         "peer_group_venue_per_meeting": CostItem(40.0, 2024, "assumed: community room hire, 2 hours", True),

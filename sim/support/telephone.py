@@ -33,6 +33,7 @@ import numpy as np
 from ..fields import ContactEffect, CostItem, contact_effect, count, nonneg, positive, prob
 from .base import VOLUNTEER_TRAINING, SupportChannel
 from .one_by_one import ChannelRules
+from .words import EngagementPanel, every
 
 if TYPE_CHECKING:
     from ..params import StrategyParams
@@ -89,6 +90,30 @@ class TelephoneBehaviour:
 class TelephoneSupport(SupportChannel, name="telephone", label="Telephone support", week_order=20,
                        lever=TelephoneParams, behaviour=TelephoneBehaviour, cost_label="Telephone", tailorable=True):
     """Telephone support, every graduate at once (numpy arrays)."""
+
+    colour = "#56B4E9"  # Okabe-Ito sky blue
+    noun, offer_words, fit_words = "calls", "telephone calls", "calls if they have a phone"
+    engagement_panels = (
+        EngagementPanel("calls_answered_per_100", "calls_made - calls_unanswered", "graduates",
+                        "Telephone: calls answered each week", "Calls answered per 100 graduates",
+                        fact=lambda first, last, halved, end: (
+                            f"calls answered fall from {first:.0f} to {last:.0f} per 100 graduates a week"
+                            if last < 0.8 * first else f"calls hold at about {last:.0f} per 100 graduates a week")),
+    )
+    weekly_counts = (("calls_made", "Telephone calls made this week"),)
+
+    @classmethod
+    def phrase(cls, lever):
+        who = " from professionals" if lever.get("caller") == "professional" else ""
+        return f"Telephone support{who}, {every(lever.get('interval_weeks', 2))}"
+
+    @classmethod
+    def describe(cls, lever):
+        who = "staff" if lever.get("caller") == "professional" else "trained peer volunteers"
+        capacity = lever.get("capacity_calls_per_week_per_100_offered",
+                             TelephoneParams.capacity_calls_per_week_per_100_offered)
+        return (f"calls from {who} {every(lever.get('interval_weeks', 2))}, within a capacity of "
+                f"{capacity:g} calls a week per 100 offered calls")
 
     unit_costs = {
         "peer_call": CostItem(4.0, 2024, "assumed: coordination per peer call made", True),
