@@ -20,7 +20,7 @@ no channel. What is reused is everything that is not weekly dynamics: the popula
 at week 0, the start of each week and the switching of support on and off
 (:class:`~sim.model.SelfManagementModel`), the channel objects (their state arrays, their
 parameters, their random streams, their prices and ``results()``), the strategy's matching rule,
-the cost ledger, the reporters and the DataCollector. Both engines therefore write the same tables
+the cost ledger, the reporters and the weekly record. Both engines therefore write the same tables
 with the same columns.
 
 **Group-level logic.** Some things belong to a group, not to a person, and are written plainly
