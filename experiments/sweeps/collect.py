@@ -312,11 +312,18 @@ def summary_table(
 
     d = digits
 
+    def interval(low, high, runs, sign=""):
+        """'(a to b)'; with a single replicate there is none: say so instead of '(nan to nan)'."""
+        if pd.isna(low) or pd.isna(high):
+            return "(one run: no interval)" if runs < 2 else "(no interval)"
+        return f"({scale * low:{sign}.{d}f} to {scale * high:{sign}.{d}f})"
+
     def fmt(r):
-        text = f"{scale * r['mean']:.{d}f} ({scale * r['ci_low']:.{d}f} to {scale * r['ci_high']:.{d}f})"
+        runs = int(r["n_runs"])
+        text = f"{scale * r['mean']:.{d}f} {interval(r['ci_low'], r['ci_high'], runs)}"
         if r["strategy"] != COMPARATOR and pd.notna(r["diff_vs_course_only"]):
             text += (f"; {scale * r['diff_vs_course_only']:+.{d}f} "
-                     f"({scale * r['diff_ci_low']:+.{d}f} to {scale * r['diff_ci_high']:+.{d}f})")
+                     f"{interval(r['diff_ci_low'], r['diff_ci_high'], runs, '+')}")
             if r.get("diff_method") == "unpaired":
                 text += " unpaired"
         return text

@@ -317,3 +317,13 @@ def test_a_non_finite_single_run_exits_1_with_one_line(tmp_path, capsys, monkeyp
     line = one_error_line(capsys)
     assert "share_lonely at week 4" in line
     assert not (run / "manifest.json").exists()
+
+
+def test_one_replicate_prints_no_nan_and_says_why_there_is_no_interval(finished_sweep, capsys):
+    """The tiny sweep has one replicate per strategy: the console table says there is no interval
+    (issue 24: it printed '(nan to nan)')."""
+    capsys.readouterr()
+    assert collect_cli.main([str(finished_sweep)]) == 0
+    out = capsys.readouterr().out
+    assert "(nan" not in out and "nan)" not in out
+    assert "(one run: no interval)" in out
