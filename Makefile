@@ -24,10 +24,15 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	@touch $@
 
+$(VENV)/.installed-dashboard: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dashboard]"
+	@touch $@ $(VENV)/.installed
+
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	@touch $@ $(VENV)/.installed
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-dashboard
 
 venv: $(VENV)/.installed  ## create .venv and install the package
 dev: $(VENV)/.installed-dev  ## create .venv and install the package with test tools
@@ -42,7 +47,7 @@ run: venv  ## run the main job (compare every strategy), print the summary, writ
 browser:  ## install Debian's chromium for the browser tests, if missing (needs root or sudo)
 	@sh scripts/install-browser.sh
 
-dashboard: venv  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
+dashboard: $(VENV)/.installed-dashboard  ## serve the interactive dashboard on http://127.0.0.1:$(PORT)
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(PY) -m solara run experiments/dashboard/app.py --host 127.0.0.1 --port $(PORT) --production
 
 test: dev browser  ## run the whole test suite
