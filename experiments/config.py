@@ -304,6 +304,24 @@ _HYDRA_OPTIONS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--
                              "--package", "-p", "--experimental-rerun"}
 
 
+#: The programs a launcher needs on the PATH of the machine the sweep starts from.
+LAUNCHER_TOOLS = {"slurm": ("sbatch", "srun"), "submitit_slurm": ("sbatch", "srun")}
+
+
+def check_launcher_tools(launcher: str) -> None:
+    """A SLURM launcher needs SLURM's ``sbatch`` and ``srun`` here (submitit submits with the first
+    and refuses to start without the second): one line naming what is missing, before anything is
+    written, instead of submitit's traceback and a partial sweep folder."""
+    import shutil
+
+    missing = [tool for tool in LAUNCHER_TOOLS.get(launcher, ()) if shutil.which(tool) is None]
+    if missing:
+        raise ParameterError("hydra/launcher", launcher,
+                             f"needs SLURM's {' and '.join(LAUNCHER_TOOLS[launcher])} on the PATH (not found: "
+                             f"{', '.join(missing)}): start the sweep on the cluster's login node, or use "
+                             "hydra/launcher=local")
+
+
 def check_command_line(argv: list[str]) -> None:
     """Check the overrides of a command line before Hydra starts (nothing is written yet): every
     key is a parameter, every value has the right type, every group choice exists, the output
@@ -346,6 +364,7 @@ def check_command_line(argv: list[str]) -> None:
             for value in ([o.value()] if not o.is_sweep_override() else []):
                 if value not in choices:
                     raise ParameterError(key, value, f"must be one of {choices}")
+                check_launcher_tools(value)
             continue
         if o.is_delete():
             check_deletion(key)

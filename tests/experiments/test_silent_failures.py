@@ -327,3 +327,17 @@ def test_one_replicate_prints_no_nan_and_says_why_there_is_no_interval(finished_
     out = capsys.readouterr().out
     assert "(nan" not in out and "nan)" not in out
     assert "(one run: no interval)" in out
+
+
+@pytest.mark.parametrize("launcher", ["slurm", "submitit_slurm"])
+def test_a_slurm_launcher_without_slurm_here_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, launcher):
+    """Without sbatch and srun on the PATH, submitit fails with a traceback after the sweep folder is
+    made (issue 24); the command refuses first: one line naming the launcher and the missing tools."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-slurm-here"))
+    out = tmp_path / "sweep"
+    capsys.readouterr()
+    assert run_command("-m", *TINY, f"hydra/launcher={launcher}", f"hydra.sweep.dir={out}") == EXIT_BAD_INPUT
+    err = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
+    assert len(err) == 1 and f"hydra/launcher={launcher!r}" in err[0].replace('"', "'")
+    assert "not found: sbatch, srun" in err[0] and "hydra/launcher=local" in err[0]
+    assert not out.exists()
