@@ -234,12 +234,24 @@ def print_help() -> None:
     defaults = {k: v for d in main_cfg["defaults"] if isinstance(d, dict) for k, v in d.items()}
     lines = [help_cfg["header"].rstrip(), "", "== Configuration groups ==",
              "Choose one option of each group (group=option); * marks the default.", ""]
-    for group in sorted(p for p in config_dir.iterdir() if p.is_dir() and p.name != "hydra"):
+    # groups a run composes (area is read by the report only)
+    for group in sorted(p for p in config_dir.iterdir() if p.is_dir() and p.name not in ("hydra", "area")):
         options = sorted(f.stem for f in group.glob("*.yaml"))
         lines.append(f"{group.name}: " + ", ".join(o + ("*" if defaults.get(group.name) == o else "") for o in options))
     launchers = sorted(f.stem for f in (config_dir / "hydra" / "launcher").glob("*.yaml"))
     lines.append(f"hydra/launcher: {', '.join(launchers)}, joblib, submitit_local, submitit_slurm "
                  "(default: one run after another)")
+    lines += ["", "== Sweeps ==",
+              "-m runs a sweep: an experiment's grid of runs, in parallel with a launcher. Give it a folder",
+              "(hydra.sweep.dir) and the same command resumes: finished runs are found and skipped.", "",
+              "  python -m experiments.run -m experiment=compare_strategies replicates=10 \\",
+              "      hydra/launcher=local hydra.sweep.dir=outputs/main", "",
+              "Experiments (experiment=...):"]
+    for path in sorted((config_dir / "experiment").glob("*.yaml")):
+        what = next((line.lstrip("# ").strip() for line in path.read_text(encoding="utf-8").splitlines()
+                     if line.startswith("#") and "@package" not in line), "")
+        lines.append(f"  {path.stem}: {what}")
+    lines += ["Then: python -m experiments.report SWEEP_DIR (the report; area.graduates_per_year=... for your area)."]
     lines += ["", "== Parameters ==",
               "Set any parameter by its dotted key, e.g. strategy.peer_group.interval_weeks=4 weeks=52. Top level:", ""]
     for key in ("n_graduates", "weeks", "seed", "replicate", "replicates", "engine"):

@@ -116,6 +116,11 @@ def test_help_explains_usage():
     done = cli("--help")
     assert done.returncode == 0
     assert "strategy: course_only" in done.stdout and "python -m experiments.run" in done.stdout
+    # issue 24: sweeps are explained (-m, the folder that resumes) and every experiment is listed
+    assert "-m runs a sweep" in done.stdout and "hydra.sweep.dir=" in done.stdout
+    for path in (ROOT / "configs" / "experiment").glob("*.yaml"):
+        assert f"  {path.stem}: " in done.stdout, path.stem
+    assert max(len(line) for line in done.stdout.splitlines()) <= 120
 
 
 def test_the_command_imports_no_heavy_library_before_it_needs_one():
