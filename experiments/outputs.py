@@ -133,6 +133,22 @@ class OutputError(Exception):
         super().__init__(f"{path}: {problem}")
 
 
+def with_exit_code(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` for a command: ``(result, 0)``; or, printing one line instead of a
+    traceback, ``(None, EXIT_BAD_INPUT)`` for a missing sweep or a bad value (``FileNotFoundError``,
+    ``ValueError``) and ``(None, EXIT_BAD_OUTPUT)`` for an unreadable output (:class:`OutputError`)."""
+    import sys
+
+    try:
+        return func(*args, **kwargs), EXIT_OK
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None, EXIT_BAD_INPUT
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None, EXIT_BAD_OUTPUT
+
+
 def sha256_file(path: Path) -> str:
     import hashlib
 

@@ -59,7 +59,7 @@ import pandas as pd
 
 from experiments.outputs import read_json, write_json, write_table
 from experiments.schemas import AreaConfig, Perspective
-from experiments.sweeps.collect import COMPARATOR, arms_of, collect
+from experiments.sweeps.collect import COMPARATOR, arms_of, collect, newer_than_every_run
 from sim import economics
 from sim.costs import CARE_CATEGORIES, SUPPORT_CATEGORIES
 
@@ -330,12 +330,6 @@ class Budget:
     assumptions: dict
 
 
-def _fresh(sweep_dir: Path) -> bool:
-    results = sweep_dir / "results.parquet"
-    if not results.is_file():
-        return False
-    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
-    return results.stat().st_mtime >= newest
 
 
 def compute(sweep_dir: Path | str, area: AreaConfig) -> Budget:
@@ -344,7 +338,7 @@ def compute(sweep_dir: Path | str, area: AreaConfig) -> Budget:
     ``ValueError`` if the sweep has no course-only run to compare with or a price year is not in
     its price index."""
     sweep_dir = Path(sweep_dir)
-    if not _fresh(sweep_dir):
+    if not newer_than_every_run(sweep_dir / "results.parquet", sweep_dir):
         collect(sweep_dir)
     grouped = arms_of(sweep_dir)
     ids = grouped.ids

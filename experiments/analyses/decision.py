@@ -44,8 +44,8 @@ import pandas as pd
 
 from experiments.analyses import decision_curves, scenarios
 from experiments.analyses import voi
-from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, read_json, write_json, write_table
-from experiments.sweeps.collect import arms_of, read_yaml
+from experiments.outputs import EXIT_BAD_INPUT, read_json, with_exit_code, write_json, write_table
+from experiments.sweeps.collect import arms_of, newer_than_every_run, read_yaml
 from sim import economics
 
 #: The two thresholds, GBP per QALY.
@@ -128,11 +128,7 @@ def is_stale(sweep_dir: Path | str) -> bool:
     """Whether ``SWEEP_DIR/voi/decision.json`` is missing or older than a run's manifest (a run
     finished, or was redone, since the analysis)."""
     sweep_dir = Path(sweep_dir)
-    done = sweep_dir / FOLDER / DECISION_JSON
-    if not done.is_file():
-        return True
-    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
-    return done.stat().st_mtime < newest
+    return not newer_than_every_run(sweep_dir / FOLDER / DECISION_JSON, sweep_dir)
 
 
 # --- the numbers of one population -----------------------------------------------------------------
@@ -324,14 +320,9 @@ def analyse_sweep(sweep_dir: Path | str, out_dir: Path | str | None = None,
 
 def analyse_or_explain(sweep_dir: Path, samples: int = 300) -> int:
     """:func:`analyse_sweep`, printing a one-line error instead of raising; the exit code (0, 2 or 4)."""
-    try:
-        results = analyse_sweep(sweep_dir, samples=samples)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OutputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_OUTPUT
+    results, code = with_exit_code(analyse_sweep, sweep_dir, samples=samples)
+    if code:
+        return code
     for population, res in results.items():
         at = res.table[(res.table["measure"] == "EVPI")].set_index("wtp_gbp_per_qaly")["per_graduate_gbp"]
         print(f"{population}: EVPI {at.loc[THRESHOLDS[0]]:.2f} GBP per graduate at {THRESHOLDS[0]:,.0f} GBP per QALY "

@@ -86,14 +86,6 @@ def _gain_at(week: int):
     return read
 
 
-def _gain_difference_at(week: int):
-    """The paired difference in mean gain at ``week``, as an SMD on the measured score."""
-    def read(run: Run, comparator: Run) -> float:
-        return _smd(run, run[1]["mean_gain_sd"][week] - comparator[1]["mean_gain_sd"][week])
-
-    return read
-
-
 def _gain_difference_among_joiners(channel: str):
     """The paired difference in gain at the run's end among those who took ``channel`` up, as an SMD.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from experiments.analyses import budget, decision
 from experiments.config import check_area_price_year, load_area
-from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, read_json
+from experiments.outputs import EXIT_BAD_INPUT, read_json, with_exit_code
 from experiments.report import build
 from experiments.schemas import AreaConfig
 from experiments.sweeps.collect import read_yaml
@@ -84,30 +84,14 @@ def analyse_psa(sweep_dir: Path, area: AreaConfig, rate: float) -> int:
     the exit code (0, 2 or 4), a one-line error instead of a traceback."""
     print(f"value of information: analysing the PSA into {sweep_dir / decision.FOLDER} "
           f"({area.graduates_per_year:,} graduates a year over {area.years} years) ...", flush=True)
-    try:
-        decision.analyse_sweep(sweep_dir, graduates_per_year=area.graduates_per_year, years=area.years,
-                               discount_rate_per_year=rate)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OutputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_OUTPUT
-    return 0
+    return with_exit_code(decision.analyse_sweep, sweep_dir, graduates_per_year=area.graduates_per_year,
+                          years=area.years, discount_rate_per_year=rate)[1]
 
 
 def analyse_budget(sweep_dir: Path, area: AreaConfig) -> int:
     """The area's budget impact and economics by horizon (:mod:`experiments.analyses.budget`); the
     exit code (0, 2 or 4)."""
-    try:
-        budget.analyse_sweep(sweep_dir, area)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OutputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_OUTPUT
-    return 0
+    return with_exit_code(budget.analyse_sweep, sweep_dir, area)[1]
 
 
 def main(argv: list[str] | None = None) -> int:

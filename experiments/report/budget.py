@@ -20,6 +20,7 @@ import pandas as pd
 
 from experiments.labels import gbp, num, qalys
 from experiments.outputs import write_table
+from experiments.sweeps.collect import newer_than_every_run
 from experiments.schemas import AreaConfig
 
 #: Where the analysis writes in a sweep folder and its file written last: the contract between the
@@ -43,10 +44,6 @@ def esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _newest_run(sweep_dir: Path) -> float:
-    return max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
-
-
 def note(text: str) -> str:
     """The section when its numbers are missing or stale: the heading and how to make them."""
     return (f"{HEADING}<p class='note'>{esc(text)}: run <code>python -m experiments.report SWEEP_DIR</code> "
@@ -62,7 +59,7 @@ def sweep_section(data, out_dir: Path | str) -> str:
     done = folder / AREA_JSON
     if not done.is_file():
         return note(f"{done} is missing")
-    if done.stat().st_mtime < _newest_run(sweep_dir):
+    if not newer_than_every_run(done, sweep_dir):
         return note(f"{folder} is older than the sweep's runs")
     area = json.loads(done.read_text(encoding="utf-8"))
     if area.get("runs") not in (None, len(data.runs)):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.sweeps.collect import COMPARATOR, arms_of, collect, read_yaml
+from experiments.sweeps.collect import COMPARATOR, arms_of, collect, newer_than_every_run, read_yaml
 from experiments.outputs import OutputError, read_json
 from experiments.uncertainty import listed_parameters, run_draws
 from experiments.labels import EXTRA_COLOURS, STRATEGY_COLOURS, SUBGROUPS, strategy_description
@@ -105,19 +105,10 @@ def _same(a, b) -> bool:
     return (a is None and b is None) or str(a) == str(b)
 
 
-def _fresh(sweep_dir: Path) -> bool:
-    """Whether results.parquet exists and is newer than every finished run."""
-    results = sweep_dir / "results.parquet"
-    if not results.is_file():
-        return False
-    newest = max((p.stat().st_mtime for p in (sweep_dir / "runs").glob("*/manifest.json")), default=0.0)
-    return results.stat().st_mtime >= newest
-
-
 def load(sweep_dir: Path | str) -> SweepData:
     """Read a finished sweep folder (collecting it first if its tables are missing or stale)."""
     sweep_dir = Path(sweep_dir)
-    if not _fresh(sweep_dir):
+    if not newer_than_every_run(sweep_dir / "results.parquet", sweep_dir):
         collect(sweep_dir)
     grouped = arms_of(sweep_dir)
     ids, parameters = grouped.ids, grouped.parameters

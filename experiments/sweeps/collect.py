@@ -156,6 +156,17 @@ def finished_runs(sweep_dir: Path) -> list[Path]:
     return runs
 
 
+def newer_than_every_run(path: Path, sweep_dir: Path | str) -> bool:
+    """Whether ``path`` exists and was written after every finished run of the sweep (no run
+    finished, or was redone, since): what decides if a table or an analysis made from the runs is
+    still current."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    newest = max((p.stat().st_mtime for p in (Path(sweep_dir) / "runs").glob("*/manifest.json")), default=0.0)
+    return path.stat().st_mtime >= newest
+
+
 def collect(sweep_dir: Path | str) -> Collected:
     """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``.
 

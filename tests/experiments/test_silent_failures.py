@@ -341,3 +341,24 @@ def test_a_slurm_launcher_without_slurm_here_is_one_line_and_writes_nothing(tmp_
     assert len(err) == 1 and f"hydra/launcher={launcher!r}" in err[0].replace('"', "'")
     assert "not found: sbatch, srun" in err[0] and "hydra/launcher=local" in err[0]
     assert not out.exists()
+
+
+def test_an_analysis_error_of_a_command_is_one_line_and_its_exit_code(tmp_path, capsys):
+    """experiments.outputs.with_exit_code, which the report and the decision analysis run their
+    analyses through: a result and 0; a bad value or missing sweep 2; an unreadable output 4; each
+    error in one line, no traceback; anything else is not swallowed."""
+    from experiments.outputs import OutputError, with_exit_code
+
+    def fails(err):
+        raise err
+
+    assert with_exit_code(lambda x, y=1: x + y, 2, y=3) == (5, 0)
+    for err, code in ((ValueError("strategy='course_only' is not in the sweep"), EXIT_BAD_INPUT),
+                      (FileNotFoundError("no finished run"), EXIT_BAD_INPUT),
+                      (OutputError(tmp_path / "summary.json", "truncated"), EXIT_BAD_OUTPUT)):
+        capsys.readouterr()
+        assert with_exit_code(fails, err) == (None, code)
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines == [f"error: {err}"]
+    with pytest.raises(KeyError):
+        with_exit_code(fails, KeyError("a bug"))
