@@ -48,6 +48,7 @@ class CalibrationConfig:
     shapes: list[str] = field(default_factory=lambda: ["exponential", "power_law"])  # decay shapes fitted
     wave1_runs: int = 300  # space-filling design over the prior box, per shape
     wave2_runs: int = 200  # runs in the space wave 1 did not rule out, per shape
+    wave3_runs: int = 0  # runs at posterior particles (refocusing), then refitted and resampled; 0: none
     noise_points: int = 10  # design points re-run to estimate the replicate variance
     noise_replicates: int = 3  # runs at each of those points (with the design's own run)
     cutoff: float = 3.0  # implausibility above which a point is ruled out

@@ -42,20 +42,34 @@ class Measure:
     no_effect: float = 0.0
 
 
+#: How often the peer-support trials' groups met, weeks. The trials pooled by Liang 2021 and Zhang
+#: 2016 delivered support as a protocol, mostly weekly in its first months (of the schedules read in
+#: Zhang 2016's table: weekly for 7 weeks, Cade 2009; at least weekly calls for 6 months,
+#: Gagliardino 2013; weekly for 6 weeks, Lorig 2008; against 9 meetings in 2 years, Smith 2011), and
+#: programmes with weekly or frequent contact did better (Qi 2015; Azmiardi 2021). A community group
+#: commissioned here meets every 2 weeks (configs/strategy/peer_group.yaml); Munford 2020's
+#: community groups are emulated as those.
+TRIAL_MEETING_INTERVAL_WEEKS = 1
+
 #: The arms the targets need: a strategy (a name of ``configs/strategy``) and changes to it; a change
 #: ``population`` names a ``configs/population`` preset to use instead of the calibration's.
 ARMS: dict[str, tuple[str, dict]] = {
     "no_course": ("no_course", {}),
     "course_only": ("course_only", {}),
     "peer_group": ("peer_group", {}),
-    # Liang 2021, Munford 2020: peer support for people who did not take a course, against usual care
+    # Munford 2020: community groups for people who did not take a course, against none
     "peer_group_without_course": ("no_course", {
         "strategy.name": "peer_group_without_course", "strategy.label": "Peer groups without the course",
         "strategy.peer_group.enabled": True}),
-    # Zhang 2016: peer support for 6 months, then followed up after it ended
-    "peer_group_without_course_26_weeks": ("no_course", {
-        "strategy.name": "peer_group_without_course_26_weeks", "strategy.label": "Peer groups for 26 weeks, no course",
-        "strategy.peer_group.enabled": True, "strategy.end_week": 26}),
+    # Liang 2021: peer support as the trials gave it (meeting weekly) without a course, against usual care
+    "peer_support_trial": ("no_course", {
+        "strategy.name": "peer_support_trial", "strategy.label": "Peer-support trial arm (weekly groups, no course)",
+        "strategy.peer_group.enabled": True, "strategy.peer_group.interval_weeks": TRIAL_MEETING_INTERVAL_WEEKS}),
+    # Zhang 2016: the trials' peer support for 6 months, then followed up after it ended
+    "peer_support_trial_26_weeks": ("no_course", {
+        "strategy.name": "peer_support_trial_26_weeks", "strategy.label": "Peer-support trial arm for 26 weeks",
+        "strategy.peer_group.enabled": True, "strategy.peer_group.interval_weeks": TRIAL_MEETING_INTERVAL_WEEKS,
+        "strategy.end_week": 26}),
     # self-help groups in general (Wituk 2002), not only the people who chose a group course
     "peer_group_general_ltc": ("peer_group", {"population": "general_ltc"}),
     "telephone": ("telephone", {}),
@@ -200,16 +214,16 @@ MEASURES: dict[str, Measure] = {
     "online_ever_posted": Measure("online", 52, _ever_posted, "Share of forum members who ever post"),
     "online_retention_12_weeks": Measure("online", 26, _online_retention_12_weeks, "Forum members still there at 12 weeks"),
     "peer_support_effect_week_26": Measure(
-        "peer_group_without_course", 26, _gain_difference_among_joiners("peer_group"),
-        "Peer groups without the course, 6 months on, against no support, SD", comparator="no_course",
+        "peer_support_trial", 26, _gain_difference_among_joiners("peer_group"),
+        "Peer support as the trials gave it (weekly groups), no course, at 6 months, against none, SD", comparator="no_course",
         intervention="support"),
     "peer_support_fade_15_weeks_after": Measure(
-        "peer_group_without_course_26_weeks", 41, _fade_ratio(26, 41),
-        "Peer groups ended at week 26: effect 15 weeks later over the effect at the end", comparator="no_course",
+        "peer_support_trial_26_weeks", 41, _fade_ratio(26, 41),
+        "Trial peer support ended at week 26: effect 15 weeks later over the effect at the end", comparator="no_course",
         intervention="support"),
     "peer_support_fade_39_weeks_after": Measure(
-        "peer_group_without_course_26_weeks", 65, _fade_ratio(26, 65),
-        "Peer groups ended at week 26: effect 39 weeks later over the effect at the end", comparator="no_course",
+        "peer_support_trial_26_weeks", 65, _fade_ratio(26, 65),
+        "Trial peer support ended at week 26: effect 39 weeks later over the effect at the end", comparator="no_course",
         intervention="support"),
     "peer_telephone_effect_week_26": Measure(
         "telephone", 26, _gain_difference_among_joiners("telephone"), "Peer calls for 6 months: gain against course only, SD",

@@ -174,6 +174,7 @@ def test_the_committed_posterior_is_a_usable_table():
 # --- the tiny CI calibration --------------------------------------------------------------------
 
 TINY = ["analysis=calibrate", "n_graduates=120", "calibration.wave1_runs=10", "calibration.wave2_runs=4",
+        "calibration.wave3_runs=3",
         "calibration.noise_points=2", "calibration.noise_replicates=2", "calibration.candidates=2000",
         "calibration.particles=200", "calibration.moves=2", "calibration.posterior_draws=500",
         "calibration.check_draws=2", "calibration.gp_restarts=0", "calibration.jobs=1"]
@@ -205,6 +206,8 @@ def test_a_tiny_calibration_runs_end_to_end(tmp_path):
     (folder,) = (tmp_path / "runs").iterdir()
     assert folder.name == _problem(TINY).fingerprint()
     assert len(list(folder.glob("*.parquet"))) >= 4
+    # wave 3 ran at posterior particles, and the report's emulator check reads it
+    assert list(folder.glob("*_wave3_*.parquet")) and "wave-3 runs (in the posterior)" in report
 
 
 def _problem(overrides):
