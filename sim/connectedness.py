@@ -20,8 +20,15 @@ class ConnectednessParams:
 
 
 def connect(g: Graduates, who: np.ndarray, gain: float, doses: np.ndarray | int = 1) -> None:
-    """Social contact for graduates ``who``: close ``gain`` of the gap to 1 per dose."""
-    if who.size == 0 or gain <= 0.0:
+    """Social contact for graduates ``who``: close ``gain`` of the gap to 1 per dose (``gain``: a
+    number, or one per graduate of ``who`` in a batch whose runs differ)."""
+    if np.ndim(gain):  # a batch whose runs differ (sim.runs): ``gain`` per graduate of ``who``
+        keep = gain > 0.0
+        who, gain = who[keep], gain[keep]
+        doses = doses if np.ndim(doses) == 0 else np.asarray(doses)[keep]
+    elif gain <= 0.0:
+        return
+    if who.size == 0:
         return
     g.connectedness[who] = 1.0 - (1.0 - g.connectedness[who]) * (1.0 - gain) ** np.asarray(doses)
     g.social_contact[who] = True
@@ -30,6 +37,5 @@ def connect(g: Graduates, who: np.ndarray, gain: float, doses: np.ndarray | int 
 def drift(g: Graduates, params: ConnectednessParams) -> None:
     """Step 4 of the week: without social contact, close a share of the gap to the usual level."""
     delta = g.connectedness_baseline - g.connectedness
-    delta *= params.drift_rate_per_week
+    delta *= g.runs.each(params.drift_rate_per_week)
     np.add(g.connectedness, delta, out=g.connectedness, where=~g.social_contact)
-

@@ -31,15 +31,21 @@ class HealthEvents:
     def begin_week(self, g: Graduates) -> None:
         """A new week: nobody has a flare-up yet and nothing is counted."""
         g.flare[:] = False
-        self.flare_ups = self.self_managed = self.planned_contacts = self.unplanned_contacts = 0
+        self.flare_ups = self.self_managed = self.planned_contacts = self.unplanned_contacts = g.runs.zeros()
 
     def step(self, g: Graduates) -> None:
-        p = self.params
-        u = self.rng.random((3, g.n))
-        base_rate = -np.log1p(-min(p.flare_prob_per_week, 1.0 - 1e-12))
+        """This week's flare-ups and what each leads to. In a batch (:mod:`sim.runs`) each run
+        draws from its own stream and keeps its own counts (an array of one per run)."""
+        runs = g.runs
+        p = runs.view(self.params)
+        u = self.rng.random((3, g.n)) if runs.single else runs.uniform_rows(self.rng, 3)
+        flare_prob = p.flare_prob_per_week
+        cap = min(flare_prob, 1.0 - 1e-12) if np.ndim(flare_prob) == 0 else np.minimum(flare_prob, 1.0 - 1e-12)
+        base_rate = -np.log1p(-cap)
         p_flare = -np.expm1(-base_rate * np.exp(p.severity_effect * (g.severity - 0.5)))
         np.less(u[0], p_flare, out=g.flare)
         who = np.flatnonzero(g.flare)  # only those with a flare-up need the rest
+        p = runs.view(self.params, who)
         capability = g.baseline[who] + g.persistent[who] + g.transient[who] + g.supported[who]
         p_self = logistic(
             p.self_manage_intercept
@@ -49,7 +55,12 @@ class HealthEvents:
         self_managed = u[1, who] < p_self
         needs_care = ~self_managed
         planned = needs_care & (u[2, who] < logistic(p.planned_intercept + p.planned_capability_coef * capability))
-        self.flare_ups = int(who.size)
-        self.self_managed = int(self_managed.sum())
-        self.planned_contacts = int(planned.sum())
-        self.unplanned_contacts = int(needs_care.sum()) - self.planned_contacts
+        self.flare_ups = runs.count(who)
+        if runs.single:
+            self.self_managed = int(self_managed.sum())
+            self.planned_contacts = int(planned.sum())
+            self.unplanned_contacts = int(needs_care.sum()) - self.planned_contacts
+        else:
+            self.self_managed = runs.count(who[self_managed])
+            self.planned_contacts = runs.count(who[planned])
+            self.unplanned_contacts = runs.count(who[needs_care]) - self.planned_contacts

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fields import _num, nonneg
+from .runs import ONE, Runs
 
 #: The thresholds (SD of the measured baseline score) at which responders are also counted, for
 #: the report's figure of how the count moves with the threshold.
@@ -50,16 +51,18 @@ class MeasurementParams:
 
 
 def error_sd(params: MeasurementParams) -> float:
-    """SD of one reading's error, in SD units of true capability at baseline."""
+    """SD of one reading's error, in SD units of true capability at baseline (per run, in a batch
+    whose runs differ: :mod:`sim.runs`)."""
     r = params.reliability  # at least 0.3 (validation): below that a score is mostly noise
-    return math.sqrt((1.0 - r) / r)
+    return math.sqrt((1.0 - r) / r) if np.ndim(r) == 0 else np.sqrt((1.0 - r) / r)
 
 
 def responder_gain_sd(params: MeasurementParams, threshold_sd: float | None = None) -> float:
     """The true gain (SD of capability) a responder's measured change needs on average: the
     threshold (default: the parameter) in SD of the measured baseline score, ``1 / sqrt(reliability)``."""
     t = params.responder_threshold_sd if threshold_sd is None else threshold_sd
-    return t / math.sqrt(params.reliability)
+    r = params.reliability
+    return t / (math.sqrt(r) if np.ndim(r) == 0 else np.sqrt(r))
 
 
 def error_only_responder_share(params: MeasurementParams) -> float:
@@ -76,23 +79,34 @@ def smd(latent_difference: float | np.ndarray, params: MeasurementParams) -> flo
 
 
 class Measurement:
-    """Reads every graduate's score each week: the pre-course error once, a new error each week."""
+    """Reads every graduate's score each week: the pre-course error once, a new error each week.
 
-    def __init__(self, params: MeasurementParams, n: int, rng: np.random.Generator):
+    In a batch (:mod:`sim.runs`: ``runs``, ``rng`` one generator per run) each run reads its own
+    graduates from its own stream with its own reliability and threshold."""
+
+    def __init__(self, params: MeasurementParams, n: int, rng: np.random.Generator, runs: Runs = ONE):
         self.params = params
         self.rng = rng
+        self.runs = runs
         self.sd = error_sd(params)
-        self.baseline_error = rng.normal(0.0, self.sd, n)
+        self._sd_each = runs.each(self.sd)
+        self.baseline_error = self._errors(n)
         #: the measured baseline score's SD in latent units: thresholds are multiples of it
-        self.score_sd = math.sqrt(1.0 + self.sd**2)
+        self.score_sd = math.sqrt(1.0 + self.sd**2) if np.ndim(self.sd) == 0 else np.sqrt(1.0 + self.sd**2)
         self.change = np.zeros(n)
+
+    def _errors(self, n: int) -> np.ndarray:
+        """One reading's errors for every graduate, each run's from its own stream."""
+        if self.runs.single:
+            return self.rng.normal(0.0, self.sd, n)
+        return self.runs.draw(self.rng, "normal", np.full(self.runs.k, self.runs.n), 0.0, self._sd_each)
 
     def read(self, gain: np.ndarray) -> np.ndarray:
         """This week's measured change from before the course (latent SD units), for ``gain``."""
-        np.subtract(self.rng.normal(0.0, self.sd, gain.size), self.baseline_error, out=self.change)
+        np.subtract(self._errors(gain.size), self.baseline_error, out=self.change)
         self.change += gain
         return self.change
 
     def responders(self, threshold_sd: float | None = None) -> np.ndarray:
         """Who this week's reading counts as a responder, at ``threshold_sd`` (default: the parameter)."""
-        return self.change >= responder_gain_sd(self.params, threshold_sd)
+        return self.change >= self.runs.each(responder_gain_sd(self.params, threshold_sd))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import dataclasses
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -23,8 +25,9 @@ from .params import (
     default_costs,
     validate,
 )
-from .population import create_graduates
+from .population import create_graduates, stack_graduates
 from .reporters import SUBGROUPS, WeeklyRecord, subgroup_outcomes, weekly_columns
+from .runs import Runs, stack
 from .streams import stream
 from .strategy import offers
 from .support import CHANNELS, SupportChannel
@@ -107,25 +110,48 @@ class SelfManagementModel(mesa.Model):
         )
         validate(params)  # before any work: a clear error naming the parameter
         super().__init__(rng=int(rng))
-        self.params = params
-        self.seed = int(rng)
-        self.week = 0
-
-        dyn = params.dynamics
-        self.graduates = create_graduates(
-            n_graduates, params.population, dyn, stream(self.seed, "population"), stream(self.seed, "course"),
-            took_course=params.strategy.course,
-        )
+        self._build([params])
         for i in range(n_graduates):  # one Mesa agent per graduate; no throw-away AgentSet
             self.agent_class(self, i)
-        self.health = HealthEvents(dyn.health, stream(self.seed, "health"))
-        self.measurement = Measurement(dyn.measurement, n_graduates, stream(self.seed, "measurement"))
-        self.ledger = CostLedger(params.costs, dyn.outcomes, n_graduates)
+
+    def _build(self, each_run: list[ModelParams]) -> None:
+        """Build the graduates, services and records of the runs ``each_run`` (validated), in one
+        set of arrays (:mod:`sim.runs`): one run, or a batch of runs of the same strategy, number
+        of graduates and weeks (:class:`sim.batched.BatchedModel`). Each run draws from its own
+        streams of its own seed (:mod:`sim.streams`), exactly as it would alone."""
+        first = each_run[0]
+        runs = self.runs = Runs(len(each_run), first.n_graduates)
+        seeds = [p.seed for p in each_run]
+
+        def streams(purpose: str):  # one generator, or one per run
+            return stream(seeds[0], purpose) if runs.single else [stream(seed, purpose) for seed in seeds]
+
+        if runs.single:
+            params, dyn = first, first.dynamics
+            self.seed = first.seed
+        else:
+            dyn = stack([p.dynamics for p in each_run], "dynamics")
+            params = dataclasses.replace(first, seed=None, dynamics=dyn)
+            self.seed = np.asarray(seeds, dtype=np.int64)
+        self.params = params
+        self.week = 0
+
+        n_graduates = first.n_graduates
+        graduates = [
+            create_graduates(n_graduates, p.population, p.dynamics, stream(p.seed, "population"),
+                             stream(p.seed, "course"), took_course=p.strategy.course)
+            for p in each_run
+        ]
+        self.graduates = graduates[0] if runs.single else stack_graduates(graduates)
+        self.graduates.runs = runs
+        self.health = HealthEvents(dyn.health, streams("health"))
+        self.measurement = Measurement(dyn.measurement, n_graduates * runs.k, streams("measurement"), runs)
+        self.ledger = CostLedger([p.costs for p in each_run], dyn.outcomes, n_graduates, runs)
         if params.strategy.course:  # the no-course comparator pays for no course
             self.ledger.add("course", n_graduates * self.ledger.unit_gbp["course_per_participant"], 0)
         strategy = params.strategy
         self.channels: dict[str, SupportChannel] = {
-            name: cls(self, getattr(strategy, name), getattr(dyn, name), stream(self.seed, name))
+            name: cls(self, getattr(strategy, name), getattr(dyn, name), streams(name))
             for name, cls in CHANNELS.items()
         }
         self.active_channels = [c for name, c in self.channels.items() if getattr(strategy, name).enabled]
@@ -136,8 +162,12 @@ class SelfManagementModel(mesa.Model):
             self.channel_results.update(channel.results())
         self._summarise_week()
         #: the weekly record, one value per week for every reporter (the DataCollector's interface)
-        self.datacollector = WeeklyRecord(weekly_columns(list(self.channel_results)))
+        self.datacollector = self._new_record(weekly_columns(list(self.channel_results)))
         self.datacollector.collect(self)
+
+    def _new_record(self, columns: list[str]) -> WeeklyRecord:
+        """The record of the weekly reporters (a batch keeps one of its own)."""
+        return WeeklyRecord(columns)
 
     @classmethod
     def from_params(cls, params: ModelParams) -> SelfManagementModel:

@@ -6,12 +6,14 @@ All graduate state lives in :class:`Graduates`, a set of numpy arrays indexed by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from .params import DynamicsParams, PopulationParams
+from .runs import ONE, Runs
 from .streams import beta_by_mean, logistic, logit
 
 AGE_BANDS = ("under_65", "65_to_74", "75_plus")
@@ -49,6 +51,8 @@ class Graduates:
     social_contact: np.ndarray  # bool: had a contact with other people this week
     flare: np.ndarray  # bool: has a flare-up this week
     ties: sp.csr_matrix  # symmetric 0/1 friendships within course cohorts
+    #: the runs these arrays hold (:mod:`sim.runs`): one, unless a batch stacked several
+    runs: ClassVar[Runs] = ONE
 
     @property
     def n(self) -> int:
@@ -205,3 +209,21 @@ def create_graduates(
         ties=ties,
     )
 
+
+def stack_graduates(each_run: list[Graduates]) -> Graduates:
+    """The graduates of several runs in one set of arrays, run after run (:mod:`sim.runs`): each
+    array concatenated, cohort ids offset so that no two runs share a cohort, the friendships a
+    block-diagonal matrix (nobody has a friend in another run)."""
+    first = each_run[0]
+    arrays = {}
+    for f in fields(Graduates):
+        if f.name == "ties":
+            arrays[f.name] = sp.block_diag([g.ties for g in each_run], format="csr", dtype=first.ties.dtype)
+        elif f.name == "cohort":
+            offsets = np.cumsum([0] + [int(g.cohort.max()) + 1 for g in each_run[:-1]])
+            arrays[f.name] = np.concatenate([g.cohort + off for g, off in zip(each_run, offsets)])
+        else:
+            arrays[f.name] = np.concatenate([getattr(g, f.name) for g in each_run])
+    stacked = Graduates(**arrays)
+    stacked.runs = Runs(len(each_run), first.n)
+    return stacked

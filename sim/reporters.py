@@ -18,12 +18,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .costs import CATEGORIES
 from .measurement import CURVE_THRESHOLDS_SD
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .model import SelfManagementModel
 
 
@@ -117,17 +117,27 @@ def subgroup_outcomes(g, gain: np.ndarray, self_managing: np.ndarray) -> dict[st
     """Mean gain (SD) and share self-managing of every subgroup this week, by ``(array, value)``;
     NaN for an empty subgroup. Computed once a week for all twelve reporters: one membership
     matrix (a row per subgroup, flags read afresh because agents may change them) times the
-    gains and the self-managing flags."""
+    gains and the self-managing flags. In a batch (:mod:`sim.runs`), each value is an array of
+    one per run, each computed as that run alone computes it."""
     keys = [(array, value) for array, _, _ in SUBGROUPS.values() for value in (True, False)]
     members = np.empty((len(keys), gain.size))
     for row, (array, value) in enumerate(keys):
         np.equal(getattr(g, array), value, out=members[row], casting="unsafe")
-    size = members.sum(axis=1)
+    runs = g.runs
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_gain = members @ gain / size
-        share = members @ self_managing.astype(float) / size
-    return {"mean_gain_sd": dict(zip(keys, map(float, mean_gain))),
-            "share_self_managing": dict(zip(keys, map(float, share)))}
+        if runs.single:
+            size = members.sum(axis=1)
+            mean_gain = members @ gain / size
+            share = members @ self_managing.astype(float) / size
+            convert = float
+        else:  # (k, subgroups, n) @ (k, n, 1): each run's own matrix product
+            by_run = members.reshape(len(keys), runs.k, runs.n).transpose(1, 0, 2)
+            size = by_run.sum(axis=2)
+            mean_gain = (by_run @ gain.reshape(runs.k, runs.n, 1))[:, :, 0] / size
+            share = (by_run @ self_managing.astype(float).reshape(runs.k, runs.n, 1))[:, :, 0] / size
+            mean_gain, share, convert = mean_gain.T, share.T, np.asarray
+    return {"mean_gain_sd": dict(zip(keys, map(convert, mean_gain))),
+            "share_self_managing": dict(zip(keys, map(convert, share)))}
 
 
 def model_reporters(channel_keys: list[str]) -> dict[str, Callable]:
@@ -167,27 +177,29 @@ def weekly_row(model: SelfManagementModel) -> list[float]:
     model fills it in registry order, every channel's ``results()`` in its own order).
     """
     g, ledger = model.graduates, model.ledger
+    runs = g.runs  # one run, or a batch (sim.runs): then every value is an array of one per run
+    num = float if runs.single else np.asarray
     responders = model.week_self_managing
-    lonely = g.connectedness < model.params.dynamics.connectedness.lonely_threshold
-    measurement, n = model.measurement, g.n
+    lonely = g.connectedness < runs.each(model.params.dynamics.connectedness.lonely_threshold)
+    measurement = model.measurement
     row = [
-        float(model.week_gain.mean()),
-        float(np.count_nonzero(responders)) / responders.size,
-        float(g.habit.mean()),
-        float(g.connectedness.mean()),
-        float(np.count_nonzero(lonely)) / lonely.size,
+        runs.mean(model.week_gain),
+        runs.share(responders),
+        runs.mean(g.habit),
+        runs.mean(g.connectedness),
+        runs.share(lonely),
     ]
-    row += [float(np.count_nonzero(measurement.responders(t))) / n for t in CURVE_THRESHOLDS_SD]
+    row += [runs.share(measurement.responders(t)) for t in CURVE_THRESHOLDS_SD]
     for what in ("mean_gain_sd", "share_self_managing"):
         row += model.subgroup_outcomes[what].values()  # keyed in SUBGROUPS order, True then False
-    row += map(float, model.channel_results.values())
+    row += map(num, model.channel_results.values())
     health = model.health
-    row += (float(health.flare_ups), float(health.self_managed), float(health.planned_contacts),
-            float(health.unplanned_contacts))
+    row += (num(health.flare_ups), num(health.self_managed), num(health.planned_contacts),
+            num(health.unplanned_contacts))
     gbp, graduates = ledger.gbp, ledger.n
-    row += [float(gbp[category] / graduates) for category in CATEGORIES]
-    row += (float(ledger.total_gbp / graduates), float(ledger.discounted_gbp / graduates),
-            float(ledger.qalys / graduates))
+    row += [num(gbp[category] / graduates) for category in CATEGORIES]
+    row += (num(ledger.total_gbp / graduates), num(ledger.discounted_gbp / graduates),
+            num(ledger.qalys / graduates))
     return row
 
 
@@ -226,4 +238,6 @@ class WeeklyRecord:
         (``pd.DataFrame(model_vars)``), built from one float array: a fifth of the time at 67
         columns x 105 weeks, the same values."""
         values = np.array(list(self.model_vars.values()), dtype=float)
+        import pandas as pd  # lazy: the command line's --help reads the subgroups and must not pay for pandas
+
         return pd.DataFrame(values.T, columns=list(self.model_vars))

@@ -107,6 +107,7 @@ def reinforce(
     """
     if who.size == 0:
         return
+    params = g.runs.view(params, who)  # one run's own values for each of ``who`` (sim.runs)
     gap = week - g.last_contact_week[who]
     share = np.clip(np.asarray(efficacy) * spacing(gap, params), 0.0, 1.0)
     doses = np.asarray(doses)
@@ -115,15 +116,19 @@ def reinforce(
     gain += restored
     built = (1.0 - (1.0 - params.support_build_share * share) ** doses) * np.maximum(params.support_ceiling_sd - gain, 0.0)
     g.supported[who] += restored + built
-    hg = min(params.habit_gain_per_contact * habit_multiplier, 1.0)
+    hg = params.habit_gain_per_contact * habit_multiplier
+    hg = min(hg, 1.0) if np.ndim(hg) == 0 else np.minimum(hg, 1.0)
     g.habit[who] = 1.0 - (1.0 - g.habit[who]) * (1.0 - hg) ** doses
     g.last_contact_week[who] = week
-    if hg > 0.0:  # practice, not just information: habit does not fade this week
+    if np.ndim(hg):  # a batch whose runs differ: per graduate
+        g.contacted[who[hg > 0.0]] = True
+    elif hg > 0.0:  # practice, not just information: habit does not fade this week
         g.contacted[who] = True
 
 
 def retain(g: Graduates, week: int, params: RetentionParams) -> None:
     """One week of decay, consolidation and habit loss for everyone (step 3 of the week)."""
+    params = g.runs.view(params)  # each run's own values, for every graduate (sim.runs)
     isolation = np.subtract(1.0, g.connectedness)
     isolation *= params.isolation_effect
     isolation += 1.0

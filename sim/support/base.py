@@ -178,8 +178,10 @@ class SupportChannel:
         n = model.graduates.n
         self.status = np.zeros(n, dtype=np.int8)
         self.contacts = np.zeros(n, dtype=np.int32)  # contacts per graduate, since week 0
-        self.contacts_this_week = 0
-        self.reached_this_week = 0  # graduates with at least one contact this week
+        #: the runs the model holds (:mod:`sim.runs`); counters are per run (numbers with one run)
+        self.runs = model.graduates.runs
+        self.contacts_this_week = self.runs.zeros()
+        self.reached_this_week = self.runs.zeros()  # graduates with at least one contact this week
         self.first_week: int | None = None
 
     @property
@@ -187,8 +189,8 @@ class SupportChannel:
         return self.status == Engagement.ENROLLED
 
     def begin_week(self) -> None:
-        self.contacts_this_week = 0
-        self.reached_this_week = 0
+        self.contacts_this_week = self.runs.zeros()
+        self.reached_this_week = self.runs.zeros()
 
     def offer(self, offered: np.ndarray, week: int) -> None:
         """Offer the channel to ``offered``; those who take it up become ENROLLED."""
@@ -230,7 +232,8 @@ class SupportChannel:
         """Contacts for graduates ``who`` (indices): reinforce gains, build habit, connect."""
         if who.size == 0:
             return
-        g, dyn = self.model.graduates, self.model.params.dynamics
+        g, dyn, runs = self.model.graduates, self.model.params.dynamics, self.runs
+        effect = runs.view(effect, who)  # each run's own effect, in a batch whose runs differ
         reinforce(
             g, who, week, dyn.retention, effect.efficacy * np.asarray(efficacy_multiplier),
             effect.habit_multiplier, doses,
@@ -239,17 +242,27 @@ class SupportChannel:
             connect(g, who, effect.connectedness_gain, doses)
         n_doses = np.broadcast_to(np.asarray(doses), who.shape)
         self.contacts[who] += n_doses.astype(np.int32)
-        self.contacts_this_week += int(n_doses.sum())
-        self.reached_this_week += who.size
+        if runs.single:
+            self.contacts_this_week += int(n_doses.sum())
+        else:
+            self.contacts_this_week += np.bincount(runs.of[who], weights=n_doses, minlength=runs.k).astype(np.int64)
+        self.reached_this_week += runs.count(who)
 
-    def spend(self, gbp: float, week: int) -> None:
-        self.model.ledger.add(self.cost_category, gbp, week)
+    def spend(self, gbp: float, week: int, numpy_scalar: bool = False) -> None:
+        """Book ``gbp`` (per run, in a batch) under the channel's cost category (``numpy_scalar``:
+        see :meth:`sim.costs.CostLedger.add`)."""
+        self.model.ledger.add(self.cost_category, gbp, week, numpy_scalar)
 
     def results(self) -> dict[str, float]:
         """This week's channel outcomes, for the reporters (shares are of all graduates)."""
-        n = self.status.size
+        runs = self.runs
+        n = self.status.size if runs.single else runs.n
         return {
-            f"{self.name}_enrolled_share": float(np.count_nonzero(self.enrolled)) / n,
+            f"{self.name}_enrolled_share": runs.share(self.enrolled),
             f"{self.name}_active_share": self.reached_this_week / n,
-            f"{self.name}_contacts": float(self.contacts_this_week),
+            f"{self.name}_contacts": self._float(self.contacts_this_week),
         }
+
+    def _float(self, x):
+        """A count as the reporters record it: a float (one per run, in a batch)."""
+        return float(x) if self.runs.single else np.asarray(x, dtype=float)

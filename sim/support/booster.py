@@ -106,16 +106,20 @@ class BoosterCourse(SupportChannel, name="booster", label="Booster course", week
     def step(self, week):
         if week != self.lever.week:
             return
-        g, b = self.model.graduates, self.behaviour
+        g, runs = self.model.graduates, self.runs
         invited = np.flatnonzero(self.invited)
-        logit_p = np.log(b.attend_prob_per_session / max(1.0 - b.attend_prob_per_session, 1e-12))
+        b = runs.view(self.behaviour, invited)  # each run's own, in a batch (sim.runs)
+        attend = b.attend_prob_per_session
+        rest = max(1.0 - attend, 1e-12) if np.ndim(attend) == 0 else np.maximum(1.0 - attend, 1e-12)
+        logit_p = np.log(attend / rest)
         p = logistic(logit_p + b.attend_affinity_coef * (g.group_affinity[invited] - 0.5))
-        sessions = self.rng.binomial(self.lever.sessions, p)
+        sessions = runs.draw(self.rng, "binomial", runs.count(invited), self.lever.sessions, p)
         attended = sessions > 0
         self.status[invited] = Engagement.DECLINED
         self.status[invited[attended]] = Engagement.ENROLLED
-        self.deliver(invited[attended], week, b.effect, doses=sessions[attended])
-        self.spend(attended.sum() * self.model.ledger.unit_gbp["booster_per_participant"], week)
+        self.deliver(invited[attended], week, self.behaviour.effect, doses=sessions[attended])
+        came = attended.sum() if runs.single else runs.count(invited[attended])  # one run: a numpy int
+        self.spend(came * self.model.ledger.unit_gbp["booster_per_participant"], week, numpy_scalar=True)
 
     def engage(self, week):
         self.leave(self.enrolled)

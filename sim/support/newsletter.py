@@ -73,9 +73,10 @@ class Newsletter(SupportChannel, name="newsletter", label="Newsletter", week_ord
         if (week - self.first_week) % self.lever.interval_weeks != 0:
             return
         recipients = np.flatnonzero(self.enrolled)
-        readers = recipients[self.rng.random(recipients.size) < self.behaviour.read_prob]
+        read_prob = self.runs.at(self.behaviour.read_prob, recipients)  # each run's own (sim.runs)
+        readers = recipients[self.runs.uniform(self.rng, recipients) < read_prob]
         self.deliver(readers, week, self.behaviour.effect, social=False)
-        self.spend(recipients.size * self.model.ledger.unit_gbp["newsletter_per_issue"], week)
+        self.spend(self.runs.count(recipients) * self.model.ledger.unit_gbp["newsletter_per_issue"], week)
 
 
 # --- the same rules, one graduate at a time (the reference engine) --------------------------------

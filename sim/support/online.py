@@ -153,28 +153,37 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
 
     def __init__(self, model, lever, behaviour, rng):
         super().__init__(model, lever, behaviour, rng)
-        n = self.status.size
-        self.propensity = rng.beta(behaviour.poster_propensity_a, behaviour.poster_propensity_b, n)
+        n, runs = self.status.size, self.runs  # counts are per run in a batch (sim.runs)
+        every = runs.view(behaviour)
+        sizes = n if runs.single else np.full(runs.k, runs.n)
+        self.propensity = runs.draw(rng, "beta", sizes, every.poster_propensity_a, every.poster_propensity_b)
         self.ever_posted = np.zeros(n, dtype=bool)
         self.experience = np.zeros(n, dtype=np.int8)  # last week's: READ, POSTED_NO_REPLY, REPLIED
-        self.posters_last_week = 0
-        self.visitors = self.posters = 0
+        self.posters_last_week = runs.zeros()
+        self.visitors = self.posters = runs.zeros()
         self._read = ContactEffect(behaviour.read_efficacy, 0.0, 0.0)
+        if np.ndim(behaviour.read_efficacy):  # differs between the runs of a batch
+            object.__setattr__(self._read, "_varying", frozenset({"efficacy"}))
         # later cohorts' members: a count, not agents (module docstring)
-        self.founding_members = 0  # who joined when the forum opened
-        self.newcomers = 0  # later joiners on the roll
-        self.newcomer_experience = np.zeros(3, dtype=np.int64)  # of them, by last week's READ, POSTED_NO_REPLY, REPLIED
-        self.newcomer_profile = (0.0, 0.0, 0.0)  # a newcomer's digital confidence, habit, propensity to post
-        self.newcomer_visitors = self.newcomer_posters = 0
+        self.founding_members = runs.zeros()  # who joined when the forum opened
+        self.newcomers = runs.zeros()  # later joiners on the roll
+        #: of them, by last week's READ, POSTED_NO_REPLY, REPLIED (a row per run, in a batch)
+        self.newcomer_experience = np.zeros(3 if runs.single else (runs.k, 3), dtype=np.int64)
+        zero = 0.0 if runs.single else runs.zeros(float)
+        self.newcomer_profile = (zero, zero, zero)  # a newcomer's digital confidence, habit, propensity to post
+        self.newcomer_visitors = self.newcomer_posters = runs.zeros()
 
     def offer(self, offered, week):
         super().offer(offered, week)
         founders = np.flatnonzero(self.enrolled)
-        self.founding_members = founders.size
-        if founders.size:  # a later joiner is an average founding member, as they were on joining
-            g = self.model.graduates
+        runs, g = self.runs, self.model.graduates
+        self.founding_members = runs.count(founders)
+        if runs.single and founders.size:  # a later joiner is an average founding member, as they were on joining
             self.newcomer_profile = (float(g.digital_confidence[founders].mean()), float(g.habit[founders].mean()),
                                      float(self.propensity[founders].mean()))
+        elif not runs.single:
+            self.newcomer_profile = tuple(runs.segment("mean", values, founders)
+                                          for values in (g.digital_confidence, g.habit, self.propensity))
 
     def weekly_cost_gbp(self, roll: int) -> float:
         """GBP a week for ``roll`` members on the roll: the platform and, if moderated, the
@@ -190,6 +199,8 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         """GBP a week borne by the ``members`` modelled graduates on the roll: the forum's cost for
         the whole roll (later joiners included), shared by numbers on it."""
         roll = members + self.newcomers
+        if np.ndim(roll):  # per run, in a batch
+            return np.divide(self.weekly_cost_gbp(roll) * members, roll, out=np.zeros(roll.shape), where=roll > 0)
         return self.weekly_cost_gbp(roll) * members / roll if roll else 0.0
 
     def intake_arrives(self, week: int) -> bool:
@@ -206,6 +217,9 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         """The chance a later joiner visits this week (the visit rule, at the newcomer profile)."""
         b = self.behaviour
         confidence, habit, _ = self.newcomer_profile
+        if np.ndim(alive):  # per run, in a batch
+            return logistic(b.visit_intercept + b.visit_confidence_coef * confidence + b.visit_habit_coef * habit
+                            + b.visit_critical_mass_coef * alive)
         return float(logistic(b.visit_intercept + b.visit_confidence_coef * confidence + b.visit_habit_coef * habit
                               + b.visit_critical_mass_coef * alive))
 
@@ -213,36 +227,39 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         return OnlineRules(self)
 
     def takes_up(self, offered):
-        g, b = self.model.graduates, self.behaviour
+        g, b = self.model.graduates, self.runs.view(self.behaviour)
         p = logistic(b.join_intercept + b.join_confidence_coef * (g.digital_confidence - 0.5))
-        return g.online_access & (self.rng.random(offered.size) < p)
+        return g.online_access & (self.runs.uniform(self.rng) < p)
 
     def step(self, week):
-        g, b = self.model.graduates, self.behaviour
+        g, b, runs = self.model.graduates, self.behaviour, self.runs
         if self.intake_arrives(week):
-            arrivals = int(self.rng.poisson(self.newcomers_per_intake))
-            self.newcomers += arrivals
+            arrivals = runs.draw_each(self.rng, "poisson", self.newcomers_per_intake)
+            self.newcomers += int(arrivals) if runs.single else arrivals
         members = np.flatnonzero(self.enrolled)
         alive = self.posters_last_week / (self.posters_last_week + b.critical_mass_posters)
+        bm = runs.view(b, members)
         logit = (
-            b.visit_intercept
-            + b.visit_confidence_coef * g.digital_confidence[members]
-            + b.visit_habit_coef * g.habit[members]
-            + b.visit_critical_mass_coef * alive
+            bm.visit_intercept
+            + bm.visit_confidence_coef * g.digital_confidence[members]
+            + bm.visit_habit_coef * g.habit[members]
+            + bm.visit_critical_mass_coef * runs.at(alive, members)
         )
-        visitors = members[self.rng.random(members.size) < logistic(logit)]
-        posting = self.rng.random(visitors.size) < self.propensity[visitors]
+        visitors = members[runs.uniform(self.rng, members) < logistic(logit)]
+        posting = runs.uniform(self.rng, visitors) < self.propensity[visitors]
         posters, readers = visitors[posting], visitors[~posting]
-        new_visitors = int(self.rng.binomial(self.newcomers, self.newcomer_visit_prob(alive)))
-        new_posters = int(self.rng.binomial(new_visitors, self.newcomer_profile[2]))
-        others = max(visitors.size + new_visitors - 1, 0)
+        new_visitors = self._scalar(runs.draw_each(self.rng, "binomial", self.newcomers, self.newcomer_visit_prob(alive)))
+        new_posters = self._scalar(runs.draw_each(self.rng, "binomial", new_visitors, self.newcomer_profile[2]))
+        others = runs.count(visitors) + new_visitors - 1
+        others = max(others, 0) if runs.single else np.maximum(others, 0)
         p_reply = others / (others + b.reply_half_saturation_visitors)
         if self.lever.moderated:
             p_reply = 1.0 - (1.0 - p_reply) * (1.0 - b.moderator_reply_prob)
-        replied_mask = self.rng.random(posters.size) < p_reply
+        replied_mask = runs.uniform(self.rng, posters) < runs.at(p_reply, posters)
         replied, unanswered = posters[replied_mask], posters[~replied_mask]
-        new_replied = int(self.rng.binomial(new_posters, p_reply))
-        self.newcomer_experience[:] = (self.newcomers - new_posters, new_posters - new_replied, new_replied)
+        new_replied = self._scalar(runs.draw_each(self.rng, "binomial", new_posters, p_reply))
+        experience = (self.newcomers - new_posters, new_posters - new_replied, new_replied)
+        self.newcomer_experience[:] = experience if runs.single else np.stack(experience, axis=-1)
 
         self.deliver(replied, week, b.effect)
         self.deliver(unanswered, week, b.effect, social=False)
@@ -251,41 +268,58 @@ class OnlineForum(SupportChannel, name="online", label="Online group", week_orde
         self.experience[members] = READ
         self.experience[unanswered] = POSTED_NO_REPLY
         self.experience[replied] = REPLIED
-        self.visitors, self.posters = visitors.size, posters.size
+        self.visitors, self.posters = runs.count(visitors), runs.count(posters)
         self.newcomer_visitors, self.newcomer_posters = new_visitors, new_posters
-        self.posters_last_week = posters.size + new_posters
-        self.spend(self.our_cost_gbp(members.size), week)
+        self.posters_last_week = self.posters + new_posters
+        self.spend(self.our_cost_gbp(runs.count(members)), week)
+
+    def _scalar(self, x):
+        """A count drawn for one run, as one run keeps it (an int); a batch's, as they come."""
+        return int(x) if self.runs.single else x
 
     def engage(self, week):
-        b = self.behaviour
+        b, runs = self.behaviour, self.runs
         members = np.flatnonzero(self.enrolled)
+        bm = runs.view(b, members)
         hazard = np.choose(
             self.experience[members],
-            [b.leave_prob_per_week_reader, b.leave_prob_per_week_no_reply, b.leave_prob_per_week_replied],
+            [bm.leave_prob_per_week_reader, bm.leave_prob_per_week_no_reply, bm.leave_prob_per_week_replied],
         )
-        self.leave(members[self.rng.random(members.size) < hazard])
+        self.leave(members[runs.uniform(self.rng, members) < hazard])
         hazards = [b.leave_prob_per_week_reader, b.leave_prob_per_week_no_reply, b.leave_prob_per_week_replied]
-        self.newcomers -= int(self.rng.binomial(self.newcomer_experience, hazards).sum())
+        if runs.single:
+            self.newcomers -= int(self.rng.binomial(self.newcomer_experience, hazards).sum())
+        else:
+            per_run = np.stack(np.broadcast_arrays(*hazards, np.zeros(runs.k)), axis=-1)[:, :3]
+            left = [int(r.binomial(n, h).sum()) for r, n, h in zip(self.rng, self.newcomer_experience, per_run)]
+            self.newcomers -= np.asarray(left, dtype=np.int64)
 
     def close(self):
         super().close()
-        self.newcomers = 0
+        self.newcomers = self.runs.zeros()
 
     def begin_week(self):
         super().begin_week()
-        self.visitors = self.posters = 0
-        self.newcomer_visitors = self.newcomer_posters = 0
+        self.visitors = self.posters = self.runs.zeros()
+        self.newcomer_visitors = self.newcomer_posters = self.runs.zeros()
 
     def results(self):
         r = super().results()
-        ever_member = np.count_nonzero(self.status >= Engagement.ENROLLED)
+        runs, f = self.runs, self._float
+        if runs.single:
+            ever_member = np.count_nonzero(self.status >= Engagement.ENROLLED)
+            posted = float(np.count_nonzero(self.ever_posted)) / ever_member if ever_member else 0.0
+        else:
+            ever_member = runs.count_true(self.status >= Engagement.ENROLLED)
+            posted = np.divide(runs.count_true(self.ever_posted), ever_member, out=np.zeros(runs.k),
+                               where=ever_member > 0)
         r.update(
-            forum_visitors=float(self.visitors),
-            forum_posters=float(self.posters),
-            forum_ever_posted_share=float(np.count_nonzero(self.ever_posted)) / ever_member if ever_member else 0.0,
-            forum_newcomers=float(self.newcomers),
-            forum_newcomer_visitors=float(self.newcomer_visitors),
-            forum_newcomer_posters=float(self.newcomer_posters),
+            forum_visitors=f(self.visitors),
+            forum_posters=f(self.posters),
+            forum_ever_posted_share=posted,
+            forum_newcomers=f(self.newcomers),
+            forum_newcomer_visitors=f(self.newcomer_visitors),
+            forum_newcomer_posters=f(self.newcomer_posters),
         )
         return r
 

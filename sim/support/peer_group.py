@@ -135,6 +135,8 @@ class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", 
                             else "most peer groups keep meeting") + f" ({pct(last)} still meet at {end})"),
     )
     weekly_counts = (("groups_open", "Peer groups still open"),)
+    #: its arrays of one entry per group (a batch's run views pick each run's groups: sim.batched)
+    group_arrays = ("group_open", "small_streak", "meetings_held", "present_last", "newcomers")
 
     @classmethod
     def phrase(cls, lever):
@@ -174,38 +176,58 @@ class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", 
         self.meetings_held = np.zeros(0, dtype=np.int64)  # meetings each group has held
         self.present_last = np.zeros(0, dtype=np.int64)  # members present at each group's last meeting
         self.newcomers = np.zeros(0, dtype=np.int64)  # later intakes' members on each group's register
-        self.meetings_this_week = 0
-        self.attendance_share = 0.0  # share of the register at the latest meeting
-        self.leaders_trained = 0
+        self.group_run = np.zeros(0, dtype=np.int64)  # the run each group belongs to (sim.runs)
+        self.meetings_this_week = self.runs.zeros()
+        self.attendance_share = 0.0 if self.runs.single else self.runs.zeros(float)  # of the register, latest meeting
+        self.leaders_trained = self.runs.zeros()
 
     def takes_up(self, offered):
-        b = self.behaviour
+        b = self.runs.view(self.behaviour)
         p = logistic(b.join_intercept + b.join_affinity_coef * (self.model.graduates.group_affinity - 0.5))
-        return self.rng.random(offered.size) < p
+        return self.runs.uniform(self.rng) < p
 
     def offer(self, offered, week):
         super().offer(offered, week)
         members = np.flatnonzero(self.enrolled)
-        if self.lever.formation == GroupFormation.cohort:
+        runs = self.runs
+        if self.lever.formation == GroupFormation.cohort:  # cohorts are each run's own (sim.runs)
             _, self.group_of[members] = np.unique(self.model.graduates.cohort[members], return_inverse=True)
-        else:  # pooled: members in cohort order (so friends stay together) cut into groups
+        elif runs.single:  # pooled: members in cohort order (so friends stay together) cut into groups
             self.group_of[members] = np.arange(members.size) // self.lever.pooled_group_size
+        else:  # the same within each run, group ids run after run
+            size = self.lever.pooled_group_size
+            joined = runs.counts(members)
+            first_member = np.cumsum(joined) - joined
+            first_group = np.cumsum(-(-joined // size)) - (-(-joined // size))
+            run = runs.of[members]
+            self.group_of[members] = first_group[run] + (np.arange(members.size) - first_member[run]) // size
         n_groups = int(self.group_of.max()) + 1 if members.size else 0
+        if not runs.single:
+            self.group_run = np.zeros(n_groups, dtype=np.int64)
+            self.group_run[self.group_of[members]] = runs.of[members]
         self.group_open = np.ones(n_groups, dtype=bool)
         self.small_streak = np.zeros(n_groups, dtype=np.int64)
         self.meetings_held = np.zeros(n_groups, dtype=np.int64)
         self.present_last = np.zeros(n_groups, dtype=np.int64)
         self.newcomers = np.zeros(n_groups, dtype=np.int64)
         if self.lever.delivery == GroupDelivery.peer_led:
-            self.train_leaders(n_groups, week)
+            self.train_leaders(n_groups if runs.single else self.per_group_run(np.arange(n_groups)), week)
+
+    def per_group_run(self, groups: np.ndarray) -> np.ndarray:
+        """How many of ``groups`` (ids) each run has (a batch: :mod:`sim.runs`)."""
+        return self.runs.counts(groups, self.group_run)
 
     @property
     def groups_open(self) -> int:
-        return int(np.count_nonzero(self.group_open))
+        if self.runs.single:
+            return int(np.count_nonzero(self.group_open))
+        return self.per_group_run(np.flatnonzero(self.group_open))
 
     @property
     def groups_formed(self) -> int:
-        return int(self.group_open.size)
+        if self.runs.single:
+            return int(self.group_open.size)
+        return self.per_group_run(np.arange(self.group_open.size))
 
     def too_small(self, present: np.ndarray, register: np.ndarray) -> np.ndarray:
         """Whether meetings with ``present`` members, of registers ``register``, count as too small."""
@@ -236,16 +258,21 @@ class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", 
         since = week - self.first_week
         if lever.intake_interval_weeks == 0 or since == 0 or since % lever.intake_interval_weeks != 0:
             return
-        arrivals = self.rng.poisson(lever.newcomers_per_intake, self.group_open.size)
+        sizes = self.group_open.size if self.runs.single else self.groups_formed
+        arrivals = self.runs.draw(self.rng, "poisson", sizes, lever.newcomers_per_intake)
         self.newcomers += np.where(self.group_open, arrivals, 0)
 
     def step(self, week):
-        self.meetings_this_week = 0
+        runs = self.runs
+        self.meetings_this_week = runs.zeros()
         self.take_in_newcomers(week)
         if (week - self.first_week) % self.lever.interval_weeks != 0 or not self.group_open.any():
             return
-        g, b = self.model.graduates, self.behaviour
+        # a run whose groups have all closed has no members left and holds no meeting (sim.runs)
+        meets = True if runs.single else self.groups_open > 0
+        g = self.model.graduates
         members = np.flatnonzero(self.enrolled)
+        b = runs.view(self.behaviour, members)
         self.friend_share[members] = (g.ties @ self.attended_last)[members] * self._inv_degree[members]
         novelty = b.attend_novelty_coef * np.exp(-self.meetings_held[self.group_of[members]] / b.attend_novelty_meetings)
         logit = (
@@ -257,7 +284,7 @@ class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", 
             + b.attend_need_coef * (1.0 - g.connectedness[members])
             + b.attend_flare_coef * g.flare[members]
         )
-        present = members[self.rng.random(members.size) < logistic(logit)]
+        present = members[runs.uniform(self.rng, members) < logistic(logit)]
         self.attended_last[members] = False
         self.attended_last[present] = True
 
@@ -268,49 +295,76 @@ class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", 
         gain_sum = np.bincount(groups, weights=gain, minlength=n_groups)
         others = count[groups] - 1
         others_mean = np.divide(gain_sum[groups] - gain, others, out=np.zeros(present.size), where=others > 0)
+        b = runs.view(self.behaviour, present)
         multiplier = 1.0 + b.vicarious_effect * np.maximum(others_mean, 0.0)
         if self.lever.delivery == GroupDelivery.facilitated:
             multiplier = multiplier * b.facilitated_efficacy_multiplier
-        self.deliver(present, week, b.effect, multiplier)
+        self.deliver(present, week, self.behaviour.effect, multiplier)
 
         meeting = self.group_open
         modelled = np.bincount(self.group_of[members], minlength=n_groups)
         # newcomers come as often as the group's modelled members did at this meeting
         share = np.divide(count, modelled, out=np.zeros(n_groups), where=modelled > 0)
-        newcomers_present = np.where(meeting, self.rng.binomial(self.newcomers, share), 0)
+        if runs.single:
+            came = self.rng.binomial(self.newcomers, share)
+        else:  # only the runs that meet draw
+            drawn = meets[self.group_run]
+            came = np.zeros(n_groups, dtype=np.int64)
+            came[drawn] = runs.draw(self.rng, "binomial", np.where(meets, self.groups_formed, 0),
+                                    self.newcomers[drawn], share[drawn])
+        newcomers_present = np.where(meeting, came, 0)
         register = modelled + self.newcomers
         count = count + newcomers_present
         small = self.too_small(count, register)
         self.meetings_held += meeting
         self.present_last = np.where(meeting, count, self.present_last)
         self.small_streak = np.where(meeting & small, self.small_streak + 1, np.where(meeting, 0, self.small_streak))
-        self.meetings_this_week = int(meeting.sum())
-        self.attendance_share = present.size / members.size if members.size else 0.0
         ours = np.divide(modelled, register, out=np.zeros(n_groups), where=register > 0)
-        self.spend(float(ours[meeting].sum()) * self.meeting_cost_gbp, week)
+        if runs.single:
+            self.meetings_this_week = int(meeting.sum())
+            self.attendance_share = present.size / members.size if members.size else 0.0
+            self.spend(float(ours[meeting].sum()) * self.meeting_cost_gbp, week)
+        else:
+            self.meetings_this_week = self.groups_open
+            on_register, came_along = runs.counts(members), runs.counts(present)
+            attendance = np.divide(came_along, on_register, out=np.zeros(runs.k), where=on_register > 0)
+            self.attendance_share = np.where(meets, attendance, self.attendance_share)
+            spent = runs.segment("sum", ours, np.flatnonzero(meeting), self.group_run)
+            self.spend(np.where(meets, spent * self.meeting_cost_gbp, 0.0), week)
 
     def engage(self, week):
-        g, b = self.model.graduates, self.behaviour
+        g, runs = self.model.graduates, self.runs
         members = np.flatnonzero(self.enrolled)
+        b = runs.view(self.behaviour, members)
         hazard = b.leave_prob_per_week * np.exp(
             -b.leave_friends_effect * self.friend_share[members] - b.leave_benefit_effect * np.maximum(g.gain[members], 0)
         )
-        self.leave(members[self.rng.random(members.size) < hazard])
-        self.newcomers -= self.rng.binomial(self.newcomers, b.leave_prob_per_week)
+        self.leave(members[runs.uniform(self.rng, members) < hazard])
+        all_groups = np.arange(self.group_open.size)
+        sizes = all_groups.size if runs.single else self.groups_formed
+        b = runs.view(self.behaviour, all_groups, self.group_run)
+        self.newcomers -= runs.draw(self.rng, "binomial", sizes, self.newcomers, b.leave_prob_per_week)
 
         closing = self.group_open & (self.small_streak >= self.lever.close_after_meetings)
         modelled = np.bincount(self.group_of[self.enrolled], minlength=self.group_open.size)
         closing |= self.group_open & (modelled + self.newcomers == 0)  # nobody left on the register
         if self.lever.delivery == GroupDelivery.peer_led:
             open_idx = np.flatnonzero(self.group_open & ~closing)
-            leader_leaves = open_idx[self.rng.random(open_idx.size) < b.volunteer_leave_prob_per_week]
+            b = runs.view(self.behaviour, open_idx, self.group_run)
+            leader_leaves = open_idx[runs.uniform(self.rng, open_idx, self.group_run) < b.volunteer_leave_prob_per_week]
+            b = runs.view(self.behaviour, leader_leaves, self.group_run)
             p_successor = 1.0 - (1.0 - b.successor_prob_per_attender) ** self.present_last[leader_leaves]
-            stepped_up = self.rng.random(leader_leaves.size) < p_successor
+            stepped_up = runs.uniform(self.rng, leader_leaves, self.group_run) < p_successor
             closing[leader_leaves[~stepped_up]] = True
             successors = leader_leaves[stepped_up]  # trained; the modelled graduates pay their share
             register = modelled[successors] + self.newcomers[successors]
             ours = np.divide(modelled[successors], register, out=np.zeros(successors.size), where=register > 0)
-            self.train_leaders(successors.size, week, float(ours.sum()))
+            if runs.single:
+                self.train_leaders(successors.size, week, float(ours.sum()))
+            else:
+                at = np.arange(successors.size)
+                self.train_leaders(self.per_group_run(successors), week,
+                                   runs.segment("sum", ours, at, self.group_run[successors]))
         if closing.any():
             self.group_open &= ~closing
             self.newcomers[closing] = 0
@@ -329,9 +383,13 @@ class PeerGroups(SupportChannel, name="peer_group", label="Peer support group", 
 
     def results(self):
         r = super().results()
-        r["groups_open"] = float(self.groups_open)
-        r["peer_group_survival_share"] = self.groups_open / self.groups_formed if self.groups_formed else 0.0
-        r["peer_group_meetings"] = float(self.meetings_this_week)
+        opened, formed = self.groups_open, self.groups_formed
+        r["groups_open"] = self._float(opened)
+        if self.runs.single:
+            r["peer_group_survival_share"] = opened / formed if formed else 0.0
+        else:
+            r["peer_group_survival_share"] = np.divide(opened, formed, out=np.zeros(self.runs.k), where=formed > 0)
+        r["peer_group_meetings"] = self._float(self.meetings_this_week)
         r["peer_group_attendance_share"] = self.attendance_share
         return r
 

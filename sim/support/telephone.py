@@ -137,27 +137,28 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
         n = self.status.size
         self.last_call_week = np.zeros(n, dtype=np.int64)  # week of the last answered call
         self.missed = np.zeros(n, dtype=np.int64)  # unanswered calls in a row
-        self.capacity = 0  # call slots a week, bought when support starts
-        self.volunteers = 0  # peer callers recruited to that capacity
-        self.calls_made = self.calls_unanswered = self.calls_waiting = 0
-        self.call_gap_weeks = 0.0  # mean weeks since the last answered call, of this week's answered calls
+        self.capacity = self.runs.zeros()  # call slots a week, bought when support starts
+        self.volunteers = self.runs.zeros()  # peer callers recruited to that capacity
+        self.begin_week()
 
     def takes_up(self, offered):
-        return self.model.graduates.phone_access & (self.rng.random(offered.size) < self.behaviour.join_prob)
+        join = self.runs.view(self.behaviour).join_prob
+        return self.model.graduates.phone_access & (self.runs.uniform(self.rng) < join)
 
     def offer(self, offered, week):
         super().offer(offered, week)
-        self.buy_service(int(np.count_nonzero(offered)))
+        self.buy_service(self.runs.count_true(offered))
         self.last_call_week[:] = week - self.lever.interval_weeks  # the first call is due at once
         self.train_callers(week)
 
     def buy_service(self, offered: int) -> None:
         """The service level bought for ``offered`` graduates offered calls: call slots a week, and
         the peer volunteers recruited to make them (none for professional callers)."""
-        lever = self.lever
-        self.capacity = math.ceil(offered * lever.capacity_calls_per_week_per_100_offered / 100.0 - 1e-9)
+        lever, runs = self.lever, self.runs  # per run, in a batch (sim.runs)
+        self.capacity = runs.ceil(offered * lever.capacity_calls_per_week_per_100_offered / 100.0 - 1e-9)
         self.volunteers = (
-            math.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer else 0
+            runs.ceil(self.capacity / lever.calls_per_volunteer_per_week) if lever.caller == Caller.peer
+            else runs.zeros()
         )
 
     def train_callers(self, week: int) -> None:
@@ -185,47 +186,79 @@ class TelephoneSupport(SupportChannel, name="telephone", label="Telephone suppor
         return TelephoneRules(self)
 
     def step(self, week):
-        b = self.behaviour
+        runs = self.runs
         due = np.flatnonzero(self.enrolled & (week - self.last_call_week >= self.lever.interval_weeks))
-        if due.size > self.capacity:  # longest wait first, ties in random order
-            order = np.lexsort((self.rng.random(due.size), self.last_call_week[due]))
-            called = due[order[: self.capacity]]
+        if runs.single:
+            if due.size > self.capacity:  # longest wait first, ties in random order
+                order = np.lexsort((self.rng.random(due.size), self.last_call_week[due]))
+                called = due[order[: self.capacity]]
+            else:
+                called = due
         else:
-            called = due
-        answered_mask = self.rng.random(called.size) < b.answer_prob
+            called = self._queue(due)
+        b = runs.view(self.behaviour, called)
+        answered_mask = runs.uniform(self.rng, called) < b.answer_prob
         answered, unanswered = called[answered_mask], called[~answered_mask]
-        multiplier = b.professional_efficacy_multiplier if self.lever.caller == Caller.professional else 1.0
-        self.deliver(answered, week, b.effect, multiplier)
-        self.call_gap_weeks = float(np.mean(week - self.last_call_week[answered])) if answered.size else 0.0
+        multiplier = (runs.at(self.behaviour.professional_efficacy_multiplier, answered)
+                      if self.lever.caller == Caller.professional else 1.0)
+        self.deliver(answered, week, self.behaviour.effect, multiplier)
+        if runs.single:
+            self.call_gap_weeks = float(np.mean(week - self.last_call_week[answered])) if answered.size else 0.0
+        else:  # whole weeks: their sum is exact in any order
+            gaps = np.bincount(runs.of[answered], weights=week - self.last_call_week[answered], minlength=runs.k)
+            n_answered = runs.counts(answered)
+            self.call_gap_weeks = np.divide(gaps, n_answered, out=np.zeros(runs.k), where=n_answered > 0)
         self.last_call_week[answered] = week
         self.missed[answered] = 0
         self.missed[unanswered] += 1
-        self.calls_made, self.calls_unanswered = called.size, unanswered.size
-        self.calls_waiting = due.size - called.size
-        self.spend(called.size * self.call_cost_gbp + self.capacity_cost_gbp(), week)
+        self.calls_made, self.calls_unanswered = runs.count(called), runs.count(unanswered)
+        self.calls_waiting = runs.count(due) - self.calls_made
+        self.spend(self.calls_made * self.call_cost_gbp + self.capacity_cost_gbp(), week)
+
+    def _queue(self, due: np.ndarray) -> np.ndarray:
+        """A batch's calls this week (:mod:`sim.runs`): in each run whose calls due exceed its
+        capacity, the longest wait first, ties in the order of that run's own random numbers (drawn
+        as one run draws them); in the others every call due, in id order. Grouped by run."""
+        runs = self.runs
+        waiting = runs.counts(due)
+        over = waiting > self.capacity
+        if not over.any():
+            return due
+        run = runs.of[due]
+        queued = over[run]
+        tie = np.zeros(due.size)
+        tie[queued] = runs.draw(self.rng, "random", np.where(over, waiting, 0))
+        wait = np.where(queued, self.last_call_week[due], 0)
+        order = np.lexsort((tie, wait, run))  # stable: a run not over its capacity keeps id order
+        first = np.cumsum(waiting) - waiting
+        place = np.empty(due.size, dtype=np.int64)
+        place[order] = np.arange(due.size) - first[run[order]]
+        return due[order][(place < self.capacity[run])[order]]
 
     def engage(self, week):
         members = np.flatnonzero(self.enrolled)
-        leaves = self.rng.random(members.size) < self.behaviour.leave_prob_per_week
-        leaves |= self.missed[members] >= self.behaviour.max_missed_calls
+        b = self.runs.view(self.behaviour, members)
+        leaves = self.runs.uniform(self.rng, members) < b.leave_prob_per_week
+        leaves |= self.missed[members] >= b.max_missed_calls
         self.leave(members[leaves])
 
     def results(self):
         r = super().results()
+        f = self._float
         r.update(
-            calls_made=float(self.calls_made),
-            calls_unanswered=float(self.calls_unanswered),
-            calls_waiting=float(self.calls_waiting),
-            call_capacity=float(self.capacity),
+            calls_made=f(self.calls_made),
+            calls_unanswered=f(self.calls_unanswered),
+            calls_waiting=f(self.calls_waiting),
+            call_capacity=f(self.capacity),
             call_gap_weeks=self.call_gap_weeks,
-            telephone_volunteers=float(self.volunteers),
+            telephone_volunteers=f(self.volunteers),
         )
         return r
 
     def begin_week(self):
         super().begin_week()
-        self.calls_made = self.calls_unanswered = self.calls_waiting = 0
-        self.call_gap_weeks = 0.0
+        self.calls_made = self.calls_unanswered = self.calls_waiting = self.runs.zeros()
+        self.call_gap_weeks = 0.0 if self.runs.single else self.runs.zeros(float)
 
 
 # --- the same rules, one graduate at a time (the reference engine) --------------------------------
