@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -25,18 +26,27 @@ import numpy as np
 
 from sim.engines import Engine, model_class
 from sim.params import ModelParams
+from sim.reporters import SUBGROUPS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: The subgroups whose reach and outcomes the report shows: key, and the graduate-table column
-#: (and value) that marks its members; ``everyone`` is every graduate. Labels: experiments.labels.
-SUBGROUP_MEMBERS = {
-    "everyone": None,
-    "group_averse": ("group_averse", True),
-    "offline": ("online_access", False),
-    "lonely": ("lonely_at_baseline", True),
-}
+
+def subgroup_members(model_subgroups: Mapping[str, tuple[str, str, str]] = SUBGROUPS
+                     ) -> dict[str, tuple[str, bool] | None]:
+    """Who belongs to each side of each of the model's subgroups (:data:`sim.reporters.SUBGROUPS`,
+    the one declaration): the side's name (``offline``) -> the graduates' array and its value
+    (``("online_access", False)``); ``everyone`` (None) is every graduate."""
+    members: dict[str, tuple[str, bool] | None] = {"everyone": None}
+    for array, yes, no in model_subgroups.values():
+        members[yes], members[no] = (array, True), (array, False)
+    return members
+
+
+#: The subgroups whose reach each run records (its ``summary.json``): every side of every
+#: subgroup of the model, and everyone. Which of them the report shows, in what words:
+#: experiments.labels.SUBGROUPS.
+SUBGROUP_MEMBERS = subgroup_members()
 
 
 @dataclass
@@ -63,8 +73,8 @@ class Evaluation:
         return {k: float(v) for k, v in self.weekly.set_index("week").loc[week].items()}
 
     def reach(self) -> dict[str, float]:
-        """Share of each subgroup with at least one contact with follow-on support (0 to 1; NaN
-        for a subgroup with no members). Read from the model's arrays: a few milliseconds, where
+        """Share of each subgroup (:data:`SUBGROUP_MEMBERS`) with at least one contact with
+        follow-on support (0 to 1; NaN for a subgroup with no members). Read from the model's arrays: a few milliseconds, where
         the graduate table would cost a third of a run."""
         people = self.model.graduates
         contacts = sum((np.asarray(c.contacts) for c in self.model.channels.values()), np.zeros(people.n))

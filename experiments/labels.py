@@ -14,19 +14,28 @@ the same preset meeting every 4 weeks is "Peer support group, every 4 weeks".
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any
-
 import dataclasses
+import math
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from experiments.evaluate import SUBGROUP_MEMBERS
 from sim.reporters import SUBGROUPS as MODEL_SUBGROUPS
 from sim.support import CHANNEL_NAMES, CHANNEL_TYPES, CHANNELS, TAILORABLE_CHANNELS
 from sim.support.words import every, months  # noqa: F401  (re-exported: one "fortnightly" everywhere)
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
 
 #: The named strategies (configs/strategy/), in the order tables and figures show them.
 STRATEGIES = ("no_course", "course_only", "peer_group", "telephone", "online", "offer_all", "tailored")
@@ -46,32 +55,105 @@ COST_LABELS = {
     "planned_care": "GP and nurse visits",
     "urgent_care": "Urgent care",
 }
-#: Each subgroup's words, (plain words, short words for a crowded axis); a subgroup without an
-#: entry is named from its key. Who belongs to each: experiments.evaluate.SUBGROUP_MEMBERS.
+#: Each cost category's colour in every figure: a channel's spending takes the channel's colour.
+COST_COLOURS = {
+    "course": "#BBBBBB",
+    **{c.cost_category: CHANNEL_COLOURS[c.name] for c in CHANNEL_TYPES},
+    "planned_care": "#555555",
+    "urgent_care": OKABE_ITO[7],
+}
+#: Colour of everyone (the whole population) in a figure of subgroups, and of the subgroups the
+#: report follows, in the model's order (Okabe-Ito blue, vermillion, reddish purple, then Tol's
+#: muted palette, then again from the start: a tenth subgroup repeats a colour, it is never dropped).
+EVERYONE_COLOUR = OKABE_ITO[0]
+SUBGROUP_PALETTE = (OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[7], *SPARE_COLOURS)
+
+
+@dataclass(frozen=True)
+class SubgroupWords:
+    """How the report presents one of the model's subgroups (:data:`sim.reporters.SUBGROUPS`, the
+    one declaration of who they are and of their weekly columns).
+
+    Attributes:
+        follows: the side the report follows, the one at risk of being left behind: True for the
+            graduates whose flag is set (``group_averse``), False for the others (not ``online``).
+        flagged, other: plain words of each side, as a row of a table starts ("People not online").
+        short: the followed side's words on a crowded figure axis ("\\n" breaks the line); None:
+            its plain words, wrapped.
+        note: a sentence a figure's how-to-read adds about the followed side, or None.
+    """
+
+    follows: bool
+    flagged: str
+    other: str
+    short: str | None = None
+    note: str | None = None
+
+
+#: The words of each of the model's subgroups, keyed by its name in :data:`sim.reporters.SUBGROUPS`.
+#: A subgroup of the model without an entry is followed on its flagged side and named from its
+#: sides' names (:func:`subgroup_words`): a new subgroup reaches the report with no edit here.
 SUBGROUP_WORDS = {
-    "everyone": ("Everyone", "Everyone"),
-    "group_averse": ("People who find groups difficult", "Find groups\ndifficult"),
-    "offline": ("People not online", "Not online"),
-    "lonely": ("People lonely before the course", "Lonely before\nthe course"),
+    "group_averse": SubgroupWords(True, "People who find groups difficult", "People who do not find groups difficult",
+                                  "Find groups\ndifficult"),
+    "online": SubgroupWords(False, "People online", "People not online", "Not online"),
+    "lonely": SubgroupWords(True, "People lonely before the course", "People not lonely before the course",
+                            "Lonely before\nthe course", "'Lonely' means usually lonely before the course."),
 }
 
 
-def _subgroup_column(member: tuple[str, bool] | None) -> str:
-    """The weekly column of a subgroup's share self-managing, from the model's own subgroups
-    (:data:`sim.reporters.SUBGROUPS`: the graduates' array, and the names of its two sides)."""
-    if member is None:
-        return "share_self_managing"
-    array, value = member
-    yes, no = next((y, n) for a, y, n in MODEL_SUBGROUPS.values() if a == array)
-    return f"share_self_managing_{yes if value else no}"
+def subgroup_words(name: str, model_subgroups: Mapping[str, tuple[str, str, str]] = MODEL_SUBGROUPS) -> SubgroupWords:
+    """The words of the model's subgroup ``name``: its entry in :data:`SUBGROUP_WORDS`, else the
+    fallback (its flagged side followed; each side named from its column suffix, ``not_deprived`` ->
+    "Not deprived")."""
+    if name in SUBGROUP_WORDS:
+        return SUBGROUP_WORDS[name]
+    if name not in model_subgroups:
+        raise KeyError(f"subgroup {name!r}: not a subgroup of the model; one of {sorted(model_subgroups)}")
+    _, yes, no = model_subgroups[name]
+    return SubgroupWords(True, _upper_first(yes.replace("_", " ")), _upper_first(no.replace("_", " ")))
 
 
-#: Subgroups the report follows: (key, plain words, weekly column of its share self-managing),
-#: derived from who belongs to each (experiments.evaluate.SUBGROUP_MEMBERS) and the model's columns.
-SUBGROUPS = tuple((key, SUBGROUP_WORDS.get(key, (key.replace("_", " ").capitalize(),))[0], _subgroup_column(member))
-                  for key, member in SUBGROUP_MEMBERS.items())
-#: Each subgroup's short words (figure axes).
-SUBGROUP_SHORT = {key: SUBGROUP_WORDS.get(key, (label, label))[-1] for key, label, _ in SUBGROUPS}
+class Subgroup(NamedTuple):
+    """A subgroup the report follows: its key (the side's name, as in each run's ``reached``), its
+    plain words and the weekly column of its share self-managing."""
+
+    key: str
+    label: str
+    column: str
+
+
+def report_subgroups(model_subgroups: Mapping[str, tuple[str, str, str]] = MODEL_SUBGROUPS
+                     ) -> tuple[tuple[Subgroup, ...], dict[str, str], dict[str, str], dict[str, str]]:
+    """Everyone, then the followed side of each of the model's subgroups, in the model's order:
+    the subgroups, and by key their short words, their colours and their notes."""
+    groups = [Subgroup("everyone", "Everyone", "share_self_managing")]
+    short, colours, notes = {"everyone": "Everyone"}, {"everyone": EVERYONE_COLOUR}, {}
+    for i, (name, (_, yes, no)) in enumerate(model_subgroups.items()):
+        words = subgroup_words(name, model_subgroups)
+        key, label = (yes, words.flagged) if words.follows else (no, words.other)
+        groups.append(Subgroup(key, label, f"share_self_managing_{key}"))
+        short[key] = words.short or textwrap.fill(label, 16)
+        colours[key] = SUBGROUP_PALETTE[i % len(SUBGROUP_PALETTE)]
+        if words.note:
+            notes[key] = words.note
+    return tuple(groups), short, colours, notes
+
+
+def side_words(side: str, model_subgroups: Mapping[str, tuple[str, str, str]] = MODEL_SUBGROUPS) -> str:
+    """Plain words of either side of a model subgroup, by its column suffix ("offline" -> "People
+    not online"), for a data dictionary or a table of every weekly column."""
+    for name, (_, yes, no) in model_subgroups.items():
+        if side in (yes, no):
+            words = subgroup_words(name, model_subgroups)
+            return words.flagged if side == yes else words.other
+    raise KeyError(f"subgroup side {side!r}: not a side of a subgroup of the model (sim.reporters.SUBGROUPS)")
+
+
+#: The subgroups the report and the dashboard follow (everyone first), derived from the model's
+#: (sim.reporters.SUBGROUPS) and their words above; by key, each one's short words (figure axes),
+#: its colour in every figure, and the sentence a figure's how-to-read adds about it.
+SUBGROUPS, SUBGROUP_SHORT, SUBGROUP_COLOURS, SUBGROUP_NOTES = report_subgroups()
 
 #: One colour per named strategy, the same in every figure (course only is black); a strategy named
 #: after one channel (``peer_group``, or a new channel's own config) takes that channel's colour.
@@ -96,14 +178,6 @@ ADDED = tuple(c for c in CHANNEL_NAMES if c not in MATCHED)
 #: Each channel's short name in a list ("Groups and calls, free choice"): its own, else its label.
 CHANNEL_NOUNS = {c.name: c.noun or c.label for c in CHANNEL_TYPES}
 _COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def _lever_default(channel: str, key: str) -> Any:

@@ -50,11 +50,9 @@ import hashlib
 import json
 import logging
 import math
-import sys
 import time
 from pathlib import Path
 
-import hydra
 import matplotlib
 
 matplotlib.use("Agg")
@@ -67,8 +65,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 import sim  # noqa: E402
 from experiments.analyses import history_matching as hm  # noqa: E402
-from experiments.config import ROOT, check_config_dir, require_block, run_seed, save_hydra_record, to_params  # noqa: E402
-from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from experiments.config import ROOT, require_block, run_seed, to_params  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, Target  # noqa: E402
 from experiments.uncertainty import Varied, priors_of  # noqa: E402
@@ -525,17 +522,12 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
     print(f"report: {out / 'report.md'}")
 
 
-@hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> dict:
+    """The calibration a composed config describes (``analysis=calibrate``, which gives its
+    ``calibration`` block; exits with code 2 and one line without it): :func:`calibrate`, its
+    posterior medians returned. Hydra is the entry point's (:mod:`experiments.calibrate` composes the
+    config and records it); a notebook calls this with ``experiments.config.compose_config``'s.
+    Raises :class:`sim.params.ParameterError` for a bad value."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     require_block(cfg, "calibration", "analysis=calibrate")
-    save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
-    try:
-        calibrate(cfg)
-    except ParameterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()
+    return calibrate(cfg)

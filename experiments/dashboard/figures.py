@@ -12,8 +12,10 @@ Every time series is drawn twice: solid for the run, dashed in the same colour f
 reference (:func:`experiments.dashboard.model.course_only_reference`), so the gap between the two
 lines is what the strategy adds. Colours come from :mod:`experiments.labels`: a channel's measures
 take its colour (declared in its module, sim/support/<channel>.py: peer groups orange, telephone
-sky blue, online group green; a channel that declares none, a spare one). The channels drawn and
-their weekly counts are the registry's: every matched channel, and any other the model offers.
+sky blue, online group green; a channel that declares none, a spare one), a subgroup's from
+``labels.SUBGROUP_COLOURS``. The channels drawn and their weekly counts are the registry's (every
+matched channel, and any other the model offers), the subgroups the model's
+(:data:`sim.reporters.SUBGROUPS`): nothing is drawn from a fixed list that a new one would outgrow.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from PIL import Image
 
-from experiments.labels import CHANNEL_COLOURS, CHANNEL_LABELS, MATCHED, OKABE_ITO, SPARE_COLOURS, SUBGROUPS
+from experiments.labels import CHANNEL_COLOURS, CHANNEL_LABELS, MATCHED, OKABE_ITO, SUBGROUP_COLOURS, SUBGROUPS
 from sim import SelfManagementModel
 from sim.measurement import responder_gain_sd
 from sim.params import GroupFormation
@@ -101,8 +103,7 @@ def chart_specs(model: SelfManagementModel) -> list[ChartSpec]:
     return [
         ChartSpec(
             "Who is still self-managing?", "% of graduates self-managing",
-            tuple(Series(column, words, colour) for (_, words, column), colour
-                  in zip(SUBGROUPS, [OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[7], *SPARE_COLOURS])),
+            tuple(Series(column, words, SUBGROUP_COLOURS[key]) for key, words, column in SUBGROUPS),
             percent=True, ylim=(0.0, 1.0),
         ),
         ChartSpec(

@@ -7,6 +7,7 @@ keeps its colour (Okabe-Ito, colour-blind safe) in every figure; names are plain
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import textwrap
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from experiments.labels import (CHANNEL_COLOURS, COST_LABELS, MATCHED, OKABE_ITO, SUBGROUP_SHORT, SUBGROUPS, first, gbp,
-                                 months, over, q, qalys)
+from experiments.labels import (COST_COLOURS, COST_LABELS, MATCHED, SUBGROUP_NOTES, SUBGROUP_SHORT, SUBGROUPS, first,
+                                 gbp, months, over, q, qalys)
+from experiments.plots import grid_shape, used_axes
 from experiments.report.data import (COST_EFFECTIVE, RULED_OUT, SweepData, acceptability_table, frontier,
                                      frontier_verdicts, ranking_holds, weekly_bands)
 from sim import economics
@@ -25,15 +27,9 @@ from sim.costs import CATEGORIES
 from sim.support import CHANNEL_TYPES
 
 WIDTH_IN = 10.0  # figure width, inches (1,500 px at the report's 150 dpi)
-#: Each cost category's colour: a channel's spending takes the channel's colour (experiments.labels).
-COST_COLOURS = {
-    "course": "#BBBBBB",
-    **{c.cost_category: CHANNEL_COLOURS[c.name] for c in CHANNEL_TYPES},
-    "planned_care": "#555555",
-    "urgent_care": OKABE_ITO[7],
-}
-SHORT_GROUPS = SUBGROUP_SHORT
-COST_WORDS = {**COST_LABELS, "planned_care": "GP and nurse visits", "urgent_care": "Urgent care"}
+#: Line styles of the willingness-to-pay thresholds (economics.WTP_THRESHOLDS_GBP), in turn: a
+#: third threshold takes the first style again, it is never left out.
+WTP_LINE_STYLES = ("--", ":", "-.")
 
 #: The report's style, applied while each figure is drawn and saved (not globally).
 STYLE = {
@@ -294,7 +290,7 @@ def subgroups(data: SweepData, summary: pd.DataFrame, reach: pd.DataFrame, popul
             if np.isfinite(v):
                 right.text((top if np.isfinite(top) else v) + 0.6, yi, f"{v:+.0f}", va="center", fontsize=8,
                            color="#333333")
-    left.set_yticks(y0, [SHORT_GROUPS[k] for k, _, _ in groups])
+    left.set_yticks(y0, [SUBGROUP_SHORT[k] for k, _, _ in groups])
     left.set_xlim(0, 100)
     left.set_xlabel(f"Had any follow-on contact in {months(data.weeks)} (% of group)")
     left.set_title("Who is reached", loc="left")
@@ -312,7 +308,8 @@ def subgroups(data: SweepData, summary: pd.DataFrame, reach: pd.DataFrame, popul
     how = (f"Left: the share of each group who had at least one contact with follow-on support (from {reps} "
            f"replicate run{'s' if reps != 1 else ''} per strategy, re-run with a record of every graduate). Right: "
            f"how many more people in each group are still self-managing at {months(data.headline_week)} than with the "
-           "course alone, per 100 people in the group, with 95% intervals. 'Lonely' means usually lonely before the course.")
+           "course alone, per 100 people in the group, with 95% intervals."
+           + "".join(f" {SUBGROUP_NOTES[k]}" for k, _, _ in groups if k in SUBGROUP_NOTES))
     return Figure("c_subgroups", fig, title, how)
 
 
@@ -341,8 +338,9 @@ def _subgroup_finding(arms, s: pd.DataFrame, reach: pd.DataFrame) -> str:
         best[k] = b
     if len({b.key for b in best.values()}) == 1:
         b = next(iter(best.values()))
-        parts.append(f"{q(b.label)} helps every group most ({s.loc[b.key, 'extra_group_averse_per_100_h']:+.0f} per "
-                     f"100 who find groups difficult)")
+        k, label, _ = SUBGROUPS[1]  # the first subgroup the report follows, for the size of the help
+        parts.append(f"{q(b.label)} helps every group most ({s.loc[b.key, f'extra_{k}_per_100_h']:+.0f} per "
+                     f"100 {label[:1].lower()}{label[1:]})")
     else:
         words = "; ".join(f"{label.lower()}: {q(best[k].label)} ({s.loc[best[k].key, f'extra_{k}_per_100_h']:+.0f} "
                           "per 100)" for k, label, _ in SUBGROUPS[1:])
@@ -379,14 +377,11 @@ def engagement(data: SweepData, population: str) -> Figure:
                 derived[key] = 100 * m / m.groupby(w["run_id"]).transform("max").replace(0, np.nan)
     w = w.assign(**derived)
     view = SweepData(**{**data.__dict__, "weekly": w})
-    cols = 2 if len(panels) > 1 else 1
-    rows = max(1, -(-len(panels) // cols))
+    rows, cols = grid_shape(len(panels), 2)
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, 3.7 * rows), constrained_layout=True, squeeze=False)
-    for ax in axes.flat[len(panels):]:
-        ax.set_visible(False)
     facts = {}
     shown_arms = {}
-    for ax, (panel, channel) in zip(axes.flat, panels):
+    for ax, (panel, channel) in zip(used_axes(axes, len(panels)), panels):
         col, title, ylabel = panel.key, panel.title, panel.ylabel
         offering = [a for a in arms if channel in _channels(a, every_channel=True)]
         bands = weekly_bands(view, col) if offering else None
@@ -457,7 +452,7 @@ def costs(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     base = np.zeros(len(arms))
     for c in present:
         v = np.array([s.loc[a.key, f"cost_{c}"] for a in arms])
-        left.barh(y, v, 0.7, left=base, color=COST_COLOURS[c], label=COST_WORDS[c], edgecolor="white", lw=0.5)
+        left.barh(y, v, 0.7, left=base, color=COST_COLOURS[c], label=COST_LABELS[c], edgecolor="white", lw=0.5)
         base += v
     for yi, total in zip(y, base):
         left.text(total, yi, f" {gbp(total)}", va="center", fontsize=9)
@@ -476,7 +471,7 @@ def costs(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
         v = np.array([0.0 if a.is_comparator else s.loc[a.key, f"dcost_{c}"] for a in arms])
         start = np.where(v >= 0, pos, neg)
         right.barh(y, v, 0.7, left=start, color=COST_COLOURS[c], edgecolor="white", lw=0.5,
-                   label=None if c in present else COST_WORDS[c])
+                   label=None if c in present else COST_LABELS[c])
         pos += np.where(v >= 0, v, 0)
         neg += np.where(v < 0, v, 0)
     for yi, a in zip(y, arms):
@@ -556,7 +551,7 @@ def ce_plane(data: SweepData, summary: pd.DataFrame, population: str) -> Figure:
     if len(on) > 1:  # the efficiency frontier: the strategies worth considering, joined in order of cost
         ax.plot(on["qalys"], on["cost_gbp"], color="#222222", lw=1.0, zorder=4, label="Efficiency frontier")
     xs = np.array([min(xmin, 0), xmax])
-    for wtp, ls in zip(economics.WTP_THRESHOLDS_GBP, ("--", ":")):
+    for wtp, ls in zip(economics.WTP_THRESHOLDS_GBP, itertools.cycle(WTP_LINE_STYLES)):
         ax.plot(xs, wtp * xs, color="#555555", lw=1.2, ls=ls, label=f"£{wtp:,} per QALY line")
     ax.axhline(0, color="#444444", lw=0.8)
     ax.axvline(0, color="#444444", lw=0.8)
@@ -625,7 +620,7 @@ def acceptability(data: SweepData, population: str) -> tuple[Figure, pd.DataFram
     wtp = table["wtp_gbp_per_qaly"]
     for a in arms:
         ax.plot(wtp, table[a.key], color=a.colour, lw=2.2, ls="--" if a.is_comparator else "-", label=a.label)
-    for w, ls in zip(economics.WTP_THRESHOLDS_GBP, ("--", ":")):
+    for w, ls in zip(economics.WTP_THRESHOLDS_GBP, itertools.cycle(WTP_LINE_STYLES)):
         ax.axvline(w, color="#777777", lw=1, ls=ls)
         ax.text(w, 1.02, f"£{w:,}", ha="center", va="bottom", fontsize=9, color="#333333")
     ax.set_ylim(0, 1.0)
