@@ -99,16 +99,16 @@ def summary_weeks(weeks: int) -> list[int]:
 
 
 def summarise(weekly: pd.DataFrame, weeks: int) -> dict:
-    """Main outcomes at the summary weeks, end-of-run costs by category and QALYs (per graduate)."""
+    """Main outcomes at the summary weeks (those the outcome catalogue marks ``run_summary``:
+    :func:`experiments.outcomes.run_summary`), end-of-run costs by category and QALYs (per graduate)."""
+    from experiments.outcomes import run_summary
+
     by_week = weekly.set_index("week")
+    names = [o.name for o in run_summary()]
     outcomes = {}
     for w in summary_weeks(weeks):
         row = by_week.loc[w]
-        outcomes[f"week_{w}"] = {
-            "mean_gain_sd": float(row["mean_gain_sd"]),
-            "share_self_managing": float(row["share_self_managing"]),
-            "share_lonely": float(row["share_lonely"]),
-        }
+        outcomes[f"week_{w}"] = {name: float(row[name]) for name in names}
     last = by_week.loc[weeks]
     costs = {c[len("cost_"):-len("_gbp")]: float(last[c]) for c in weekly.columns if c.startswith("cost_")}
     return {

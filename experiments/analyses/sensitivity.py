@@ -3,6 +3,10 @@
     python -m experiments.sensitivity analysis=sensitivity_morris     # screening (Morris)
     python -m experiments.sensitivity analysis=sensitivity_sobol      # variance shares (Sobol)
 
+(:mod:`experiments.sensitivity` owns ``@hydra.main``; this module's :func:`sensitivity_command`
+takes the composed config.) ``sensitivity.outputs`` are weekly outcomes of the outcome catalogue
+(:mod:`experiments.outcomes`), which also gives their words in the figures.
+
 SALib samples the parameters named in ``sensitivity.parameters`` (dotted config keys) over their
 priors (``configs/priors/default.yaml``: the calibration's prior box, on a log scale where the
 prior is log-uniform); every sample runs, in parallel worker processes, for each strategy in
@@ -24,16 +28,15 @@ import hashlib
 import json
 import logging
 import sys
+import textwrap
 from pathlib import Path
 
-import hydra
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from SALib.analyze import morris as morris_analyze  # noqa: E402
@@ -42,21 +45,29 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.config import check_config_dir, require_block, load_strategy, save_hydra_record, to_params  # noqa: E402
+from experiments import outcomes  # noqa: E402
+from experiments.config import require_block, load_strategy, save_hydra_record, to_params  # noqa: E402
 from experiments.outputs import atomic_path, write_table  # noqa: E402
 from experiments.labels import OKABE_ITO  # noqa: E402
 from experiments.schemas import SensitivityConfig  # noqa: E402
-from experiments.uncertainty import Varied, priors_of  # noqa: E402
+from experiments.uncertainty import Varied, priors_of, varied_parameters  # noqa: E402
 from experiments.evaluate import evaluate  # noqa: E402
 from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
 
-OUTPUT_LABELS = {
-    "mean_gain_sd": "mean gain (SD)",
-    "share_self_managing": "share self-managing",
-    "cost_total_gbp": "cost per graduate (GBP)",
-    "qalys_gained": "QALYs gained per graduate",
-    "share_lonely": "share lonely",
-}
+def output_title(output: str) -> str:
+    """An outcome's words in a figure's title, from the outcome catalogue (:mod:`experiments.outcomes`)."""
+    o = outcomes.get(output)
+    return f"{o.label} ({o.unit})"
+
+
+def check_outputs(names: list[str]) -> None:
+    """Every name of ``sensitivity.outputs`` must be a weekly outcome of the catalogue (a column the
+    runs report); raises :class:`~sim.params.ParameterError` naming the first that is not."""
+    known = [name for name in outcomes.weekly() if name != "week"]
+    for i, name in enumerate(names):
+        if name not in known:
+            raise ParameterError(f"sensitivity.outputs[{i}]", name,
+                                 f"must be a weekly outcome (experiments/outcomes.py), one of {known}")
 
 
 def problem_of(priors: list[Varied]) -> dict:
@@ -131,7 +142,7 @@ def plot(sens: SensitivityConfig, indices: pd.DataFrame, strategy: str, out: Pat
             ax.set_yticks(pos, short, fontsize=8)
             ax.set(xlabel="Share of the outcome's variance")
             ax.legend(frameon=False, fontsize=8)
-        ax.set_title(f"{OUTPUT_LABELS.get(output, output)} at week {sens.week}", fontsize=10)
+        ax.set_title(textwrap.fill(f"{output_title(output)} at week {sens.week}", 50), fontsize=10)
     kind = "Morris screening" if sens.method == "morris" else "Sobol indices"
     what = (f"the difference {strategy.replace('_', ' ')}" if " - " in strategy
             else f"the outcomes under {strategy.replace('_', ' ')}")
@@ -187,9 +198,19 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
         raise ParameterError("sensitivity.method", sens.method, "must be one of ['morris', 'sobol']")
     if sens.week > cfg.weeks:
         raise ParameterError("sensitivity.week", sens.week, f"must be <= weeks ({cfg.weeks})")
+    check_outputs(list(sens.outputs))
     base = to_params(cfg)
     priors = priors_of(OmegaConf.to_container(cfg.priors) if cfg.get("priors") else None, sens.parameters,
                        "sensitivity.parameters")
+    shape = getattr(base.dynamics.retention.decay_shape, "value", base.dynamics.retention.decay_shape)
+    for i, p in enumerate(priors):
+        if p.shape and p.shape != shape:  # a rate of the other decay shape moves nothing: indices of 0
+            other = [q.key for q in varied_parameters(OmegaConf.to_container(cfg.priors) if cfg.get("priors") else {},
+                                                      where="priors") if q.shape == shape]
+            raise ParameterError(f"sensitivity.parameters[{i}]", p.key,
+                                 f"acts only under {p.shape} decay, and the model runs {shape} decay "
+                                 f"(dynamics.retention.decay_shape); vary {other} instead, or set "
+                                 f"dynamics.retention.decay_shape={p.shape}")
     for p in priors:  # fail before any run if a key or a bound is invalid
         with_values(base, {p.key: p.low})
         with_values(base, {p.key: p.high})
@@ -242,25 +263,26 @@ def sensitivity(cfg: DictConfig, out: Path) -> pd.DataFrame:
     return indices
 
 
-@hydra.main(version_base="1.3", config_path=str(check_config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
+def sensitivity_command(cfg: DictConfig, run_dir: Path) -> int:
+    """What ``python -m experiments.sensitivity analysis=...`` does with the composed config
+    (:mod:`experiments.sensitivity` owns ``@hydra.main`` and passes Hydra's run folder,
+    ``run_dir``): the analysis into ``sensitivity.output_dir`` (default ``run_dir``), the top
+    indices printed. Returns the exit code: 0; 2 for a bad parameter (one line); 1 when runs
+    failed (``failures.csv``)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     require_block(cfg, "sensitivity", "analysis=sensitivity_morris or analysis=sensitivity_sobol")
-    out = Path(cfg.sensitivity.output_dir or HydraConfig.get().runtime.output_dir)
-    save_hydra_record(Path(HydraConfig.get().runtime.output_dir), cfg)  # Hydra's own no longer writes it
+    out = Path(cfg.sensitivity.output_dir or run_dir)
+    save_hydra_record(Path(run_dir), cfg)  # Hydra's own no longer writes it
     try:
         indices = sensitivity(cfg, out)
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        return 2
     if (out / "failures.csv").exists():
-        sys.exit(1)
+        return 1
     with pd.option_context("display.width", 200, "display.max_columns", 12, "display.precision", 4):
         key = "mu_star" if cfg.sensitivity.method == "morris" else "ST"
         top = indices.sort_values(key, ascending=False).groupby(["strategy", "output"]).head(3)
         print(top.to_string(index=False))
     print(f"outputs: {out}")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

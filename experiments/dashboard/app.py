@@ -75,6 +75,7 @@ from experiments.dashboard.model import (
     reference_overrides,
     strategy_labels,
 )
+from experiments import outcomes
 from experiments.labels import STRATEGIES, every, months
 from sim import reporters
 from sim.params import DecayShape, RetentionParams
@@ -243,6 +244,23 @@ def fading_text(r: RetentionParams) -> str:
 SMALL = {"font-size": "0.85em"}
 
 
+def _value(outcome: outcomes.Outcome, value: float) -> str:
+    """A value in the dashboard's words: a share as a percentage, else with its unit's first word."""
+    return f"{value:.0%}" if outcome.is_share else f"{value:.2f} {outcome.unit.split()[0]}"
+
+
+def headline_text(frame: Frame) -> str:
+    """The run's headline outcomes against course only, named by the outcome catalogue
+    (:mod:`experiments.outcomes`): "Still self-managing: 31% (course only: 28%); ...". """
+    values = {"share_self_managing": (frame.share, frame.share_reference),
+              "mean_gain_sd": (frame.gain, frame.gain_reference)}
+    parts = []
+    for name, (run, reference) in values.items():
+        o = outcomes.get(name)
+        parts.append(f"{o.label}: {_value(o, run)} (course only: {_value(o, reference)})")
+    return "; ".join(parts) + "."
+
+
 @solara.component
 def Controller(frame: Frame, playing: solara.Reactive[bool], on_reset, on_step):
     """Reset, Play/Pause and Step, each named in words (what a screen reader says), and the week."""
@@ -274,9 +292,7 @@ def Status(run: Run, frame: Frame):
         # plain text, not Markdown: solara's Markdown fetches KaTeX from a CDN (the page must work offline)
         with solara.Column(gap="6px"):
             solara.Text(f"{m.params.strategy.label}; {m.params.population.label.lower()}.")
-            solara.Text(f"{frame.share:.0%} self-managing (course only: {frame.share_reference:.0%}), "
-                        f"mean gain {frame.gain:.2f} SD (course only: {frame.gain_reference:.2f} SD).",
-                        classes=["dashboard-outcome"])
+            solara.Text(headline_text(frame), classes=["dashboard-outcome"])
             solara.Text("Dashed lines: the same graduates with the course only (same seed).", style=SMALL)
             solara.Text(fading_text(m.params.dynamics.retention), style=SMALL)
             solara.Text("This run from the command line:", style={"font-size": "0.8em"})

@@ -18,7 +18,9 @@ tables are missing or stale) and writes ``SWEEP_DIR/report/``:
 * ``figures/*.png`` and ``figures/*.svg``: each figure on its own.
 * ``summary.csv``: the summary table's numbers with their 95% intervals;
   ``responders_by_threshold.csv``: responders per 100 at 12 months at each threshold of
-  :data:`sim.measurement.CURVE_THRESHOLDS_SD`, against course only; ``acceptability.csv`` for a PSA.
+  :data:`sim.measurement.CURVE_THRESHOLDS_SD`, against course only; ``acceptability.csv`` for a PSA;
+  ``dictionary.csv``: every column of every CSV of the folder (file, column, label, unit,
+  description), from the outcome catalogue (:mod:`experiments.outcomes`).
 
 The report says one thing one way: every money figure says its horizon and whether it is
 discounted (:func:`experiments.labels.over`, :func:`experiments.labels.first`); "cost-effective"
@@ -49,6 +51,7 @@ from experiments.report import data as rd
 from experiments.report import figures as rf
 from experiments.report import voi as report_voi
 from experiments.report import budget as report_budget
+from experiments import outcomes
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, OutputError, write_table, write_text
 from experiments.report.assumptions import calibrated_keys, cost_rows, parameter_rows
 from experiments.uncertainty import resolve
@@ -611,6 +614,8 @@ def build(sweep_dir: Path | str, out_dir: Path | str | None = None) -> Path:
     # the area's budget impact and economics by horizon, read from SWEEP_DIR/budget (python -m experiments.report
     # SWEEP_DIR area.KEY=VALUE ... computes it first); writes budget_impact.csv and economics_by_horizon.csv
     budget_html = report_budget.sweep_section(data, out_dir)
+    # every CSV of the report folder, column by column, from the outcome catalogue
+    write_table(out_dir / outcomes.DICTIONARY, outcomes.folder_dictionary(out_dir, prefix="report/"))
 
     title = "Follow-on support after a self-management course: what to fund, for whom, at what cost"
     reps = int(summary["n_runs"].max())

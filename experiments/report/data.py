@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import outcomes
 from experiments.sweeps.collect import COMPARATOR, arms_of, collect, newer_than_every_run, read_yaml
 from experiments.outputs import OutputError, read_json
 from experiments.uncertainty import listed_parameters, run_draws
@@ -201,8 +202,8 @@ def _run_table(ids: pd.DataFrame, weekly: pd.DataFrame, timepoints: list[int], h
     out = rows.copy()
     for w in timepoints:
         sub = at.xs(w, level="week")
-        for col in ("share_self_managing", "mean_gain_sd"):
-            out[f"{col}_w{w}"] = sub[col]
+        for o in outcomes.at_timepoints():  # the outcome catalogue's (experiments.outcomes)
+            out[f"{o.name}_w{w}"] = sub[o.name]
     head = at.xs(headline, level="week")
     for _, _, col in SUBGROUPS[1:]:
         out[f"{col}_w{headline}"] = head[col]

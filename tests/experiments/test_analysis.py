@@ -26,7 +26,7 @@ def run(module: str, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("method", ["morris", "sobol"])
 def test_a_tiny_sensitivity_analysis_gives_indices_with_intervals(method, tmp_path):
     size = ["sensitivity.trajectories=2"] if method == "morris" else ["sensitivity.base_samples=4"]
-    run("experiments.analyses.sensitivity", f"analysis=sensitivity_{method}", *size, "n_graduates=80", "weeks=10",
+    run("experiments.sensitivity", f"analysis=sensitivity_{method}", *size, "n_graduates=80", "weeks=10",
         "sensitivity.week=10", "sensitivity.jobs=2", "sensitivity.strategies=[course_only]", f"hydra.run.dir={tmp_path}")
     indices = pd.read_csv(tmp_path / "indices.csv")
     columns = ["mu_star", "mu_star_conf", "sigma"] if method == "morris" else ["S1", "S1_conf", "ST", "ST_conf"]
@@ -94,6 +94,19 @@ def test_a_parameter_without_a_prior_is_refused_naming_its_place(tmp_path):
                           "n_graduates=60", "weeks=6", "sensitivity.week=6"])
     with pytest.raises(ParameterError, match=r"sensitivity.parameters\[1\]"):
         sensitivity_module.sensitivity(cfg, tmp_path)
+
+
+@pytest.mark.parametrize("shape, idle", [("exponential", "dynamics.retention.power_law_b_per_week"),
+                                         ("power_law", "dynamics.retention.decay_rate_per_week")])
+def test_a_rate_of_the_decay_shape_not_in_use_is_refused(shape, idle, tmp_path):
+    """Under one decay shape the other shape's rate moves nothing: its indices would read 0 and
+    say the fade does not matter. Refused before any run, naming the parameters to vary instead."""
+    cfg = compose_config(["analysis=sensitivity_morris", f"sensitivity.parameters=[{idle}]",
+                          f"dynamics.retention.decay_shape={shape}", "n_graduates=60", "weeks=6", "sensitivity.week=6"])
+    with pytest.raises(ParameterError, match=r"sensitivity.parameters\[0\].*acts only under") as err:
+        sensitivity_module.sensitivity(cfg, tmp_path)
+    assert ("decay_rate_per_week" if shape == "exponential" else "power_law_b_per_week") in str(err.value)
+    assert not any(tmp_path.iterdir())
 
 
 def test_sobol_explains_the_paired_difference_and_resumes_from_saved_parts(tmp_path):

@@ -129,7 +129,7 @@ TOOL_CASES = [
 
 @pytest.mark.parametrize("tool,args,message", TOOL_CASES)
 def test_bad_arguments_of_collect_and_report(tmp_path, capsys, tool, args, message):
-    from experiments.sweeps import collect
+    from experiments import collect
     from experiments.report import build as report
 
     main = {"report": report.main, "collect": collect.main}[tool]

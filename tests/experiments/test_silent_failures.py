@@ -16,6 +16,7 @@ import pytest
 from in_process import run_command
 
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, EXIT_ERROR, EXIT_RUNS_FAILED, write_json
+from experiments.collect import main as collect_main
 from experiments.sweeps import collect as collect_cli
 
 TINY = ["experiment=compare_strategies", "replicates=1", "n_graduates=40", "weeks=4",
@@ -60,7 +61,7 @@ def test_collect_on_a_sweep_folder_without_runs_fails_naming_it(tmp_path, capsys
     (tmp_path / "runs").mkdir()
     if content == "an unfinished run":
         (tmp_path / "runs" / "strategy=peer_group").mkdir()
-    assert collect_cli.main([str(tmp_path)]) == EXIT_BAD_INPUT
+    assert collect_main([str(tmp_path)]) == EXIT_BAD_INPUT
     line = one_error_line(capsys)
     assert str(tmp_path) in line and "no finished runs" in line
 
@@ -84,7 +85,7 @@ def test_a_deleted_run_is_named_by_collect_and_report(swept, capsys, deleted):
     assert "1 of 2 runs" in line and gone.name in line
     assert not (swept / "report").exists()
 
-    assert collect_cli.main([str(swept)]) == EXIT_BAD_OUTPUT
+    assert collect_main([str(swept)]) == EXIT_BAD_OUTPUT
     line = one_error_line(capsys)
     assert "1 of 2 runs" in line and gone.name in line and "manifest.json" in line
     assert not any((swept / name).exists() for name in TABLES)
@@ -99,7 +100,7 @@ def test_a_run_that_never_reported_back_is_named(swept, capsys):
     log.write_text("".join(lines[:-1]))
     lost = lines[-1].rstrip("\n").split("\t")[-1]
     capsys.readouterr()
-    assert collect_cli.main([str(swept)]) == 0
+    assert collect_main([str(swept)]) == 0
     captured = capsys.readouterr()
     warnings = [x for x in captured.err.splitlines() if x.startswith("warning:")]
     assert len(warnings) == 1 and "1 of 2 runs" in warnings[0] and "not finished" in warnings[0]
@@ -112,7 +113,7 @@ def test_a_run_that_never_reported_back_is_named(swept, capsys):
 def test_a_line_of_progress_log_that_is_not_utf8_does_not_crash_collect(swept, capsys):
     with open(swept / "progress.log", "ab") as log:
         log.write(b"\xff\xfe\tdone\t0.1\tgarbage \xc3\x28\n")
-    assert collect_cli.main([str(swept)]) == 0
+    assert collect_main([str(swept)]) == 0
     assert "Collected 2 runs" in capsys.readouterr().out
 
 
@@ -126,7 +127,7 @@ def test_collect_exits_3_when_runs_of_the_sweep_failed(swept, capsys, failed):
     for name in names:
         write_json(swept / "runs" / name / "error.json", {"overrides": [name], "error": "RuntimeError: crash"})
     append_progress(swept, read_sweep(swept)["id"], "failed", [(name, 0.1) for name in names])
-    assert collect_cli.main([str(swept)]) == EXIT_RUNS_FAILED
+    assert collect_main([str(swept)]) == EXIT_RUNS_FAILED
     assert f"{failed} failed" in capsys.readouterr().out
     assert all((swept / name).exists() for name in TABLES) == (failed == 1)
 
@@ -193,7 +194,7 @@ def test_a_run_folder_that_is_a_file_marks_the_run_failed_and_the_sweep_goes_on(
     failures = pd.read_csv(swept / "failures.csv")
     assert list(failures["run_id"]) == [blocked.name]
     assert len(pd.read_parquet(swept / "results.parquet")["run_id"].unique()) == 1
-    assert collect_cli.main([str(swept)]) == EXIT_RUNS_FAILED  # collect again: the same answer
+    assert collect_main([str(swept)]) == EXIT_RUNS_FAILED  # collect again: the same answer
 
 
 def test_a_full_disk_marks_the_run_failed_in_one_line_and_the_sweep_goes_on(swept, capsys, monkeypatch):
@@ -323,7 +324,7 @@ def test_one_replicate_prints_no_nan_and_says_why_there_is_no_interval(finished_
     """The tiny sweep has one replicate per strategy: the console table says there is no interval
     (issue 24: it printed '(nan to nan)')."""
     capsys.readouterr()
-    assert collect_cli.main([str(finished_sweep)]) == 0
+    assert collect_main([str(finished_sweep)]) == 0
     out = capsys.readouterr().out
     assert "(nan" not in out and "nan)" not in out
     assert "(one run: no interval)" in out
