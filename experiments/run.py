@@ -33,6 +33,7 @@ from experiments.config import (
     to_params,
 )
 from experiments.outputs import EXIT_BAD_INPUT, EXIT_ERROR, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
+from experiments.api import with_default_sweep_dir
 from experiments.evaluate import evaluate
 from experiments.sweeps.batches import run_batch
 from experiments.sweeps.callback import pop_exit_code, remove_created
@@ -226,6 +227,8 @@ def _hydra_main(cfg: DictConfig) -> None:
 def print_help() -> None:
     """``--help``, written from ``configs/`` directly: Hydra's own help composes every config
     group's options (several seconds with this schema); this takes milliseconds."""
+    import textwrap
+
     import yaml
 
     config_dir = check_config_dir()
@@ -237,15 +240,19 @@ def print_help() -> None:
     # groups a run composes (area is read by the report only)
     for group in sorted(p for p in config_dir.iterdir() if p.is_dir() and p.name not in ("hydra", "area")):
         options = sorted(f.stem for f in group.glob("*.yaml"))
-        lines.append(f"{group.name}: " + ", ".join(o + ("*" if defaults.get(group.name) == o else "") for o in options))
+        lines += textwrap.wrap(f"{group.name}: " + ", ".join(o + ("*" if defaults.get(group.name) == o else "")
+                                                          for o in options), 100, subsequent_indent="    ")
     launchers = sorted(f.stem for f in (config_dir / "hydra" / "launcher").glob("*.yaml"))
     lines.append(f"hydra/launcher: {', '.join(launchers)}, joblib, submitit_local, submitit_slurm "
                  "(default: one run after another)")
     lines += ["", "== Sweeps ==",
-              "-m runs a sweep: an experiment's grid of runs, in parallel with a launcher. Give it a folder",
-              "(hydra.sweep.dir) and the same command resumes: finished runs are found and skipped.", "",
+              "-m runs a sweep: an experiment's grid (or sampled design) of runs, in parallel with a launcher.",
+              "Its folder is hydra.sweep.dir (default: outputs/sweeps/EXPERIMENT/OVERRIDES, named by the",
+              "command); the same command resumes: finished runs are found and skipped.", "",
               "  python -m experiments.run -m experiment=compare_strategies replicates=10 \\",
               "      hydra/launcher=local hydra.sweep.dir=outputs/main", "",
+              "On SLURM, hydra/launcher=slurm hydra.sweeper.detach=true submits the job array and exits;",
+              "python -m experiments.collect SWEEP_DIR --wait aggregates once the jobs are done.", "",
               "Experiments (experiment=...):"]
     for path in sorted((config_dir / "experiment").glob("*.yaml")):
         what = next((line.lstrip("# ").strip() for line in path.read_text(encoding="utf-8").splitlines()
@@ -335,6 +342,9 @@ def main() -> None:
                   "(python -m experiments.run --replay RUN_DIR [--out FOLDER])", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
         sys.exit(replay(Path(args[0]), Path(args[2]) if len(args) == 3 else None))
+    # a sweep without hydra.sweep.dir: a folder named by the experiment and overrides, so that the
+    # same command resumes (Hydra's default, a timestamped folder, never does)
+    sys.argv[1:] = with_default_sweep_dir(sys.argv[1:])
     try:
         check_command_line(sys.argv[1:])
     except ParameterError as err:

@@ -7,6 +7,9 @@
 2. A larger SLURM sweep is cancelled (``scancel``) part-way and its command rerun: the runs finished
    before the cancel must not be redone (their files untouched), and the completed sweep's tables must
    equal those of the same sweep run locally.
+3. The small sweep submitted with ``hydra.sweeper.detach=true``: the command must end once the array
+   is submitted (before its runs finish), printing the job id and the command that collects; that
+   command (``experiments.collect SWEEP_DIR --wait``) must wait for the jobs and give the local tables.
 
 Only the README's command lines (``python -m experiments.run -m ...``, ``python -m experiments.collect``)
 and the collected tables are used; the sweep's progress is read from its run folders' manifests.
@@ -125,7 +128,7 @@ def collect(sweep_dir: Path):
     """Collect a sweep folder and read its tables: (results, summary) as data frames."""
     import pandas as pd
 
-    run([PY, "-m", "experiments.sweeps.collect", str(sweep_dir)], sweep_dir.parent / f"collect-{sweep_dir.name}.log")
+    run([PY, "-m", "experiments.collect", str(sweep_dir)], sweep_dir.parent / f"collect-{sweep_dir.name}.log")
     results = pd.read_parquet(sweep_dir / "results.parquet")
     summary = pd.read_csv(sweep_dir / "summary.csv")
     return results, summary
@@ -243,6 +246,32 @@ def cancel_and_resume(timings: dict) -> None:
     timings["large sweep locally"] = (t_local, LARGE_RUNS)
 
 
+def submit_and_leave(timings: dict) -> None:
+    say(f"a SLURM sweep ({SMALL_RUNS} runs) submitted with hydra.sweeper.detach=true: the command leaves, "
+        "collect --wait finishes it")
+    import shlex
+
+    e, log = OUT / "E-slurm-detached", OUT / "E-submit.log"
+    _, t_submit = run(sweep_command(e, SMALL, [*SLURM, "hydra.sweeper.detach=true"]), log)
+    finished_at_exit = len(manifests(e))
+    show(log, 6)
+    text = log.read_text()
+    check("Submitted" in text and "SLURM job" in text, f"the command printed no job id (output: {log})")
+    check(finished_at_exit < SMALL_RUNS, f"all {SMALL_RUNS} runs had finished when the command ended: it waited")
+    check(not (e / "results.parquet").exists(), "the detached command aggregated: it should have left")
+    print(f"   the command ended after {t_submit:.1f} s with {finished_at_exit} of {SMALL_RUNS} runs finished")
+    line = next((x for x in text.splitlines() if "-m experiments.collect" in x and "--wait" in x), None)
+    check(line is not None, f"the command printed no 'experiments.collect ... --wait' line (output: {log})")
+    command = shlex.split(line.strip())
+    command[0] = str((ROOT / command[0]) if not Path(command[0]).is_absolute() else command[0])
+    _, t_wait = run(command, OUT / "E-wait.log")
+    show(OUT / "E-wait.log", 4)
+    check(len(manifests(e)) == SMALL_RUNS, f"{len(manifests(e))} of {SMALL_RUNS} runs finished after collect --wait")
+    same_tables(e, OUT / "B-local", SMALL_RUNS)
+    timings["small sweep on SLURM, submitted and left"] = (t_submit, 0)
+    timings["... then collect --wait"] = (t_wait, SMALL_RUNS)
+
+
 def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
@@ -262,6 +291,7 @@ def main() -> int:
         timings["cluster start"] = (time.perf_counter() - t0, 0)
         subprocess.run(CLUSTER + ["status"], check=True)
         same_as_local(timings)
+        submit_and_leave(timings)
         cancel_and_resume(timings)
     except Failed as err:
         failed = str(err)

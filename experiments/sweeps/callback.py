@@ -178,6 +178,10 @@ def remove_created(out_dir: Path) -> None:
         p = p.parent
 
 
+#: The progress echo of the sweep this process runs under a submitit launcher (:class:`ProgressEcho`).
+_ECHO: dict[str, Any] = {}
+
+
 class SweepCallback(Callback):
     """Aggregates a sweep's folder after it (the sweeper records its start: :func:`start_sweep`);
     before a single run, notes which folders of its output path already exist."""
@@ -192,7 +196,22 @@ class SweepCallback(Callback):
                 break
             p = p.parent
 
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Under a launcher whose jobs print elsewhere (submitit: each job's log in ``.submitit/``),
+        echo the sweep's ``[k/n]`` progress on this console from ``progress.log`` (:class:`ProgressEcho`)."""
+        if "submitit" in str(config.hydra.launcher.get("_target_", "")):
+            # kept outside this callback: submitit pickles the launcher, and with it the callbacks
+            _ECHO["echo"] = ProgressEcho(Path(config.hydra.sweep.dir))
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        echo = _ECHO.pop("echo", None)
+        if echo is not None:
+            echo.stop()
+        if submitted_and_left(Path(config.hydra.sweep.dir)):
+            return  # a detached sweep: its jobs are queued; experiments.collect --wait aggregates later
+        self._aggregate(config)
+
+    def _aggregate(self, config: DictConfig) -> None:
         """Aggregate the sweep and set the exit code. Hydra turns an exception raised here into a
         warning and exits 0, so every exception is caught: reported in one line and passed on as
         the exit code (4 for an unreadable or missing output, 1 for anything else). Aggregation
@@ -363,7 +382,12 @@ def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
     sweep_dir = Path(HydraConfig.get().sweep.dir)
     info, log = _sweep_record(sweep_dir)
     append_progress(sweep_dir, info.get("id", ""), status, [(out_dir.name, seconds)])
-    mine = list(log.read().values())
+    print(progress_line(info, list(log.read().values()), status, out_dir.name, seconds), flush=True)
+
+
+def progress_line(info: dict, mine: list[str], status: str, name: str, seconds: float) -> str:
+    """``[done/total] STATUS RUN in S s (k skipped, k failed), about H:MM:SS left``: ``info`` is the
+    sweep's ``sweep.json``, ``mine`` the statuses its runs have logged so far (this one included)."""
     done, total = len(mine), info.get("runs")
     failed, skipped = mine.count("failed"), mine.count("skipped")
     left = ""
@@ -371,8 +395,74 @@ def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
         elapsed = time.time() - info["started"]
         left = f", about {_clock(elapsed / done * (total - done))} left"
     extra = ", ".join(f"{n} {word}" for n, word in ((skipped, "skipped"), (failed, "failed")) if n)
-    print(f"[{done}/{total or '?'}] {status} {out_dir.name} in {seconds:.1f} s"
-          f"{' (' + extra + ')' if extra else ''}{left}", flush=True)
+    return f"[{done}/{total or '?'}] {status} {name} in {seconds:.1f} s{' (' + extra + ')' if extra else ''}{left}"
+
+
+class ProgressEcho:
+    """Prints a sweep's ``[k/n]`` lines on this console as its runs log them in ``progress.log``.
+
+    Under the submitit launchers each job runs in a process of its own (on a cluster node, or
+    started by submitit here) whose output goes to a log file, so the runs' own progress lines
+    never reach the console that started the sweep. A daemon thread of that process reads the
+    lines appended to the log every :attr:`POLL_SECONDS` (only whole lines, only those of the sweep
+    this process started: ``sweep.json`` names its id and process) and prints one line per run done
+    or failed, in the format of the runs' own (:func:`progress_line`); skipped runs are counted,
+    the sweeper has said how many there are.
+    """
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.sweep_dir, self.started = Path(sweep_dir), time.time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="sweep-progress-echo", daemon=True)
+        self._thread.start()
+
+    def _sweep(self) -> dict:
+        info = read_sweep(self.sweep_dir)  # this process's sweep, once the sweeper has recorded it
+        return info if info.get("pid") == os.getpid() and info.get("started", 0) >= self.started - 1 else {}
+
+    def _watch(self) -> None:
+        info: dict = {}
+        offset, mine = 0, {}
+        while True:
+            stopping = self._stop.wait(self.POLL_SECONDS)
+            info = info or self._sweep()
+            if info:
+                try:
+                    with open(self.sweep_dir / PROGRESS, "rb") as f:
+                        f.seek(offset)
+                        chunk = f.read()
+                except OSError:
+                    chunk = b""
+                whole = chunk[:chunk.rfind(b"\n") + 1]
+                offset += len(whole)
+                for line in whole.decode("utf-8", errors="replace").splitlines():
+                    parts = line.split("\t")
+                    if len(parts) != 4 or parts[0] != info.get("id"):
+                        continue
+                    mine[parts[3]] = parts[1]
+                    if parts[1] != "skipped":
+                        try:
+                            seconds = float(parts[2])
+                        except ValueError:
+                            seconds = float("nan")
+                        print(progress_line(info, list(mine.values()), parts[1], parts[3], seconds), flush=True)
+            if stopping:
+                return
+
+    def stop(self) -> None:
+        """Print what is left of the log and end the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def submitted_and_left(sweep_dir: Path) -> bool:
+    """Whether the latest sweep into ``sweep_dir`` was submitted to a cluster without waiting
+    (``hydra.sweeper.detach=true``: :mod:`experiments.sweeps.submit` recorded it)."""
+    from experiments.sweeps.submit import detached_sweep
+
+    return detached_sweep(sweep_dir) is not None
 
 
 def _clock(seconds: float) -> str:

@@ -1,23 +1,28 @@
 """Aggregate a sweep folder into tidy tables (runs at the end of every sweep, or on demand).
 
-    python -m experiments.collect SWEEP_DIR
+    python -m experiments.collect SWEEP_DIR [--csv]
 
 Writes into SWEEP_DIR:
 
 * ``results.parquet``: one row per run x week, with ``run_id``, ``seed``, ``replicate``,
   ``strategy``, ``population``, every varied parameter and every weekly reporter. Built by
-  streaming one run at a time, so memory stays flat however many runs there are.
+  streaming one run at a time, so memory stays flat however many runs there are. With ``--csv``
+  (``collect(..., results_csv=True)``), the same table as ``results.csv`` for a spreadsheet.
 * ``summary.csv``: per strategy, population and varied parameter, at weeks 26, 52 and 104 (or
-  the last week), for each main outcome: the mean and its 95% interval over replicates, and the
-  paired difference against ``course_only`` (same population, replicate and other parameters,
-  hence the same seed) with its 95% interval.
+  the last week), for each outcome the catalogue marks ``summary`` (:mod:`experiments.outcomes`):
+  the mean and its 95% interval over replicates, and the paired difference against
+  ``course_only`` (same population, replicate and other parameters, hence the same seed) with its
+  95% interval; in the units the console prints, the unit in each column's name (a share as a
+  percentage: ``self_managing_pct``, ``self_managing_pct_ci_low``, ``self_managing_pct_diff``...).
 * ``failures.csv`` when runs failed: each run's overrides and error.
+* ``dictionary.csv``: every column of the tables above (file, column, label, unit, description),
+  from the outcome catalogue.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from experiments import outcomes
 from experiments.labels import STRATEGIES, strategy_label
 from experiments.outputs import (
     EXIT_BAD_INPUT,
@@ -46,18 +52,9 @@ from experiments.outputs import (
 )
 from experiments.stats import SHARE_BOUNDS, mean_ci, paired_diff_ci, unpaired_diff_ci
 
-#: Outcomes summarised per strategy (columns of the weekly table).
-SUMMARY_METRICS = (
-    "mean_gain_sd",
-    "share_self_managing",
-    "share_self_managing_group_averse",
-    "share_self_managing_offline",
-    "share_self_managing_lonely",
-    "share_lonely",
-    "cost_total_gbp",
-    "cost_total_discounted_gbp",
-    "qalys_gained",
-)
+#: Outcomes summarised per strategy (columns of the weekly table): those the outcome catalogue
+#: marks ``summary`` (:func:`experiments.outcomes.summarised`).
+SUMMARY_METRICS = tuple(o.name for o in outcomes.summarised())
 COMPARATOR = "course_only"
 #: Rows per row group of results.parquet (runs are buffered up to this, then written).
 ROW_GROUP_ROWS = 65_536
@@ -167,8 +164,10 @@ def newer_than_every_run(path: Path, sweep_dir: Path | str) -> bool:
     return path.stat().st_mtime >= newest
 
 
-def collect(sweep_dir: Path | str) -> Collected:
-    """Write results.parquet, summary.csv and (if any run failed) failures.csv into ``sweep_dir``.
+def collect(sweep_dir: Path | str, results_csv: bool = False) -> Collected:
+    """Write results.parquet, summary.csv, dictionary.csv and (if any run failed) failures.csv into
+    ``sweep_dir``; with ``results_csv``, results.csv too (every run's weekly table, for a
+    spreadsheet; an earlier results.csv is removed otherwise, so none is left that does not match).
 
     Raises :class:`~experiments.outputs.OutputError` naming the file when an output is unreadable
     or runs of the sweep are missing (:class:`MissingRuns`). When it raises (for any reason), no
@@ -176,7 +175,7 @@ def collect(sweep_dir: Path | str) -> Collected:
     """
     sweep_dir = Path(sweep_dir)
     try:
-        return _collect(sweep_dir)
+        return _collect(sweep_dir, results_csv)
     except BaseException:
         # whatever went wrong (an unreadable file, a bug, an interrupt), no table may be left that
         # does not match the runs: neither the previous aggregation nor half of this one
@@ -185,7 +184,7 @@ def collect(sweep_dir: Path | str) -> Collected:
 
 
 #: The tables aggregation writes into a sweep folder.
-TABLES = ("results.parquet", "summary.csv", "failures.csv")
+TABLES = ("results.parquet", "results.csv", "summary.csv", "failures.csv", outcomes.DICTIONARY)
 
 
 def remove_tables(sweep_dir: Path) -> None:
@@ -195,7 +194,7 @@ def remove_tables(sweep_dir: Path) -> None:
         (Path(sweep_dir) / name).unlink(missing_ok=True)
 
 
-def _collect(sweep_dir: Path) -> Collected:
+def _collect(sweep_dir: Path, results_csv: bool = False) -> Collected:
     runs = finished_runs(sweep_dir)
     meta = []
     for run in runs:
@@ -214,21 +213,29 @@ def _collect(sweep_dir: Path) -> Collected:
                   and ids[c].astype(str).nunique() > 1]
 
     picked = []  # the weekly rows at the summary weeks: small, kept in memory
+    results_columns: list[str] = []
+    (sweep_dir / "results.csv").unlink(missing_ok=True)  # written again below, if asked for
     if runs:
-        with atomic_path(sweep_dir / "results.parquet") as tmp:
+        with ExitStack() as stack:
+            tmp = stack.enter_context(atomic_path(sweep_dir / "results.parquet"))
+            csv = stack.enter_context(atomic_path(sweep_dir / "results.csv")) if results_csv else None
             writer, schema, buffer, buffered = None, None, [], 0
             for i, run in enumerate(runs):
                 weekly = read_parquet(run / "weekly.parquet")
                 ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
-                table = pa.Table.from_pandas(pd.concat([ident, weekly], axis=1), preserve_index=False)
+                frame = pd.concat([ident, weekly], axis=1)
+                table = pa.Table.from_pandas(frame, preserve_index=False)
                 if writer is None:
                     schema = table.schema
                     writer = pq.ParquetWriter(tmp, schema)
+                    results_columns = list(schema.names)
                 buffer.append(table.cast(schema))
                 buffered += table.num_rows
                 if buffered >= ROW_GROUP_ROWS:  # few, large row groups: bounded memory and metadata
                     writer.write_table(pa.concat_tables(buffer))
                     buffer, buffered = [], 0
+                if csv is not None:  # the same rows, appended run by run (memory stays flat)
+                    frame.reindex(columns=results_columns).to_csv(csv, mode="a", header=i == 0, index=False)
                 weeks = summary_weeks(int(weekly["week"].iloc[-1]))
                 rows = weekly[weekly["week"].isin(weeks)][["week", *SUMMARY_METRICS]]
                 picked.extend({**meta[i], **row} for row in rows.to_dict("records"))
@@ -239,8 +246,9 @@ def _collect(sweep_dir: Path) -> Collected:
         (sweep_dir / "results.parquet").unlink(missing_ok=True)
 
     summary = summarise_runs(pd.DataFrame(picked), parameters) if picked else pd.DataFrame()
-    if not summary.empty:
-        write_table(sweep_dir / "summary.csv", summary)
+    sheet = spreadsheet_summary(summary, parameters) if not summary.empty else pd.DataFrame()
+    if not sheet.empty:
+        write_table(sweep_dir / "summary.csv", sheet)
     else:
         (sweep_dir / "summary.csv").unlink(missing_ok=True)
 
@@ -262,7 +270,54 @@ def _collect(sweep_dir: Path) -> Collected:
         write_table(sweep_dir / "failures.csv", pd.DataFrame(failures))
     else:
         (sweep_dir / "failures.csv").unlink(missing_ok=True)
+
+    described = {}  # dictionary.csv: the columns of every table just written
+    if results_columns:
+        described["results.parquet"] = ("results", results_columns)
+        if results_csv:
+            described["results.csv"] = ("results", results_columns)
+    if not sheet.empty:
+        described["summary.csv"] = ("summary", list(sheet.columns))
+    if failures:
+        described["failures.csv"] = ("failures", list(failures[0]))
+    if described:
+        parameters_in_results = [c for c in ids.columns if c not in RUN_ID_COLUMNS]
+        write_table(sweep_dir / outcomes.DICTIONARY, outcomes.dictionary_table(described, parameters_in_results))
+    else:
+        (sweep_dir / outcomes.DICTIONARY).unlink(missing_ok=True)
     return Collected(sweep_dir, len(runs), len(failures), summary, parameters)
+
+
+#: The columns that identify a run in results.parquet (the others before ``week``: its overrides).
+RUN_ID_COLUMNS = ("run_id", "seed", "replicate", "strategy", "population")
+
+
+def spreadsheet_summary(summary: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
+    """``summary.csv``: the long summary of :func:`summarise_runs` as one row per strategy,
+    population, varied parameter and week, in the units the console prints.
+
+    For each summarised outcome (:func:`experiments.outcomes.summarised`) six columns, named with
+    its unit (:attr:`~experiments.outcomes.Outcome.sheet_name`, a share as a percentage:
+    ``self_managing_pct``): the mean, ``_ci_low``, ``_ci_high``, and the difference from course only
+    ``_diff``, ``_diff_ci_low``, ``_diff_ci_high`` (percentage points for a percentage); then
+    ``diff_method`` (paired or unpaired; the same for every outcome of a row, which come from the
+    same runs). ``n_runs`` follows the keys.
+    """
+    keys = ["strategy", "population", *parameters, "week"]
+    stats = {"mean": "", "ci_low": "_ci_low", "ci_high": "_ci_high", "diff_vs_course_only": "_diff",
+             "diff_ci_low": "_diff_ci_low", "diff_ci_high": "_diff_ci_high"}
+    shown = [o for o in outcomes.summarised() if o.name in set(summary["metric"])]
+    rows = []
+    for group, df in summary.groupby(keys, dropna=False, sort=True):  # a row per metric in each group
+        by_metric = df.set_index("metric")
+        row = {**dict(zip(keys, group)), "n_runs": int(df["n_runs"].max())}
+        for o in shown:
+            for stat, suffix in stats.items():
+                row[o.sheet_name + suffix] = by_metric.at[o.name, stat] * o.sheet_scale
+        row["diff_method"] = "/".join(sorted(set(df["diff_method"]) - {""}))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*keys, "n_runs", *[o.sheet_name + s for o in shown for s in stats.values()],
+                                       "diff_method"])
 
 
 def summarise_runs(rows: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
@@ -352,13 +407,106 @@ def print_summary(result: Collected) -> None:
           + (f"; {result.failures} failed (see failures.csv)" if result.failures else ""))
     if result.summary.empty:
         return
-    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
-        for metric, scale, digits, title in (("share_self_managing", 100.0, 1, "% still self-managing"),
-                                             ("mean_gain_sd", 1.0, 3, "mean gain over baseline (SD)")):
-            print(f"\n{title}: mean (95% interval); difference from course only (95% interval; paired by "
-                  "seed unless marked unpaired)")
-            print(summary_table(result, metric, scale, digits).to_string())
-    print(f"\nresults: {result.sweep_dir / 'results.parquet'}\nsummary: {result.sweep_dir / 'summary.csv'}")
+    for o in outcomes.console():  # the catalogue's console outcomes, in summary.csv's units
+        print("\n" + console_table(result, o.name, o.sheet_scale, 1 if o.is_share else 3, console_title(o)))
+    csv = result.sweep_dir / "results.csv"
+    print(f"\nresults: {result.sweep_dir / 'results.parquet'}" + (f" and {csv}" if csv.is_file() else "")
+          + f"\nsummary: {result.sweep_dir / 'summary.csv'}\ncolumns: {result.sweep_dir / outcomes.DICTIONARY}")
+
+
+#: The console's width: every line of the tables a sweep prints fits in it (characters).
+CONSOLE_WIDTH = 100
+#: Rows of one outcome's console table at most (a large design has hundreds; summary.csv has all).
+CONSOLE_ROWS = 42
+
+
+def console_table(result: Collected, metric: str, scale: float = 1.0, digits: int = 3, title: str = "",
+                  width: int = CONSOLE_WIDTH, max_rows: int = CONSOLE_ROWS) -> str:
+    """One outcome's table for the console, no line wider than ``width``: a row per strategy
+    (population and varied parameters, where they vary) and summary week, with the mean and its 95%
+    interval and the difference from course only with its interval ("(one run: no interval)" with
+    a single replicate), in ``scale`` units with ``digits`` decimals.
+
+    What is the same in every row (one population) goes into the title; a varied parameter is shown
+    by the shortest end of its dotted key that tells it from the others. When even that is too
+    wide (many varied parameters), each row's settings get a line of their own above its weeks.
+    At most ``max_rows`` rows (a note says how many more are in summary.csv).
+    """
+    import textwrap
+
+    s = result.summary
+    s = s[s["metric"] == metric] if not s.empty else s
+    if s.empty:
+        return title
+    d = digits
+
+    def interval(low, high, runs, sign=""):
+        if pd.isna(low) or pd.isna(high):
+            return "(one run: no interval)" if runs < 2 else "(no interval)"
+        return f"({scale * low:{sign}.{d}f} to {scale * high:{sign}.{d}f})"
+
+    def difference(r) -> str:
+        if r["strategy"] == COMPARATOR or pd.isna(r["diff_vs_course_only"]):
+            return ""
+        return (f"{scale * r['diff_vs_course_only']:+.{d}f} {interval(r['diff_ci_low'], r['diff_ci_high'], int(r['n_runs']), '+')}"
+                + (" unpaired" if r.get("diff_method") == "unpaired" else ""))
+
+    populations = s["population"].unique()
+    keys = ["strategy", *(["population"] if len(populations) > 1 else []), *result.parameters]
+    names = _short_names(result.parameters)
+    rank = {name: i for i, name in enumerate(STRATEGIES)}
+    s = s.assign(_rank=s["strategy"].map(lambda x: rank.get(x, len(rank)))).sort_values(
+        ["_rank", *keys[1:], "strategy", "week"], kind="stable")
+    table = pd.DataFrame({**{names.get(k, k): s[k].map(lambda v: "" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v))
+                             for k in keys},
+                          "week": s["week"].astype(int).astype(str),
+                          "mean (95% interval)": [f"{scale * m:.{d}f} {interval(lo, hi, int(n))}" for m, lo, hi, n in
+                                                  zip(s["mean"], s["ci_low"], s["ci_high"], s["n_runs"])],
+                          "vs course only (95% interval)": [difference(r) for _, r in s.iterrows()]})
+    more = max(0, len(table) - max_rows)
+    table = table.iloc[:max_rows]
+    heading = title + (f" ({populations[0]})" if len(populations) == 1 else "")
+    note = "mean (95% interval); difference from course only (95% interval; paired by seed unless marked unpaired)"
+    lines = textwrap.wrap(f"{heading}: {note}" if heading else note, width)
+    widths = {c: max(len(c), *(len(v) for v in table[c])) for c in table.columns}
+    rows = ["  ".join(c.ljust(widths[c]) for c in table.columns).rstrip()]
+    rows += ["  ".join(v.ljust(widths[c]) for c, v in zip(table.columns, row)).rstrip()
+             for row in table.itertuples(index=False)]
+    if max(len(row) for row in rows) > width:  # too many settings: a line of their own for each row
+        label_columns = [names.get(k, k) for k in keys]
+        rows = []
+        for label, part in table.groupby(label_columns, sort=False):
+            label = label if isinstance(label, tuple) else (label,)
+            rows += textwrap.wrap(", ".join(f"{c}={v}" if c != "strategy" else str(v)
+                                            for c, v in zip(label_columns, label)), width)
+            for _, r in part.iterrows():
+                diff = r["vs course only (95% interval)"]
+                rows += textwrap.wrap(f"week {r['week']}: {r['mean (95% interval)']}" + (f"; {diff}" if diff else ""),
+                                      width, initial_indent="    ", subsequent_indent="      ")
+    lines += rows
+    if more:
+        lines.append(f"... and {more} more rows (all in {result.sweep_dir / 'summary.csv'})")
+    return "\n".join(lines)
+
+
+def _short_names(keys: list[str]) -> dict[str, str]:
+    """Each dotted key's shortest end that no other key shares (``interval_weeks``,
+    ``peer_group.effect.efficacy`` beside ``telephone.effect.efficacy``)."""
+    out = {}
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            end = ".".join(parts[-n:])
+            if not any(other != key and (other == end or other.endswith("." + end)) for other in keys):
+                break
+        out[key] = end
+    return out
+
+
+def console_title(o: outcomes.Outcome) -> str:
+    """An outcome's title in the console: '% still self-managing', 'mean gain ... (SD of capability)'."""
+    words = o.label[:1].lower() + o.label[1:]
+    return f"% {words}" if o.is_share else f"{words} ({o.unit})"
 
 
 def read_yaml(path: Path) -> dict:
@@ -429,28 +577,23 @@ def arms_of(sweep_dir: Path | str) -> Arms:
     return Arms(ids, parameters, by_id, labels, configs)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.collect",
-        description="Aggregate a sweep folder into results.parquet, summary.csv and failures.csv.",
-    )
-    parser.add_argument("sweep_dir", type=Path, help="the sweep folder (hydra.sweep.dir), holding runs/")
-    args = parser.parse_args(argv)
-    if not (args.sweep_dir / "runs").is_dir():
-        print(f"error: {args.sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
+def collect_command(sweep_dir: Path, results_csv: bool = False) -> int:
+    """What ``python -m experiments.collect SWEEP_DIR [--csv]`` does (:mod:`experiments.collect`
+    parses the command line): aggregate, print the console tables, and return the exit code: 0;
+    2 for a folder that is not a sweep or holds no finished run; 3 when runs failed; 4 for an
+    unreadable or missing output (one line naming it)."""
+    sweep_dir = Path(sweep_dir)
+    if not (sweep_dir / "runs").is_dir():
+        print(f"error: {sweep_dir} holds no runs/ folder: not a sweep folder", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        result = collect(args.sweep_dir)
+        result = collect(sweep_dir, results_csv=results_csv)
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_OUTPUT
     if not result.runs and not result.failures:
-        print(f"error: {args.sweep_dir} holds no finished runs (no runs/*/{MANIFEST}): nothing to collect",
+        print(f"error: {sweep_dir} holds no finished runs (no runs/*/{MANIFEST}): nothing to collect",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     print_summary(result)
     return EXIT_RUNS_FAILED if result.failures else EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -74,9 +74,11 @@ class BatchedSweeper(BasicSweeper):
     and running ``batch_size`` runs per Hydra job (None: chosen from the runs and the workers)."""
 
     def __init__(self, max_batch_size: Optional[int] = None, params: Optional[dict[str, str]] = None,
-                 batch_size: Optional[int] = None) -> None:
+                 batch_size: Optional[int] = None, design: Any = None, detach: Any = False) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.batch_size = batch_size
+        self.design = design  # a sampled design crossed with the grid (experiments.sweeps.design)
+        self.detach = detach  # submit to the cluster and return (experiments.sweeps.submit)
 
     def sweep(self, arguments: list[str]) -> Any:
         from hydra._internal.config_loader_impl import get_overrides_dirname
@@ -106,6 +108,11 @@ class BatchedSweeper(BasicSweeper):
             bs = self.batch_size
             if bs is not None and (isinstance(bs, bool) or not isinstance(bs, int) or bs < 1):
                 raise ParameterError("hydra.sweeper.batch_size", bs, "must be a whole number >= 1, or null (automatic)")
+            jobs = self._with_design(jobs)
+            if self.detach is not False:
+                from experiments.sweeps.submit import check_detach
+
+                check_detach(self.detach, self.config.hydra.launcher)
             identities = check_sweep(self.config, jobs, loader)
         except ParameterError as err:
             print(f"error: {err}", file=sys.stderr, flush=True)
@@ -139,6 +146,11 @@ class BatchedSweeper(BasicSweeper):
         print(f"{len(todo)} runs in {len(batches)} jobs of up to {max(len(b.runs) for b in batches)} runs "
               f"({workers} at a time)", flush=True)
         jobs, returns = write_plans(sweep_dir, batches, info["id"]), []
+        if self.detach:  # submit the array and leave: experiments.collect SWEEP_DIR --wait finishes it
+            from experiments.sweeps.submit import submit_and_leave
+
+            submit_and_leave(self.launcher, jobs, sweep_dir, info, len(todo))
+            return []
         step = self.max_batch_size or len(jobs)  # Hydra's: how many jobs are handed to the launcher at a time
         for start in range(0, len(jobs), step):
             results = self.launcher.launch(jobs[start:start + step], initial_job_idx=start)
@@ -146,3 +158,15 @@ class BatchedSweeper(BasicSweeper):
                 _ = r.return_value  # raises if the job itself raised
             returns.append(results)
         return returns
+
+    def _with_design(self, jobs: list[list[str]]) -> list[list[str]]:
+        """``jobs`` crossed with the points of ``hydra.sweeper.design``, if any (raises ParameterError)."""
+        if not self.design:
+            return jobs
+        from omegaconf import OmegaConf
+
+        from experiments.sweeps.design import cross
+
+        priors = self.config.get("priors")
+        node = OmegaConf.to_container(self.design, resolve=True) if OmegaConf.is_config(self.design) else self.design
+        return cross(jobs, node, OmegaConf.to_container(priors, resolve=True) if priors is not None else None)

@@ -58,7 +58,8 @@ def test_controls_reach_the_parameters():
         "telephone", "older_75plus", 200, 30, 3,
     )
     assert p.strategy.telephone.capacity_calls_per_week_per_100_offered == 10.0
-    assert p.dynamics.retention.decay_rate_per_week == pytest.approx(1.5 * configured.decay_rate_per_week, rel=1e-5)
+    rate = "power_law_b_per_week" if configured.decay_shape == "power_law" else "decay_rate_per_week"  # the shape in use
+    assert getattr(p.dynamics.retention, rate) == pytest.approx(1.5 * getattr(configured, rate), rel=1e-5)
     assert p.dynamics.retention.isolation_effect == 0.0
     model.run()
     assert model.week == 30 and not model.running
@@ -286,3 +287,22 @@ def test_two_models_do_not_share_state():
     assert b.week == 0
     assert np.array_equal(b.week_gain, b.graduates.gain)
     assert a.agents is not b.agents
+
+
+@pytest.mark.parametrize("shape", ["exponential", "power_law"])
+def test_the_fade_slider_moves_the_decay_of_the_shape_in_use(shape, monkeypatch):
+    """'Gains fade' x2 speeds the decay under either shape (the rate of the other shape does
+    nothing: under the power law, the calibrated default since December 2026, the slider once did)."""
+    from experiments.dashboard import model as dashboard_model
+
+    real = dashboard_model._load
+    monkeypatch.setattr(dashboard_model, "_load",
+                        lambda overrides: real((*overrides, f"dynamics.retention.decay_shape={shape}")))
+
+    def gain_at_26(factor):
+        m = app.DashboardModel(strategy="course_only", n_graduates=400, weeks=26, seed=3, decay_rate_factor=factor)
+        while m.running:
+            m.step()
+        return float(m.weekly_table()["mean_gain_sd"].iloc[-1])
+
+    assert gain_at_26(2.0) < gain_at_26(1.0) - 0.01

@@ -16,6 +16,7 @@ import pytest
 
 from in_process import run_command
 
+from experiments import outcomes
 from experiments.sweeps.collect import SUMMARY_METRICS, collect
 from experiments.config import CONFIG_DIR, compose_config
 
@@ -68,16 +69,27 @@ def test_a_tiny_sweep_of_every_experiment_runs_and_aggregates(experiment, tmp_pa
     assert (results.groupby(["population", "replicate"])["seed"].nunique() == 1).all()
     assert results.groupby("replicate")["seed"].first().nunique() == 2
 
-    summary = pd.read_csv(tmp_path / "summary.csv")
-    assert set(summary["metric"]) == set(SUMMARY_METRICS)
+    summary = pd.read_csv(tmp_path / "summary.csv")  # one row per strategy (and parameters) and week
     assert set(summary["week"]) == {8}
-    for col in ("strategy", "population", "n_runs", "mean", "ci_low", "ci_high", "diff_vs_course_only",
-                "diff_ci_low", "diff_ci_high"):
+    assert not summary.duplicated([c for c in summary.columns[:list(summary.columns).index("n_runs")]]).any()
+    sheet = {o.sheet_name for o in outcomes.summarised()}
+    assert {"self_managing_pct", "mean_gain_sd", "cost_total_gbp"} <= sheet and len(sheet) == len(SUMMARY_METRICS)
+    for col in ("strategy", "population", "n_runs", "diff_method",
+                *[f"{name}{suffix}" for name in sheet for suffix in outcomes.SHEET_STATISTICS]):
         assert col in summary
     assert (summary["n_runs"] == 2).all()
-    assert (summary["ci_low"] <= summary["mean"] + 1e-12).all() and (summary["mean"] <= summary["ci_high"] + 1e-12).all()
+    for name in sheet:
+        assert (summary[f"{name}_ci_low"] <= summary[name] + 1e-9).all()
+        assert (summary[name] <= summary[f"{name}_ci_high"] + 1e-9).all()
+    # percentages, as the console prints them: the mean of the runs' shares x 100
+    keys = [c for c in summary.columns[:list(summary.columns).index("n_runs")] if c != "week"]
+    last = (results[results["week"] == 8].groupby(keys, dropna=False)["share_self_managing"].mean()
+            .rename("share").reset_index())
+    both = summary.merge(last, on=keys, how="left", validate="one_to_one")
+    assert both["share"].notna().all()
+    assert (both["self_managing_pct"] - 100 * both["share"]).abs().max() < 1e-9
     comparator = summary[summary["strategy"] == "course_only"]
-    assert (comparator["diff_vs_course_only"] == 0).all()
+    assert (comparator["self_managing_pct_diff"] == 0).all() and (comparator["mean_gain_sd_diff"] == 0).all()
     if experiment == "peer_group_frequency":
         assert "strategy.peer_group.interval_weeks" in summary
         assert set(summary["strategy.peer_group.interval_weeks"]) == {1, 2, 4, 8}
