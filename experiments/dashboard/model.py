@@ -134,12 +134,21 @@ def overrides(**values) -> list[str]:
         for name in FACTORS:
             factor = float(given.get(name, 1.0))
             if factor != 1.0:
-                *path, last = CONTROLS[name].split(".")
+                *path, last = _factor_key(name, base).split(".")
                 node = base
                 for part in path:
                     node = getattr(node, part)
-                out.append(f"{CONTROLS[name]}={_plain(factor * getattr(node, last))}")
+                out.append(f"{'.'.join([*path, last])}={_plain(factor * getattr(node, last))}")
     return out
+
+
+def _factor_key(name: str, base) -> str:
+    """The parameter a factor control multiplies. How fast gains fade is the decay rate under
+    exponential decay and the power law's time scale ``power_law_b_per_week`` under power-law decay
+    (the calibrated default since December 2026): the rate of the shape not in use does nothing."""
+    if name == "decay_rate_factor" and base.dynamics.retention.decay_shape == "power_law":
+        return "dynamics.retention.power_law_b_per_week"
+    return CONTROLS[name]
 
 
 class DashboardModel(SelfManagementModel):
@@ -158,8 +167,9 @@ class DashboardModel(SelfManagementModel):
         seed: the base seed (replicate 0 keeps it).
         peer_group_interval_weeks: weeks between peer group meetings.
         capacity_calls_per_week_per_100_offered: telephone call capacity bought, calls a week per 100 graduates offered calls.
-        decay_rate_factor: multiplies ``dynamics.retention.decay_rate_per_week`` (how fast the
-            unpractised part of the gain fades); 1 keeps the configured (calibrated) rate.
+        decay_rate_factor: multiplies how fast the unpractised part of the gain fades
+            (``dynamics.retention.decay_rate_per_week``, or ``power_law_b_per_week`` under
+            power-law decay); 1 keeps the configured (calibrated) rate.
         isolation_effect_factor: multiplies ``dynamics.retention.isolation_effect`` (the extra
             fading of someone with no company); 1 keeps the configured value.
 
