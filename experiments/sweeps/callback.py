@@ -414,7 +414,9 @@ class ProgressEcho:
 
     def __init__(self, sweep_dir: Path) -> None:
         self.sweep_dir, self.started = Path(sweep_dir), time.time()
-        self._stop = threading.Event()
+        self._stop, self._lock = threading.Event(), threading.Lock()
+        self._info: dict = {}
+        self._offset, self._mine = 0, {}
         self._thread = threading.Thread(target=self._watch, name="sweep-progress-echo", daemon=True)
         self._thread.start()
 
@@ -423,38 +425,41 @@ class ProgressEcho:
         return info if info.get("pid") == os.getpid() and info.get("started", 0) >= self.started - 1 else {}
 
     def _watch(self) -> None:
-        info: dict = {}
-        offset, mine = 0, {}
-        while True:
-            stopping = self._stop.wait(self.POLL_SECONDS)
-            info = info or self._sweep()
-            if info:
-                try:
-                    with open(self.sweep_dir / PROGRESS, "rb") as f:
-                        f.seek(offset)
-                        chunk = f.read()
-                except OSError:
-                    chunk = b""
-                whole = chunk[:chunk.rfind(b"\n") + 1]
-                offset += len(whole)
-                for line in whole.decode("utf-8", errors="replace").splitlines():
-                    parts = line.split("\t")
-                    if len(parts) != 4 or parts[0] != info.get("id"):
-                        continue
-                    mine[parts[3]] = parts[1]
-                    if parts[1] != "skipped":
-                        try:
-                            seconds = float(parts[2])
-                        except ValueError:
-                            seconds = float("nan")
-                        print(progress_line(info, list(mine.values()), parts[1], parts[3], seconds), flush=True)
-            if stopping:
+        while not self._stop.wait(self.POLL_SECONDS):
+            self._drain()
+
+    def _drain(self) -> None:
+        """Print the whole lines of this sweep appended to the log since the last call."""
+        with self._lock:
+            self._info = self._info or self._sweep()
+            if not self._info:
                 return
+            try:
+                with open(self.sweep_dir / PROGRESS, "rb") as f:
+                    f.seek(self._offset)
+                    chunk = f.read()
+            except OSError:
+                chunk = b""
+            whole = chunk[:chunk.rfind(b"\n") + 1]
+            self._offset += len(whole)
+            for line in whole.decode("utf-8", errors="replace").splitlines():
+                parts = line.split("\t")
+                if len(parts) != 4 or parts[0] != self._info.get("id"):
+                    continue
+                self._mine[parts[3]] = parts[1]
+                if parts[1] != "skipped":
+                    try:
+                        seconds = float(parts[2])
+                    except ValueError:
+                        seconds = float("nan")
+                    print(progress_line(self._info, list(self._mine.values()), parts[1], parts[3], seconds), flush=True)
 
     def stop(self) -> None:
-        """Print what is left of the log and end the thread."""
+        """End the thread, then print what is left of the log here: the last lines reach the console
+        before the sweep's summary, however late a loaded machine runs the thread."""
         self._stop.set()
         self._thread.join(timeout=5)
+        self._drain()
 
 
 def submitted_and_left(sweep_dir: Path) -> bool:
