@@ -107,6 +107,16 @@ def intro(area: dict) -> str:
         "not be with the course alone; QALYs are those gained in the year, undiscounted.</p>")
 
 
+def _by_strategy(data, sub: pd.DataFrame, order: str):
+    """Each strategy's rows of ``sub`` sorted by ``order``, with the cell that names the strategy
+    (its colour and label) on its first row and an empty cell below it, so the columns align."""
+    for arm, rows_arm in sub.groupby("arm", sort=False):
+        a = data.arm(arm)
+        rows_arm = rows_arm.sort_values(order)
+        name = f"<td><span class='swatch' style='background:{a.colour}'></span><b>{esc(a.label)}</b></td>"
+        yield rows_arm, [(name if i == 0 else "<td></td>", r) for i, r in enumerate(rows_arm.itertuples())]
+
+
 def budget_table(data, budget: pd.DataFrame, population: str) -> str:
     """Per strategy, one row per year and a total: cost, care savings, net, extra responders, QALYs."""
     sub = budget[budget["population"] == population]
@@ -117,12 +127,9 @@ def budget_table(data, budget: pd.DataFrame, population: str) -> str:
             "<th class='n'>Extra responders at the year's end</th>"
             "<th class='n'>QALYs gained in the year, undiscounted</th></tr>")
     rows = []
-    for arm, rows_arm in sub.groupby("arm", sort=False):
-        a = data.arm(arm)
-        rows_arm = rows_arm.sort_values("year")
-        name = f"<td><span class='swatch' style='background:{a.colour}'></span><b>{esc(a.label)}</b></td>"
-        for i, r in enumerate(rows_arm.itertuples()):  # the name on the first row, columns aligned below it
-            rows.append("<tr>" + (name if i == 0 else "<td></td>")
+    for rows_arm, cells in _by_strategy(data, sub, "year"):
+        for name, r in cells:
+            rows.append("<tr>" + name
                         + f"<td class='n'>{r.year}</td><td class='n'>{num(r.graduates_counted)} ({r.cohorts_counted})</td>"
                         f"<td class='n'>{gbp(r.cost_gbp)}</td><td class='n'>{gbp(r.care_savings_gbp)}</td>"
                         f"<td class='n'>{gbp(r.net_cost_gbp)}</td><td class='n'>{num(r.extra_responders, sign=True)}</td>"
@@ -148,11 +155,8 @@ def horizon_table(data, econ: pd.DataFrame, area: dict, population: str) -> str:
             f"<th class='n'>Net monetary benefit of one year's cohort ({n:,} graduates) at {gbp(wtp)} per QALY, "
             "discounted</th></tr>")
     rows = []
-    for arm, rows_arm in sub.groupby("arm", sort=False):
-        a = data.arm(arm)
-        rows_arm = rows_arm.sort_values("horizon_years")
-        name = f"<td><span class='swatch' style='background:{a.colour}'></span><b>{esc(a.label)}</b></td>"
-        for i, r in enumerate(rows_arm.itertuples()):
+    for _, cells in _by_strategy(data, sub, "horizon_years"):
+        for name, r in cells:
             h = int(r.horizon_years)
             what = f"{h} year{'s' if h != 1 else ''}"
             if r.years_beyond_model > 0:
@@ -161,7 +165,7 @@ def horizon_table(data, econ: pd.DataFrame, area: dict, population: str) -> str:
             elif not r.complete:
                 what += f"<span class='ci'>the run ends at week {r.last_week}: only weeks 0-{r.last_week}</span>"
             value = getattr(r, nmb)
-            rows.append("<tr>" + (name if i == 0 else "<td></td>") + f"<td class='n'>{what}</td>"
+            rows.append("<tr>" + name + f"<td class='n'>{what}</td>"
                         f"<td class='n'>{gbp(r.incremental_cost_gbp)}</td>"
                         f"<td class='n'>{qalys(r.incremental_qalys, sign=True)}</td>"
                         f"<td class='n'>{gbp(value)}</td><td class='n'>{gbp(n * value)}</td></tr>")
