@@ -14,7 +14,12 @@ the dashboard (the words of its headline outcomes).
 A new weekly measure is one reporter in :mod:`sim.reporters` (or a key of a channel's ``results()``)
 and one :class:`Outcome` below: tests/experiments/test_outcomes.py fails on a weekly column that has
 no entry, and tests/experiments/test_data_dictionary.py on any column of a run, a sweep or a report
-that the dictionary does not describe.
+that the dictionary does not describe. A weekly measure of one's own, outside the package, is the
+same two things in one call, :func:`register_outcome` ``(reporter, Outcome(...))``, made on import
+by a module named in the environment variable ``AFTER_THE_COURSE_OUTCOMES``
+(:data:`sim.reporters.EXTRA_OUTCOMES_VARIABLE`); its column comes last in the weekly table, and
+every reader of this catalogue (outputs, collect, the dictionaries, the report, the dashboard)
+follows it (tests/experiments/test_toy_outcome.py).
 
 Words of the catalogue:
 
@@ -246,7 +251,50 @@ def _weekly_outcomes() -> list[Outcome]:
         Outcome("qalys_gained", "QALYs gained since the course, discounted", "QALYs per graduate", HIGHER,
                 OVER_REPLICATES, description="over having no gain, cumulative from week 0", summary=True),
     ]
-    return out
+    return out + _registered_outcomes()
+
+
+#: Catalogue entries of weekly measures of one's own (:func:`register_outcome`), by column.
+_REGISTERED: dict[str, Outcome] = {}
+
+
+def register_outcome(reporter, outcome: Outcome) -> Outcome:
+    """Add a weekly measure of one's own: its reporter to the model's weekly record
+    (:func:`sim.reporters.register_reporter`: ``reporter(model)`` gives this week's value) and its
+    entry to this catalogue (read afresh when the registered measures change). Call it on import
+    from a module named in ``AFTER_THE_COURSE_OUTCOMES``, so that every process of a sweep, collect
+    and the report find it before they first read the catalogue; returns ``outcome``.
+
+    Raises:
+        ValueError: ``outcome`` is not a weekly column (its tables must hold ``weekly``), names
+            ``<week>``, or its column is already registered with other words.
+    """
+    from sim.reporters import register_reporter
+
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"register_outcome: an experiments.outcomes.Outcome expected, got {outcome!r}")
+    if "weekly" not in outcome.tables or "<week>" in outcome.name:
+        raise ValueError(f"register_outcome({outcome.name!r}): a weekly measure is one column of the weekly "
+                         f"table (tables must hold 'weekly', got {outcome.tables}; no '<week>' in its name)")
+    known = _REGISTERED.get(outcome.name)
+    if known is not None and known != outcome:
+        raise ValueError(f"register_outcome: {outcome.name!r} is already registered as {known}")
+    register_reporter(outcome.name, reporter)
+    _REGISTERED[outcome.name] = outcome
+    return outcome
+
+
+def _registered_outcomes() -> list[Outcome]:
+    """The entries of the registered weekly reporters, in their columns' order (last in the table)."""
+    from sim.reporters import extra_reporters
+
+    columns = list(extra_reporters())  # imports the modules AFTER_THE_COURSE_OUTCOMES names
+    missing = [c for c in columns if c not in _REGISTERED]
+    if missing:
+        raise ValueError(f"weekly reporters {missing} were registered (sim.reporters.register_reporter) with no "
+                         "catalogue entry: register each with experiments.outcomes.register_outcome(reporter, "
+                         "Outcome(...))")
+    return [_REGISTERED[c] for c in columns]
 
 
 #: Weekly results of each channel beyond the three every channel has (the keys of its module's
@@ -442,9 +490,16 @@ OTHER_COLUMNS = {
 }
 
 
-@cache
 def catalogue() -> tuple[Outcome, ...]:
-    """Every entry, weekly outcomes first (built once: it reads the channel registry)."""
+    """Every entry, weekly outcomes first (built once for each set of registered weekly measures,
+    :func:`register_outcome`: it reads the channel registry)."""
+    from sim.reporters import extra_reporters
+
+    return _catalogue(tuple(extra_reporters()))
+
+
+@cache
+def _catalogue(registered: tuple[str, ...]) -> tuple[Outcome, ...]:
     entries = (*_weekly_outcomes(), *_identity(), *_graduates(), *_report())
     names = [(e.name, t) for e in entries for t in e.tables]
     doubled = sorted({n for n in names if names.count(n) > 1})

@@ -9,10 +9,19 @@ The reporters define the columns; the model records them with :class:`WeeklyReco
 computes a week's row in one pass (:func:`weekly_row`) instead of calling each reporter through
 Mesa's ``DataCollector`` (which deep-copies every value it is given). Both record the same table,
 bit for bit (tests/sim/test_weekly_record.py).
+
+A weekly measure of one's own, outside the package, is one reporter registered here
+(:func:`register_reporter`, or with its catalogue entry by
+:func:`experiments.outcomes.register_outcome`) from a module named in the environment variable
+``AFTER_THE_COURSE_OUTCOMES``: its column comes last in the weekly table
+(tests/experiments/test_toy_outcome.py).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -161,6 +170,7 @@ def model_reporters(channel_keys: list[str]) -> dict[str, Callable]:
     reporters["cost_total_gbp"] = cost_total_per_graduate_gbp
     reporters["cost_total_discounted_gbp"] = cost_discounted_per_graduate_gbp
     reporters["qalys_gained"] = qalys_gained_per_graduate
+    reporters.update(extra_reporters())  # weekly measures of one's own (register_reporter): last
     return reporters
 
 
@@ -200,7 +210,77 @@ def weekly_row(model: SelfManagementModel) -> list[float]:
     row += [num(gbp[category] / graduates) for category in CATEGORIES]
     row += (num(ledger.total_gbp / graduates), num(ledger.discounted_gbp / graduates),
             num(ledger.qalys / graduates))
+    if _EXTRA_REPORTERS:  # registered by extra_reporters(), which weekly_columns() called first
+        row += [_extra_value(name, reporter, model, runs) for name, reporter in _EXTRA_REPORTERS.items()]
     return row
+
+
+# --- weekly measures of one's own ---------------------------------------------------------------
+
+#: The environment variable naming modules that register weekly measures of their own
+#: (importable module names, comma-separated), as ``AFTER_THE_COURSE_CHANNELS`` names channels.
+EXTRA_OUTCOMES_VARIABLE = "AFTER_THE_COURSE_OUTCOMES"
+
+#: Reporters registered by :func:`register_reporter`, by column, in the order registered.
+_EXTRA_REPORTERS: dict[str, Callable[[SelfManagementModel], float]] = {}
+_extra_modules_loaded = False
+
+
+def register_reporter(name: str, reporter: Callable[[SelfManagementModel], float]) -> None:
+    """Add a weekly column ``name``: ``reporter(model)``, this week's value (one number), recorded
+    after every built-in column by every model built from now on.
+
+    One run: a float. In a batch (:mod:`sim.runs`; ``engine=batched``) the model holds several
+    runs and the reporter must give one value per run: written with ``model.graduates.runs``
+    (``share(mask)``, ``mean(values)``, ``count_true(mask)``) it gives either, as the built-in
+    reporters do. Its catalogue entry (label, unit, direction) is
+    :func:`experiments.outcomes.register_outcome`, which calls this: use that one, from a module
+    named in :data:`EXTRA_OUTCOMES_VARIABLE`, so that every process of a sweep and the report see it.
+
+    Raises:
+        ValueError: ``name`` is already registered to another reporter (the same one again is a no-op).
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"register_reporter: the column name must be a plain identifier, got {name!r}")
+    if not callable(reporter):
+        raise TypeError(f"register_reporter({name!r}): the reporter must be a function of the model, "
+                        f"got {reporter!r}")
+    known = _EXTRA_REPORTERS.get(name)
+    if known is not None and known is not reporter:
+        raise ValueError(f"register_reporter: {name!r} is already registered to {known!r}")
+    _EXTRA_REPORTERS[name] = reporter
+
+
+def extra_reporters() -> dict[str, Callable[[SelfManagementModel], float]]:
+    """The registered weekly reporters by column, in the order registered; the first call imports
+    the modules :data:`EXTRA_OUTCOMES_VARIABLE` names (each registers its own on import)."""
+    global _extra_modules_loaded
+    if not _extra_modules_loaded:
+        _extra_modules_loaded = True  # before importing: a module that reads the record does not re-enter
+        names = [m.strip() for m in os.environ.get(EXTRA_OUTCOMES_VARIABLE, "").split(",") if m.strip()]
+        for module in dict.fromkeys(names):
+            before, fresh = len(_EXTRA_REPORTERS), module not in sys.modules
+            try:
+                importlib.import_module(module)
+            except ImportError as err:
+                raise ImportError(f"{EXTRA_OUTCOMES_VARIABLE} names the module {module!r}, which cannot be "
+                                  f"imported ({err}); give importable module names, comma-separated") from err
+            if fresh and len(_EXTRA_REPORTERS) == before:
+                raise TypeError(f"{EXTRA_OUTCOMES_VARIABLE} names the module {module!r}, which registers no "
+                                "weekly reporter (experiments.outcomes.register_outcome(reporter, Outcome(...)))")
+    return dict(_EXTRA_REPORTERS)
+
+
+def _extra_value(name: str, reporter: Callable, model: SelfManagementModel, runs) -> float | np.ndarray:
+    """A registered reporter's value this week: a float for one run, one per run for a batch."""
+    value = reporter(model)
+    if runs.single:
+        return float(value)
+    value = np.asarray(value, dtype=float)
+    if value.shape != (runs.k,):
+        raise ValueError(f"the weekly reporter {name!r} gave a value of shape {value.shape} for a batch of "
+                         f"{runs.k} runs: one per run expected (use model.graduates.runs.share or .mean)")
+    return value
 
 
 class WeeklyRecord:
