@@ -233,7 +233,7 @@ def fit_shape(problem: Problem, shape: str, folder: Path) -> dict:
     Y2 = wave2[measures].to_numpy(float)
     # how well wave 1's emulators predicted wave 2's runs (standardised errors)
     m2, v2 = em1.predict(U2)
-    std_err = (Y2 - m2) / np.sqrt(v2 + noise_var)
+    std_err = (Y2 - m2) / np.sqrt(em1.run_variance(v2))
     # refitted on both waves, its search starting from wave 1's hyperparameters
     em = hm.Emulator(np.vstack([U1, U2]), np.vstack([Y1, Y2]), noise_var, seed=c.seed, restarts=0, start=em1,
                      jobs=c.jobs)
@@ -242,7 +242,7 @@ def fit_shape(problem: Problem, shape: str, folder: Path) -> dict:
     def sample(emulator: hm.Emulator, step: int) -> hm.SmcResult:
         def loglik(u):
             mean, var = emulator.predict(u)
-            return hm.gaussian_loglik(mean, var, z, h, noise_var)
+            return hm.gaussian_loglik(mean, var, z, h)
 
         return hm.smc_posterior(loglik, box.dim, c.particles, seed=c.seed + 10 * k + step, moves=c.moves)
 
@@ -260,7 +260,7 @@ def fit_shape(problem: Problem, shape: str, folder: Path) -> dict:
         wave3 = run_points(problem, f"{shape}_wave3_{tag3}", rows3, folder, c.jobs)
         Y3 = wave3[measures].to_numpy(float)
         m3, v3 = em.predict(U3)
-        std_err = (Y3 - m3) / np.sqrt(v3 + noise_var)
+        std_err = (Y3 - m3) / np.sqrt(em.run_variance(v3))
         U, Y = np.vstack([U, U3]), np.vstack([Y, Y3])
         em = hm.Emulator(U, Y, noise_var, seed=c.seed, restarts=0, start=em, jobs=c.jobs)
         smc = sample(em, 5)

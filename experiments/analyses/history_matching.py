@@ -114,7 +114,13 @@ class Emulator:
             self.parts = [_fit_one(*a) for a in args]
 
     def predict(self, X: np.ndarray, chunk: int = 4000) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, variance) of each output's expected value at ``X``: arrays of shape (n, m)."""
+        """(mean, variance) of each output's expected value at ``X``: arrays of shape (n, m).
+
+        The variance is the emulator's uncertainty about the expected output only: the GP's
+        white-noise term (scatter of single runs that the replicate variance does not explain,
+        :attr:`white`) is taken out of scikit-learn's predictive variance, which includes it. A
+        single run scatters about the mean by ``var + white + noise_var`` (:meth:`run_variance`).
+        """
         X = np.asarray(X, float)
         mean, var = np.empty((len(X), self.m)), np.empty((len(X), self.m))
         for s in range(0, len(X), chunk):
@@ -123,8 +129,24 @@ class Emulator:
             for j, (beta, scale, gp) in enumerate(self.parts):
                 mu, sd = gp.predict(x, return_std=True)
                 mean[s:s + chunk, j] = A @ beta + scale * mu
-                var[s:s + chunk, j] = (scale * sd) ** 2
+                var[s:s + chunk, j] = np.maximum((scale * sd) ** 2 - self.white[j], 0.0)
         return mean, var
+
+    @property
+    def white(self) -> np.ndarray:
+        """(m,) the fitted white-noise variance of each output, in its own units."""
+        return np.array([scale**2 * _white_level(gp.kernel_) for _, scale, gp in self.parts])
+
+    def run_variance(self, var: np.ndarray) -> np.ndarray:
+        """How far one run may fall from the predicted mean: emulator, unexplained and replicate variance."""
+        return var + self.white + self.noise_var
+
+
+def _white_level(kernel) -> float:
+    """The noise level of the WhiteKernel inside a fitted kernel (0 if there is none)."""
+    if isinstance(kernel, WhiteKernel):
+        return float(kernel.noise_level)
+    return sum(_white_level(k) for k in (getattr(kernel, "k1", None), getattr(kernel, "k2", None)) if k is not None)
 
 
 def _fit_one(X, y, noise_var, seed, restarts, kernel=None):
@@ -154,10 +176,15 @@ def implausibility(mean: np.ndarray, var: np.ndarray, z: np.ndarray, half_width:
     return np.abs(z - mean) / np.sqrt(half_width**2 + var + noise_var)
 
 
-def gaussian_loglik(mean: np.ndarray, var: np.ndarray, z: np.ndarray, half_width: np.ndarray,
-                    noise_var: np.ndarray) -> np.ndarray:
-    """Log-likelihood per point, (n,): independent Gaussians, variance h^2 + emulator + replicate."""
-    s2 = half_width**2 + var + noise_var
+def gaussian_loglik(mean: np.ndarray, var: np.ndarray, z: np.ndarray, half_width: np.ndarray) -> np.ndarray:
+    """Log-likelihood per point, (n,): independent Gaussians, variance SE^2 + emulator variance.
+
+    The evidence is compared with the model's *expected* output (what the emulator predicts): the
+    study's own sampling error is its SE, and the run-to-run scatter of a finite simulated
+    population is not evidence, so it does not widen the likelihood (until 3 December 2026 it
+    was added, with the GP's white noise, and the posterior was wider than the evidence allows).
+    """
+    s2 = half_width**2 + var
     return np.sum(-0.5 * (z - mean) ** 2 / s2 - 0.5 * np.log(2 * np.pi * s2), axis=1)
 
 
@@ -234,5 +261,6 @@ def smc_posterior(loglik, dim: int, n: int, seed: int, moves: int = 5, ess_fract
 def nroy(emulator: Emulator, z, half_width, noise_var, candidates: np.ndarray, cutoff: float = 3.0):
     """The candidates not ruled out (largest implausibility <= cutoff), and every candidate's largest."""
     mean, var = emulator.predict(candidates)
-    worst = implausibility(mean, var, z, half_width, noise_var).max(axis=1)
+    # ruling out is conservative, as in history matching: a run's whole scatter counts
+    worst = implausibility(mean, var + emulator.white, z, half_width, noise_var).max(axis=1)
     return candidates[worst <= cutoff], worst

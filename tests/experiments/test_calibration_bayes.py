@@ -42,7 +42,7 @@ def _fit(simulate, n: int = 80, seed: int = 1):
 
     def loglik(u):
         mean, var = em.predict(u)
-        return hm.gaussian_loglik(mean, var, Z, H, np.zeros(len(Z)))
+        return hm.gaussian_loglik(mean, var, Z, H)
 
     return em, hm.smc_posterior(loglik, BOX.dim, 2000, seed=seed, moves=4)
 
@@ -92,6 +92,25 @@ def test_a_noisy_simulator_emulates_its_expected_output():
     err = mean[:, 0] - (np.sin(3 * test[:, 0]) + 2 * (test[:, 1] - 0.5) ** 2)
     assert np.sqrt(np.mean(err**2)) < noise_sd / 2  # better than one noisy run
     assert np.mean(np.abs(err) <= 3 * np.sqrt(var[:, 0])) > 0.9
+
+
+def test_run_to_run_noise_does_not_widen_the_posterior():
+    """The evidence is compared with the expected output: a simulator whose single runs scatter as
+    much as the evidence's own SE gives the posterior of the noise-free one, not one sqrt(2) wider
+    (as when the likelihood added the replicate variance to the SE)."""
+    rng = np.random.default_rng(11)
+    U = hm.latin_hypercube(160, BOX.dim, seed=11)
+    noisy = _toy()(U) + rng.normal(0.0, H, (len(U), len(H)))
+    em = hm.Emulator(U, noisy, noise_var=H**2, seed=11, restarts=0)
+    assert np.all(em.run_variance(em.predict(U[:5])[1]) >= H**2)  # a single run does scatter
+
+    def loglik(u):
+        mean, var = em.predict(u)
+        return hm.gaussian_loglik(mean, var, Z, H)
+
+    smc = hm.smc_posterior(loglik, BOX.dim, 2000, seed=11, moves=4)
+    sd = np.sqrt(np.diag(np.linalg.inv(A.T @ np.diag(H**-2) @ A)))
+    assert BOX.to_natural(smc.particles).std(axis=0) == pytest.approx(sd, rel=0.2)
 
 
 def test_the_box_maps_linear_and_log_ranges_both_ways():
