@@ -20,8 +20,9 @@ time scale and exponent; the other free parameters shared):
    ``noise_replicates`` times with other seeds for the replicate variance of each target;
 2. one emulator per target; ``candidates`` points of the box whose largest implausibility exceeds
    ``cutoff`` are ruled out; wave 2 runs ``wave2_runs`` points of the space not ruled out;
-3. the emulators refitted on both waves; the posterior (Gaussian likelihood per target, scale the
-   target's standard error plus emulator and replicate variance) sampled by SMC with ``particles``
+3. the emulators refitted on both waves; the posterior (Gaussian likelihood per target, variance the
+   target's squared standard error plus the emulator's variance of the expected output; a run's
+   replicate scatter is not evidence) sampled by SMC with ``particles``
    particles, with the shape's marginal likelihood;
 4. wave 3 (``wave3_runs``, refocusing): runs at distinct particles of that posterior, where the
    emulators' errors matter; the emulators of waves 1-2 are checked against them (the report's
@@ -464,7 +465,8 @@ def write_report(out: Path, problem: Problem, fits: dict, probability: dict, win
         + ".", "",
         "Each target emulates its study (arms, timing, measure: docs/odd.md 6). The likelihood of each target is "
         "Gaussian with standard deviation the study's standard error (the 95% interval's half-width / 1.96), plus "
-        "the emulator's and the model's run-to-run variance. The prior of each parameter is uniform on its "
+        "the emulator's uncertainty about the model's expected output (a run's run-to-run scatter is not evidence and "
+        "does not widen it). The prior of each parameter is uniform on its "
         "range (log-uniform where searched on a log scale).", "",
         "## Decay shape", "",
         "| shape | runs | NROY after wave 1 | after wave 2 | SMC steps | Metropolis acceptance (last step) | "
