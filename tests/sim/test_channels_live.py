@@ -127,7 +127,11 @@ def test_short_capacity_makes_a_waiting_list_and_longer_gaps(make_strategy):
 
     assert mean_gap(ample) < 2.6  # about the interval (2 weeks), plus missed calls
     assert mean_gap(short) > 1.5 * mean_gap(ample), (mean_gap(short), mean_gap(ample))
-    assert short["telephone_contacts"].sum() < 0.6 * ample["telephone_contacts"].sum()
+    # fewer calls reach people: never more than the lines bought, and well short of the ample service
+    # (by how much depends on the calibrated take-up and answering: 0.61 of it at the calibration of
+    # 3 December 2026, 0.55 before)
+    assert short["telephone_contacts"].sum() <= short["call_capacity"].sum()
+    assert short["telephone_contacts"].sum() < 0.75 * ample["telephone_contacts"].sum()
 
 
 def test_cost_rises_with_the_capacity_bought_even_when_demand_is_low(make_strategy):
