@@ -155,14 +155,19 @@ seen["dashboard_series"] = {s.column: s.colour for spec in chart_specs(run) for 
 '''
 
 
-@pytest.fixture(scope="module")
-def toy(tmp_path_factory) -> tuple[Path, dict]:
-    """The toy's own files, the run, sweep, report and dashboard made with them, and what was seen."""
-    base = tmp_path_factory.mktemp("toy")
+def write_toy_channel(base: Path) -> None:
+    """The toy channel's own files under ``base``: its module in ``plugins/``, its strategy in ``configs/``."""
     (base / "plugins").mkdir()
     (base / "plugins" / "toy_buddy.py").write_text(textwrap.dedent(TOY_MODULE), encoding="utf-8")
     (base / "configs" / "strategy").mkdir(parents=True)
     (base / "configs" / "strategy" / "buddy.yaml").write_text(TOY_STRATEGY, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> tuple[Path, dict]:
+    """The toy's own files, the run, sweep, report and dashboard made with them, and what was seen."""
+    base = tmp_path_factory.mktemp("toy")
+    write_toy_channel(base)
     env = {**os.environ, "AFTER_THE_COURSE_CHANNELS": "toy_buddy", "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(base / "plugins"), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", DRIVER, str(base / "out"), str(base / "configs")],

@@ -17,13 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from test_toy_channel import TOY_MODULE, TOY_STRATEGY
+from test_toy_channel import write_toy_channel
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY_DIR = Path(__file__).resolve().parent / "toy_outcome"
@@ -99,10 +98,7 @@ finally:
 def toy(tmp_path_factory) -> tuple[Path, dict]:
     """The toys' files, the run, batch, sweep, report and dashboard made with them, and what was seen."""
     base = tmp_path_factory.mktemp("toy_outcome")
-    (base / "plugins").mkdir()
-    (base / "plugins" / "toy_buddy.py").write_text(textwrap.dedent(TOY_MODULE), encoding="utf-8")
-    (base / "configs" / "strategy").mkdir(parents=True)
-    (base / "configs" / "strategy" / "buddy.yaml").write_text(TOY_STRATEGY, encoding="utf-8")
+    write_toy_channel(base)
     env = {**os.environ, "AFTER_THE_COURSE_CHANNELS": "toy_buddy", "AFTER_THE_COURSE_OUTCOMES": "toy_flaring",
            "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(base / "plugins"), str(TOY_DIR), os.environ.get("PYTHONPATH", "")])}
