@@ -88,6 +88,23 @@ TABLES = {t.key: t for t in (
           "one arm at one responder threshold, at the headline week", "experiments/report/build.py"),
     Table("acceptability", ("report/acceptability.csv",),
           "one willingness to pay in one population (a PSA's report only)", "experiments/report/build.py"),
+    Table("budget_impact", ("report/budget_impact.csv",),
+          "one strategy in one calendar year of the area's budget (a new cohort each year), undiscounted",
+          "experiments/analyses/budget.py"),
+    Table("economics_by_horizon", ("report/economics_by_horizon.csv",),
+          "one strategy over one horizon (1, 2, 5 years and the area's), per graduate, discounted",
+          "experiments/analyses/budget.py"),
+    Table("voi", ("report/voi.csv",),
+          "one value of information (EVPI, or the EVPPI of one group of parameters) at one willingness to pay "
+          "(a PSA's report only)", "experiments/analyses/voi.py"),
+    Table("tornado", ("report/tornado.csv",),
+          "one drawn parameter: the recommended strategy's lead over its rival in the draws where the parameter "
+          "is low against those where it is high (a PSA's report only)", "experiments/analyses/decision_curves.py"),
+    Table("expected_loss", ("report/expected_loss.csv",),
+          "one strategy at one willingness to pay (a PSA's report only)", "experiments/analyses/decision_curves.py"),
+    Table("scenarios", ("report/scenarios.csv",),
+          "one restricted parameter of one PRIM box (the box's statistics repeated on each of its rows; a PSA's "
+          "report only)", "experiments/analyses/scenarios.py"),
 )}
 
 
@@ -175,6 +192,7 @@ REPORT_MEAN = ("mean over the arm's replicate runs, with its 95% t-interval (a P
 REPORT_PAIRED = ("mean of the paired differences from the course-only run with the same seed, with its 95% "
                  "t-interval (a PSA: over draws, 2.5th-97.5th percentiles)")
 REPORT = ("report_summary",)
+AREA = ("budget_impact", "economics_by_horizon")  # the area's tables (experiments/analyses/budget.py)
 
 
 def _weekly_outcomes() -> list[Outcome]:
@@ -342,9 +360,10 @@ def _identity() -> list[Outcome]:
         Outcome("replicate", "Replicate", "integer", aggregation="0, 1, ...: runs with the same replicate share a "
                 "seed", tables=("results",)),
         Outcome("strategy", "Strategy", "config name", aggregation="configs/strategy/<name>.yaml",
-                tables=("results", "summary", "report_summary", "responders_by_threshold")),
+                tables=("results", "summary", "report_summary", "responders_by_threshold", *AREA, "tornado",
+                        "expected_loss")),
         Outcome("population", "Population", "config name", aggregation="configs/population/<name>.yaml",
-                tables=("results", "summary", "report_summary", "responders_by_threshold", "acceptability")),
+                tables=("results", "summary", "report_summary", "responders_by_threshold", "acceptability", *AREA)),
         Outcome("n_runs", "Runs", "runs", aggregation="runs in the row's group (one per replicate)",
                 tables=("summary", "report_summary")),
         Outcome("diff_method", "How the difference was taken", "text",
@@ -391,9 +410,9 @@ def _report() -> list[Outcome]:
     thr = ("responders_by_threshold",)
     out = [
         Outcome("arm", "Arm", "text", aggregation="arm0, arm1, ...: a strategy with its settings in one population",
-                tables=(*REPORT, *thr)),
+                tables=(*REPORT, *thr, *AREA)),
         Outcome("description", "The arm in plain words", "text", tables=REPORT),
-        Outcome("label", "The arm's name in the report", "text", tables=(*REPORT, *thr)),
+        Outcome("label", "The arm's name in the report", "text", tables=(*REPORT, *thr, *AREA)),
         Outcome("n_paired", "Runs with a same-seed course-only run", "runs", tables=REPORT),
         Outcome("share_h", f"Still self-managing {h}", "share of graduates", HIGHER, REPORT_MEAN, REPORT,
                 interval=True),
@@ -473,7 +492,8 @@ def _report() -> list[Outcome]:
         Outcome("rank", "Rank among the follow-on arms of the population by extra responders (1: most)", "rank",
                 tables=thr, description="empty for the comparators"),
         # acceptability.csv (its other columns: one per arm, by its label)
-        Outcome("wtp_gbp_per_qaly", "Willingness to pay", "GBP per QALY", tables=("acceptability",)),
+        Outcome("wtp_gbp_per_qaly", "Willingness to pay", "GBP per QALY",
+                tables=("acceptability", "voi", "tornado", "expected_loss", "scenarios")),
     ]
     return out
 
@@ -499,8 +519,114 @@ def catalogue() -> tuple[Outcome, ...]:
 
 
 @cache
+def _analyses() -> list[Outcome]:
+    """The columns of the report's analysis CSVs: the area's budget and economics, the value of
+    information, the tornado, the expected loss and PRIM's boxes."""
+    b, e, both = ("budget_impact",), ("economics_by_horizon",), AREA
+    voi, tor, loss, prim = ("voi",), ("tornado",), ("expected_loss",), ("scenarios",)
+    money = "GBP per graduate"
+    return [
+        # budget_impact.csv (undiscounted, the area's cohorts)
+        Outcome("year", "Calendar year of the budget", "years (1 first)", tables=b),
+        Outcome("cohorts_started", "Cohorts started by this year", "cohorts", tables=b),
+        Outcome("cohorts_counted", "Cohorts within the model's horizon this year", "cohorts", tables=b,
+                description="earlier cohorts are past the model's horizon and count nothing"),
+        Outcome("graduates_counted", "Graduates counted this year", "graduates", tables=b),
+        Outcome("model_years", "Years the model runs", "years", tables=b),
+        Outcome("cost_gbp", "Cost of support in the year", "GBP, undiscounted", LOWER, tables=b,
+                description="course and support (and volunteer time from the societal perspective), against course only"),
+        Outcome("care_savings_gbp", "Care savings in the year", "GBP, undiscounted", HIGHER, tables=b,
+                description="planned and urgent care avoided, against course only"),
+        Outcome("net_cost_gbp", "Net cost in the year", "GBP, undiscounted", LOWER, tables=b,
+                description="cost less care savings"),
+        Outcome("extra_responders", "Extra responders at the year's end", "graduates", HIGHER, tables=b,
+                description="in the cohorts counted, against course only"),
+        Outcome("qalys", "QALYs gained in the year", "QALYs, undiscounted", HIGHER, tables=b),
+        Outcome("volunteer_hours", "Volunteer hours in the year", "hours", tables=b),
+        # economics_by_horizon.csv (per graduate, discounted)
+        Outcome("horizon_years", "Horizon", "years", tables=e),
+        Outcome("years_counted", "Years the model counts in the horizon", "years", tables=e),
+        Outcome("years_beyond_model", "Years of the horizon beyond the model (count nothing)", "years", tables=e),
+        Outcome("last_week", "Last week counted", "weeks", tables=e),
+        Outcome("complete", "Whether the run reaches the end of the last year counted", "true/false", tables=e),
+        Outcome("incremental_cost_gbp", "Extra cost, after care savings, against course only", f"{money}, discounted",
+                LOWER, tables=e),
+        Outcome("incremental_qalys", "Extra QALYs against course only", "QALYs per graduate, discounted", HIGHER,
+                tables=e),
+        Outcome("nmb_<wtp>_gbp", "Net monetary benefit at the willingness to pay in the name",
+                f"{money}, discounted", HIGHER, tables=e, description="extra QALYs x willingness to pay - extra cost"),
+        # the area's assumptions, repeated on every row of both tables
+        Outcome("graduates_per_year", "Graduates a year in the area", "graduates", tables=both),
+        Outcome("years", "Years of the budget", "years", tables=both),
+        Outcome("perspective", "Perspective", "text", tables=both,
+                description="nhs (health and care costs) or societal (plus volunteer time)"),
+        Outcome("price_year", "Price year of the money", "year", tables=both),
+        Outcome("discount_rate_per_year", "Discount rate", "per year", tables=both),
+        Outcome("discounted", "Whether the table's money and QALYs are discounted", "true/false", tables=both),
+        # voi.csv
+        Outcome("measure", "EVPI or EVPPI", "text", tables=voi),
+        Outcome("name", "What would be known", "text", tables=voi),
+        Outcome("in_words", "What would be known, in plain words", "text", tables=voi),
+        Outcome("parameters", "The parameters of the group", "dotted keys, ';'-separated", tables=voi),
+        Outcome("method", "How it was estimated", "text", tables=voi,
+                description="bootstrap for the EVPI; the regression (gam, gp or spline) for an EVPPI"),
+        Outcome("per_graduate_gbp", "Value of the information per graduate", money, tables=voi),
+        Outcome("se_gbp", "Its standard error", money, tables=voi),
+        Outcome("population_gbp", "Value for the area's graduates over the decision's years", "GBP, discounted",
+                tables=voi),
+        Outcome("draws", "PSA draws", "draws", tables=(*voi, *prim)),
+        Outcome("graduates_per_year", "Graduates a year in the area", "graduates", tables=voi),
+        Outcome("decision_years", "Years the decision holds", "years", tables=voi),
+        Outcome("discount_rate_per_year", "Discount rate", "per year", tables=voi),
+        Outcome("distinguishable_from_0", "Whether the value is more than twice its standard error", "true/false",
+                tables=voi),
+        Outcome("capped_at_evpi", "Whether the EVPPI exceeded the EVPI and was capped at it", "true/false",
+                tables=voi),
+        Outcome("uncapped_gbp", "The EVPPI before the cap", money, tables=voi),
+        Outcome("shrinkage", "Mean cross-validated shrinkage of its regressions", "0 to 1", tables=voi,
+                description="1 keeps the fit as it is; empty for the EVPI"),
+        # tornado.csv
+        Outcome("rival", "The runner-up it leads", "config name", tables=tor),
+        Outcome("parameter", "The drawn parameter", "dotted key", tables=(*tor, *prim)),
+        Outcome("low_gbp", "The lead where the parameter is in its low tail", money, tables=tor),
+        Outcome("high_gbp", "The lead where the parameter is in its high tail", money, tables=tor),
+        Outcome("low_value", "The parameter's mean in its low tail", "as in the config", tables=tor),
+        Outcome("high_value", "The parameter's mean in its high tail", "as in the config", tables=tor),
+        Outcome("overall_gbp", "The lead over all draws", money, tables=tor),
+        Outcome("draws_per_tail", "Draws in each tail", "draws", tables=tor),
+        Outcome("swing_gbp", "How far the lead moves: high tail less low tail", money, tables=tor),
+        # expected_loss.csv
+        Outcome("expected_loss_gbp", "Expected loss of choosing the strategy", money, LOWER, tables=loss,
+                description="the mean over draws of the best strategy's net benefit less this one's"),
+        Outcome("lowest", "Whether its expected loss is the lowest", "true/false", tables=loss),
+        # scenarios.csv (PRIM)
+        Outcome("condition", "What the boxes explain", "text", tables=prim),
+        Outcome("box", "Box", "number (1 first)", tables=prim),
+        Outcome("coverage", "Share of the draws where the condition holds that fall in the box", "0 to 1",
+                tables=prim),
+        Outcome("density", "Share of the draws in the box where the condition holds", "0 to 1", tables=prim),
+        Outcome("mass", "Share of all draws in the box", "0 to 1", tables=prim),
+        Outcome("draws_in_box", "Draws in the box", "draws", tables=prim),
+        Outcome("cases_in_box", "Draws in the box where the condition holds", "draws", tables=prim),
+        Outcome("cases", "Draws where the condition holds", "draws", tables=prim),
+        Outcome("base_rate", "Share of all draws where the condition holds", "0 to 1", tables=prim),
+        Outcome("low", "The box's lower end for the parameter", "as in the config", tables=prim),
+        Outcome("high", "The box's upper end for the parameter", "as in the config", tables=prim),
+        Outcome("range_low", "The parameter's lowest drawn value", "as in the config", tables=prim),
+        Outcome("range_high", "The parameter's highest drawn value", "as in the config", tables=prim),
+        Outcome("quasi_p", "Quasi-p-value of the restriction (Bryant & Lempert 2010)", "0 to 1", tables=prim),
+        Outcome("recommended", "The strategy recommended over all draws", "text", tables=prim),
+        Outcome("in_words", "The parameter in plain words", "text", tables=prim),
+        Outcome("best_in_box", "The strategy best inside the box", "text", tables=prim),
+        Outcome("nb_gain_in_box_gbp", "How far the best strategy in the box leads the recommended one there, on "
+                "average", money, tables=prim),
+        Outcome("value_of_knowing_box_gbp", "What learning whether the parameters lie in the box would be worth",
+                money, tables=prim, description="optimistic: the box was chosen on the same draws"),
+    ]
+
+
 def _catalogue(registered: tuple[str, ...]) -> tuple[Outcome, ...]:
-    entries = (*_weekly_outcomes(), *_identity(), *_graduates(), *_report())
+    entries = (*_weekly_outcomes(), *_identity(), *_graduates(), *_report(), *_analyses())
     names = [(e.name, t) for e in entries for t in e.tables]
     doubled = sorted({n for n in names if names.count(n) > 1})
     if doubled:
@@ -575,9 +701,10 @@ class Column:
 
 
 def _pattern(name: str) -> re.Pattern | None:
-    if "<week>" not in name:
+    """A column family: ``<week>`` (a week) or ``<wtp>`` (a willingness to pay, GBP) stands for a number."""
+    if "<week>" not in name and "<wtp>" not in name:
         return None
-    return re.compile(re.escape(name).replace(re.escape("<week>"), r"\d+"))
+    return re.compile(re.escape(name).replace(re.escape("<week>"), r"\d+").replace(re.escape("<wtp>"), r"\d+"))
 
 
 def _column(table: str, name: str, o: Outcome, label: str, unit: str, description: str) -> Column:
@@ -630,7 +757,9 @@ def find(table: str, name: str, parameters: tuple[str, ...] | list[str] = ()) ->
 FILE_TABLES = {
     "summary.csv": "summary", "failures.csv": "failures", "results.csv": "results", "results.parquet": "results",
     "report/summary.csv": "report_summary", "report/responders_by_threshold.csv": "responders_by_threshold",
-    "report/acceptability.csv": "acceptability",
+    "report/acceptability.csv": "acceptability", "report/budget_impact.csv": "budget_impact",
+    "report/economics_by_horizon.csv": "economics_by_horizon", "report/voi.csv": "voi",
+    "report/tornado.csv": "tornado", "report/expected_loss.csv": "expected_loss", "report/scenarios.csv": "scenarios",
 }
 
 

@@ -3,6 +3,8 @@ the readers take their lists from it, and summary.csv is in the units the consol
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,6 +109,19 @@ def test_sensitivity_refuses_an_output_the_catalogue_does_not_know():
     with pytest.raises(ParameterError, match=r"sensitivity.outputs\[1\]"):
         check_outputs(["share_self_managing", "share_happy"])
     assert output_title("qalys_gained").startswith(outcomes.get("qalys_gained").label)
+
+
+@pytest.mark.parametrize("report", ["main", "psa"])
+def test_every_column_of_the_committed_reports_csvs_is_described(report):
+    """The committed reports (docs/report: the main job's, and a PSA's with its value of information,
+    tornado, expected loss, PRIM boxes, budget and economics) have no column the catalogue does not know."""
+    d = outcomes.folder_dictionary(Path(__file__).resolve().parents[2] / "docs" / "report" / report, prefix="report/")
+    assert {"budget_impact.csv", "economics_by_horizon.csv"} <= set(d["file"])
+    if report == "psa":
+        assert {"voi.csv", "tornado.csv", "expected_loss.csv", "scenarios.csv", "acceptability.csv"} <= set(d["file"])
+    undescribed = d[d["description"].str.contains("not described")]
+    assert undescribed.empty, undescribed[["file", "column"]].values.tolist()
+    assert (d["label"] != "").all()
 
 
 def test_the_folder_dictionary_describes_every_column_of_every_csv(tmp_path):
