@@ -4,8 +4,12 @@ Every part that needs the model's answers asks here: a run of the command line o
 (:mod:`experiments.run`), calibration's targets (:mod:`experiments.analyses.targets`), the
 sensitivity analyses (:mod:`experiments.analyses.sensitivity`). Each gets an :class:`Evaluation`:
 the run model and its tables, computed once when first asked for. The engine
-(``vectorized`` or ``reference``, :mod:`sim.engines`) is honoured everywhere, so any analysis can
-be repeated with the one-agent-at-a-time engine.
+(``vectorized``, ``batched`` or ``reference``, :mod:`sim.engines`) is honoured everywhere, so any
+analysis can be repeated with the one-agent-at-a-time engine.
+
+Many runs at once (a sweep's batch, a calibration wave, a sensitivity design) go through
+:func:`evaluate_many`: under the batched engine (the default) it runs them as batches of one
+model each (:mod:`sim.batched`), whose every run is bit for bit the vectorised engine's run alone.
 
 What the report needs from a run beyond its weekly table (who was reached, by subgroup) is
 computed here too (:meth:`Evaluation.reach`) and written by each run into its ``summary.json``,
@@ -18,7 +22,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +74,8 @@ class Evaluation:
 
     def at(self, week: int) -> dict[str, float]:
         """Every weekly reporter at ``week``."""
-        return {k: float(v) for k, v in self.weekly.set_index("week").loc[week].items()}
+        rows = self.model.datacollector.model_vars  # row = week: no table is built for one row
+        return {k: float(v[week]) for k, v in rows.items()}
 
     def reach(self) -> dict[str, float]:
         """Share of each subgroup (:data:`SUBGROUP_MEMBERS`) with at least one contact with
@@ -100,3 +105,77 @@ def evaluate(params: ModelParams, engine: str | Engine = Engine.vectorized, *, w
     started = time.perf_counter()
     model = cls.from_params(params).run()
     return Evaluation(params, getattr(engine, "value", str(engine)), model, time.perf_counter() - started)
+
+
+def evaluate_many(params_list: Sequence[ModelParams], engine: str | Engine = Engine.batched, *,
+                  weeks: int | None = None, seeds: Sequence[int] | None = None,
+                  errors: str = "raise") -> list[Evaluation | Exception]:
+    """Build and run every model ``params_list`` describes; each one's :class:`Evaluation`, in order.
+
+    Under the batched engine (the default), runs that can share a batch (one strategy, size,
+    horizon and decay shape: :func:`sim.batched.batch_key`) run as one
+    :class:`~sim.batched.BatchedModel`, the week's fixed cost of Python and numpy calls paid once
+    per batch. Each run's results are bit for bit those of :func:`evaluate` on its own
+    (tests/sim/test_batched.py), so nothing but the time differs; each one's ``seconds`` is its
+    share of its batch's. The vectorised and the reference engine run them one at a time (the
+    vectorised engine's numbers are the same; only the time differs: ``make bench-sweep``).
+
+    ``weeks`` and ``seeds`` (one per run) replace the parameters' own. ``errors="return"`` puts a
+    failed run's exception in its place and lets the others stand: a batch that fails (one run's
+    output not finite) is run again one run at a time, so the failure is its own run's; with
+    ``"raise"`` (the default) the first failure is raised.
+    """
+    if errors not in ("raise", "return"):
+        raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
+    params_list = list(params_list)
+    if seeds is not None:
+        if len(seeds) != len(params_list):
+            raise ValueError(f"seeds: {len(seeds)} for {len(params_list)} parameter sets")
+        params_list = [dataclasses.replace(p, seed=int(s)) for p, s in zip(params_list, seeds)]
+    if weeks is not None:
+        params_list = [dataclasses.replace(p, weeks=int(weeks)) for p in params_list]
+    name = getattr(engine, "value", str(engine))
+
+    def alone(params: ModelParams) -> Evaluation | Exception:
+        try:
+            return evaluate(params, engine)
+        except Exception as err:  # noqa: BLE001 - returned in its run's place when asked for
+            if errors == "raise":
+                raise
+            return err
+
+    if name != Engine.batched.value:
+        return [alone(p) for p in params_list]
+    from sim.batched import BatchedModel, batches  # lazy: the model imports Mesa
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    out: list[Evaluation | Exception | None] = [None] * len(params_list)
+    for members in batches(params_list):
+        group = [params_list[i] for i in members]
+        if len(group) == 1:
+            out[members[0]] = alone(group[0])
+            continue
+        started = time.perf_counter()
+        try:
+            views = BatchedModel(group).run().results()
+        except Exception:  # noqa: BLE001 - one run's failure: each run alone says whose it is
+            if errors == "raise" and not _is_run_failure():
+                raise
+            for i, p in zip(members, group):
+                out[i] = alone(p)
+            continue
+        each = (time.perf_counter() - started) / len(group)
+        for i, p, view in zip(members, group, views):
+            out[i] = Evaluation(p, name, view, each)
+    return out
+
+
+def _is_run_failure() -> bool:
+    """Whether the exception being handled is one run's (a non-finite output or an arithmetic
+    error a parameter caused), which running each run alone attributes, rather than a bug."""
+    import sys
+
+    from sim.model import NonFiniteOutput
+
+    err = sys.exc_info()[1]
+    return isinstance(err, (NonFiniteOutput, ArithmeticError, ValueError))

@@ -203,6 +203,16 @@ def verify_run(out_dir: Path) -> dict | None:
     return manifest
 
 
+def read_arrow(path: Path):
+    """A parquet file as an Arrow table; :class:`OutputError` naming the file when it cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path)
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many types; all mean "unreadable"
+        raise OutputError(path, f"not a readable parquet file ({type(err).__name__}: {err})") from None
+
+
 def read_parquet(path: Path):
     """A parquet file as a DataFrame; :class:`OutputError` naming the file when it cannot be read."""
     import pandas as pd

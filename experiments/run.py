@@ -27,14 +27,15 @@ from experiments.config import (
     check_command_line,
     check_config_dir,
     config_hash,
+    config_texts,
     fix_seed,
     run_identity,
     save_hydra_record,
     to_params,
 )
-from experiments.outputs import EXIT_BAD_INPUT, EXIT_ERROR, atomic_path, summarise, write_json, write_manifest, write_table, write_text, yaml_text
+from experiments.outputs import EXIT_BAD_INPUT, EXIT_ERROR, atomic_path, summarise, write_json, write_manifest, write_table, write_text
 from experiments.api import with_default_sweep_dir
-from experiments.evaluate import evaluate
+from experiments.evaluate import Evaluation, evaluate
 from experiments.sweeps.batches import run_batch
 from experiments.sweeps.callback import pop_exit_code, remove_created
 from sim.costs import SUPPORT_CATEGORIES
@@ -42,8 +43,12 @@ from sim.params import ModelParams, ParameterError
 
 
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
-            params: ModelParams | None = None, in_sweep: bool = False) -> dict:
+            params: ModelParams | None = None, in_sweep: bool = False, evaluation: Evaluation | None = None) -> dict:
     """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
+
+    ``evaluation``: the model of these very parameters already run (a sweep runs its runs' models
+    together, :func:`experiments.sweeps.batches.run_batch`); used only if its parameters are
+    ``params`` exactly, else the model is run here.
 
     ``manifest.json`` (every file's size and SHA-256) is written last: a run is finished when its
     manifest is there and every file still matches it. ``outputs.plot=null`` (the default) draws
@@ -54,10 +59,11 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         params = to_params(cfg)  # raises ParameterError before any simulation
     identity = run_identity(params, cfg.engine)
     out_dir.mkdir(parents=True, exist_ok=True)
-    hydra_record = save_hydra_record(out_dir, cfg, overrides if in_sweep else None)
+    composed_text, resolved_text, resolved = config_texts(cfg)
+    hydra_record = save_hydra_record(out_dir, cfg, overrides if in_sweep else None, composed_text)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
-    write_text(out_dir / "config.yaml", yaml_text(cfg, resolve=True))
-    run = evaluate(params, cfg.engine)
+    write_text(out_dir / "config.yaml", resolved_text)
+    run = evaluation if evaluation is not None and evaluation.params == params else evaluate(params, cfg.engine)
     written = [*hydra_record, "config.yaml", "weekly.parquet"]
     weekly = run.weekly
     write_table(out_dir / "weekly.parquet", weekly)
@@ -87,7 +93,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         "replicate": cfg.replicate,
         "overrides": list(overrides or []),
         "package_version": sim.__version__,
-        "config_hash": config_hash(cfg),
+        "config_hash": config_hash(cfg, resolved),
         "identity": identity,
         "code_hash": config_module.code_hash(),
         "model_seconds": round(run.seconds, 3),
@@ -206,7 +212,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: a batch of runs (experiments.sweeps.batches)
-        run_batch(cfg, out_dir, lambda c, d, p, o: run_one(c, d, o, p, in_sweep=True))
+        run_batch(cfg, out_dir, lambda c, d, p, o, e: run_one(c, d, o, p, in_sweep=True, evaluation=e))
         return
     try:
         summary = run_one(cfg, out_dir, overrides)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 import mesa
@@ -136,6 +137,44 @@ def run_batch(params_list: Sequence[ModelParams], seeds: Sequence[int] | None = 
     if weeks is not None:
         params_list = [dataclasses.replace(p, weeks=int(weeks)) for p in params_list]
     return BatchedModel(params_list).run().results()
+
+
+def batch_key(params: ModelParams) -> tuple:
+    """What the runs of one batch must share (:class:`BatchedModel`): the number of graduates, the
+    weeks, the strategy and every behaviour choice that is not a number (the decay shape). Two
+    parameter sets with the same key can run in one batch; :func:`batches` groups by it."""
+    return (params.n_graduates, params.weeks, repr(params.strategy), _choices(params.dynamics))
+
+
+def _choices(block: Any) -> tuple:
+    """Every field of a parameter block (nested blocks walked) that is not a number, as a tuple."""
+    out = []
+    for f in dataclasses.fields(block):
+        value = getattr(block, f.name)
+        if dataclasses.is_dataclass(value):
+            out.append((f.name, _choices(value)))
+        elif isinstance(value, (bool, Enum)) or not isinstance(value, (int, float)):
+            out.append((f.name, repr(value)))
+    return tuple(out)
+
+
+#: Graduates a batch holds at most (runs x graduates): about 150 MB of arrays. Past a few hundred
+#: runs of 1,000 graduates a bigger batch is no faster (the arithmetic dominates) and needs more memory.
+MAX_BATCH_GRADUATES = 200_000
+
+
+def batches(params_list: Sequence[ModelParams], max_graduates: int = MAX_BATCH_GRADUATES) -> list[list[int]]:
+    """The runs ``params_list`` describe, grouped into batches (lists of their positions, in order):
+    runs that can share a batch (:func:`batch_key`), at most ``max_graduates`` graduates each."""
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(params_list):
+        groups.setdefault(batch_key(p), []).append(i)
+    out = []
+    for members in groups.values():
+        size = max(1, max_graduates // max(1, params_list[members[0]].n_graduates))
+        parts = -(-len(members) // size)  # near-equal batches of at most ``size`` runs
+        out += [members[j * len(members) // parts:(j + 1) * len(members) // parts] for j in range(parts)]
+    return out
 
 
 class _BatchRecord(WeeklyRecord):

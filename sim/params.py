@@ -418,34 +418,54 @@ def _field_types(cls: type) -> dict[str, tuple[Any, bool]]:
     return out
 
 
+@functools.cache
+def _checks(cls: type) -> tuple[tuple[str, str, bool, Any], ...]:
+    """What :func:`_walk` checks in each field of a parameter dataclass, worked out once per class
+    (validating is then a loop over plain tuples: a sweep validates every run's parameters):
+    ``(field, kind, may be None, detail)``, kind one of enum (detail: the allowed values), bool,
+    number (detail: the range, as the field's metadata gives it), text, other (by its value)."""
+    enums = _enum_fields(cls)
+    types = _field_types(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        t, optional = types.get(f.name, (Any, False))
+        if f.name in enums:
+            out.append((f.name, "enum", optional, [m.value for m in enums[f.name]]))
+        elif t is bool:
+            out.append((f.name, "bool", optional, None))
+        elif t in (int, float) or f.metadata.get("lo") is not None or f.metadata.get("hi") is not None:
+            out.append((f.name, "number", optional, {**f.metadata, "integer": f.metadata.get("integer") or t is int}))
+        elif t is str:
+            out.append((f.name, "text", optional, None))
+        else:
+            out.append((f.name, "other", optional, None))
+    return tuple(out)
+
+
 def _walk(obj: Any, prefix: str) -> None:
     """Check every field of a (nested) parameter dataclass: numbers finite and in range, whole
     numbers ints, flags bools (``enabled="false"`` is text, not false), text text, enums valid."""
-    enums = _enum_fields(type(obj))
-    types = _field_types(type(obj))
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        key = f"{prefix}{f.name}"
-        t, optional = types.get(f.name, (Any, False))
+    for name, kind, optional, detail in _checks(type(obj)):
+        value = getattr(obj, name)
         if value is None and optional:
             continue
-        if f.name in enums:
-            allowed = [m.value for m in enums[f.name]]
-            if value not in allowed:  # str enums equal their values, so "tailored" is fine
-                raise ParameterError(key, value, f"must be one of {allowed}")
+        if kind == "enum":
+            if value not in detail:  # str enums equal their values, so "tailored" is fine
+                raise ParameterError(f"{prefix}{name}", value, f"must be one of {detail}")
         elif dataclasses.is_dataclass(value):
-            _walk(value, key + ".")
+            _walk(value, f"{prefix}{name}.")
         elif isinstance(value, dict):
             for k, v in value.items():
                 if dataclasses.is_dataclass(v):
-                    _walk(v, f"{key}.{k}.")
-        elif t is bool:
+                    _walk(v, f"{prefix}{name}.{k}.")
+        elif kind == "bool":
             if not isinstance(value, bool):
-                raise ParameterError(key, value, "must be True or False (a bool; the text 'false' is not false)")
-        elif t in (int, float) or f.metadata.get("lo") is not None or f.metadata.get("hi") is not None:
-            _check_number(key, value, {**f.metadata, "integer": f.metadata.get("integer") or t is int})
-        elif t is str and not isinstance(value, str):
-            raise ParameterError(key, value, "must be text")
+                raise ParameterError(f"{prefix}{name}", value,
+                                     "must be True or False (a bool; the text 'false' is not false)")
+        elif kind == "number":
+            _check_number(f"{prefix}{name}", value, detail)
+        elif kind == "text" and not isinstance(value, str):
+            raise ParameterError(f"{prefix}{name}", value, "must be text")
 
 
 def memory_estimate_bytes(params: ModelParams) -> int:
@@ -572,20 +592,29 @@ def default_costs() -> CostParams:
 
 
 def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
-    """A copy of ``params`` with the parameters named by dotted keys set, validated.
+    """A copy of ``params`` with the parameters named by dotted keys set, validated (``params``
+    itself is not changed; blocks no key reaches are shared with it, and are never changed in place).
 
     ``with_values(p, {"dynamics.retention.decay_rate_per_week": 0.015})``: the keys are the
     command line's (``costs.items.X.value_gbp`` reaches into the cost items). Used by sensitivity
     analysis, calibration and probabilistic sensitivity analysis (``experiments/``), where composing
     a config per sample would cost more than the run.
     """
-    params = copy.deepcopy(params)
+    # copied along each key's path only (the blocks and dicts it passes through): ``params`` is
+    # left as it was, and the untouched blocks are shared, which a deep copy of everything would
+    # cost several times more for (a PSA sets a dozen values in each run's parameters)
+    params = copy.copy(params)
     for key, value in values.items():
         *path, last = key.split(".")
         node = params
         try:
             for part in path:
-                node = node[part] if isinstance(node, dict) else getattr(node, part)
+                child = copy.copy(node[part] if isinstance(node, dict) else getattr(node, part))
+                if isinstance(node, dict):
+                    node[part] = child
+                else:
+                    setattr(node, part, child)
+                node = child
             if isinstance(node, dict):
                 if last not in node:
                     raise KeyError(last)

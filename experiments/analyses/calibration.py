@@ -70,7 +70,7 @@ from experiments.config import ROOT, require_block, run_seed, to_params  # noqa:
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, Target  # noqa: E402
 from experiments.uncertainty import Varied, priors_of  # noqa: E402
-from experiments.analyses.targets import ARMS, MEASURES, arm_params, arms_needed, measure_all  # noqa: E402
+from experiments.analyses.targets import ARMS, MEASURES, arm_params, arms_needed, measure_points  # noqa: E402
 from sim.calibrated import CALIBRATED_FILE  # noqa: E402
 from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
 
@@ -94,7 +94,7 @@ def _path(p: str | Path) -> Path:
 class Problem:
     """The calibration problem: base parameters per arm, free parameters per shape, targets."""
 
-    def __init__(self, base: ModelParams, calib: CalibrationConfig, priors: dict | None, engine: str = "vectorized"):
+    def __init__(self, base: ModelParams, calib: CalibrationConfig, priors: dict | None, engine: str = "batched"):
         self.calib = calib
         self.engine = getattr(engine, "value", str(engine))
         self.targets: list[Target] = list(calib.targets)
@@ -137,8 +137,13 @@ class Problem:
 
     def simulate(self, values: dict, seed: int) -> dict[str, float]:
         """Every target's measure in one run of each arm (the same seed), with ``values`` set."""
-        params = {s: with_values(p, values) for s, p in self.base.items()}
-        return {m: float(v[0]) for m, v in measure_all(params, self.measures, [seed], self.engine).items()}
+        return self.simulate_many([values], [seed])[0]
+
+    def simulate_many(self, values: list[dict], seeds: list[int]) -> list[dict[str, float]]:
+        """:meth:`simulate` at several points at once (each arm's runs across the points are one
+        batch of the batched engine: :func:`experiments.analyses.targets.measure_points`)."""
+        points = [({s: with_values(p, v) for s, p in self.base.items()}, seed) for v, seed in zip(values, seeds)]
+        return measure_points(points, self.measures, self.engine)
 
     def fingerprint(self) -> str:
         c = self.calib
@@ -149,7 +154,7 @@ class Problem:
                     targets=[(t.value, t.low, t.high, t.standard_error) for t in self.targets], version=sim.__version__,
                     arms={m: (MEASURES[m].arm, MEASURES[m].comparator, MEASURES[m].weeks, ARMS.get(MEASURES[m].arm))
                           for m in self.measures},
-                    **({"engine": self.engine} if self.engine != "vectorized" else {}))
+                    **({"engine": self.engine} if self.engine not in ("vectorized", "batched") else {}))
         return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -157,20 +162,19 @@ class Problem:
 
 
 def _run_batch(problem: Problem, rows: list[dict], path: Path) -> None:
+    """Run the rows of one batch (every arm of each, one batch of the batched engine per arm) and
+    save their measures in ``path``."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    out = []
-    for row in rows:
-        values = {k: v for k, v in row.items() if k not in ("point", "seed") and not _missing(v)}
-        measured = problem.simulate(values, int(row["seed"]))
-        out.append({**row, **measured})
-    write_table(path, pd.DataFrame(out))
+    values = [{k: v for k, v in row.items() if k not in ("point", "seed") and not _missing(v)} for row in rows]
+    measured = problem.simulate_many(values, [int(row["seed"]) for row in rows])
+    write_table(path, pd.DataFrame([{**row, **m} for row, m in zip(rows, measured)]))
 
 
 def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def run_points(problem: Problem, name: str, rows: list[dict], folder: Path, jobs: int, batch: int = 10) -> pd.DataFrame:
+def run_points(problem: Problem, name: str, rows: list[dict], folder: Path, jobs: int, batch: int = 25) -> pd.DataFrame:
     """Run every row (parameter values, ``point`` and ``seed``), in batches saved as
     ``folder/<name>_<k>.parquet``; batches already saved are not run again."""
     folder.mkdir(parents=True, exist_ok=True)

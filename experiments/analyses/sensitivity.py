@@ -51,7 +51,7 @@ from experiments.outputs import atomic_path, write_table  # noqa: E402
 from experiments.labels import OKABE_ITO  # noqa: E402
 from experiments.schemas import SensitivityConfig  # noqa: E402
 from experiments.uncertainty import Varied, priors_of, varied_parameters  # noqa: E402
-from experiments.evaluate import evaluate  # noqa: E402
+from experiments.evaluate import evaluate_many  # noqa: E402
 from sim.params import ModelParams, ParameterError, with_values  # noqa: E402
 
 def output_title(output: str) -> str:
@@ -88,15 +88,31 @@ def on_priors(unit: np.ndarray, priors: list[Varied]) -> np.ndarray:
     return np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(priors)])
 
 
-def run_sample(base: ModelParams, names: list[str], row: np.ndarray, outputs: list[str], week: int,
-               engine: str = "vectorized") -> dict:
-    """One run at the parameter values ``row``: the outcomes at ``week``, or the error."""
+def run_samples(base: ModelParams, names: list[str], rows: np.ndarray, outputs: list[str], week: int,
+                engine: str = "batched") -> list[dict]:
+    """Runs at the parameter values of each of ``rows``, as one batch where the engine allows
+    (:func:`experiments.evaluate.evaluate_many`): each one's outcomes at ``week``, or its error."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
-        at = evaluate(with_values(base, dict(zip(names, row.tolist()))), engine).at(week)
-        return {name: at[name] for name in outputs}
-    except Exception as err:  # noqa: BLE001 - reported, and the analysis refuses to go on
-        return {"error": f"{type(err).__name__}: {err}"}
+    params, results = [], []
+    for row in rows:
+        try:
+            params.append(with_values(base, dict(zip(names, row.tolist()))))
+        except Exception as err:  # noqa: BLE001 - reported, and the analysis refuses to go on
+            params.append(err)
+    todo = [p for p in params if not isinstance(p, Exception)]
+    runs = iter(evaluate_many(todo, engine, errors="return"))
+    for p in params:
+        run = p if isinstance(p, Exception) else next(runs)
+        if isinstance(run, Exception):
+            results.append({"error": f"{type(run).__name__}: {run}"})
+        else:
+            at = run.at(week)
+            results.append({name: at[name] for name in outputs})
+    return results
+
+
+#: Runs per task of the worker processes: one batch of the batched engine each (a few seconds).
+TASK_ROWS = 128
 
 
 def analyse(sens: SensitivityConfig, problem: dict, x: np.ndarray, y: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -168,7 +184,7 @@ def _fingerprint(sens: SensitivityConfig, priors: list[Varied], base: ModelParam
 
 
 def run_strategy(params: ModelParams, names: list[str], x: np.ndarray, sens: SensitivityConfig, parts: Path,
-                 label: str, engine: str = "vectorized") -> pd.DataFrame:
+                 label: str, engine: str = "batched") -> pd.DataFrame:
     """Every sample under one strategy, in parts of ``PART_ROWS`` runs saved as they finish."""
     frames = []
     with tqdm(total=len(x), desc=label, unit="run") as bar:
@@ -179,11 +195,13 @@ def run_strategy(params: ModelParams, names: list[str], x: np.ndarray, sens: Sen
                 bar.update(len(frames[-1]))
                 continue
             rows = x[start:start + PART_ROWS]
-            jobs = (delayed(run_sample)(params, names, row, sens.outputs, sens.week, engine) for row in rows)
+            size = max(1, min(TASK_ROWS, -(-len(rows) // max(1, sens.jobs))))
+            jobs = (delayed(run_samples)(params, names, rows[i:i + size], sens.outputs, sens.week, engine)
+                    for i in range(0, len(rows), size))
             results = []
             for r in Parallel(n_jobs=sens.jobs, return_as="generator")(jobs):
-                results.append(r)
-                bar.update(1)
+                results += r
+                bar.update(len(r))
             frame = pd.DataFrame(results)
             frame.insert(0, "sample", np.arange(start, start + len(rows)))
             if "error" not in frame:

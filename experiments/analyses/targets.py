@@ -15,6 +15,8 @@ The validation tests and the calibration use this one module, so they measure th
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -292,26 +294,43 @@ def arms_needed(measures: list[str]) -> set[str]:
 
 
 def measure_all(params_by_arm: dict[str, ModelParams], measures: list[str], seeds: list[int],
-                engine: str = "vectorized") -> dict[str, np.ndarray]:
+                engine: str = "batched") -> dict[str, np.ndarray]:
     """Each measure over replicate runs (one per seed): ``{measure: array of len(seeds)}``.
 
     ``params_by_arm`` gives the parameters of each arm the measures need (:func:`arms_needed`);
-    ``engine`` the model's engine (:mod:`sim.engines`).
-    Each measure reads runs of exactly its own length (some read the state at the end: QALYs so
-    far, the persistent gain); measures on the same arm and length share a run.
+    ``engine`` the model's engine (:mod:`sim.engines`). See :func:`measure_points`.
     """
-    out = {m: np.empty(len(seeds)) for m in measures}
-    needed = sorted({(arm, MEASURES[m].weeks) for m in measures for arm in (MEASURES[m].arm, MEASURES[m].comparator) if arm})
-    from experiments.evaluate import evaluate  # lazy: the model imports Mesa (most of a second)
+    rows = measure_points([(params_by_arm, seed) for seed in seeds], measures, engine)
+    return {m: np.array([row[m] for row in rows], dtype=float) for m in measures}
 
-    for i, seed in enumerate(seeds):
-        runs = {}
-        for arm, weeks in needed:
-            run = evaluate(params_by_arm[arm], engine, weeks=weeks, seed=seed)
-            # the reporters' lists as collected (row = week): no table is built, as none is read
-            runs[arm, weeks] = (run.model, run.model.datacollector.model_vars)
+
+def measure_points(points: list[tuple[dict[str, ModelParams], int]], measures: list[str],
+                   engine: str = "batched") -> list[dict[str, float]]:
+    """Every measure at each point (the parameters of each arm, and the seed every arm of the point
+    runs with): one ``{measure: value}`` per point, in order.
+
+    Each measure reads runs of exactly its own length (some read the state at the end: QALYs so
+    far, the persistent gain); measures on the same arm and length share a run. Every point's runs
+    are evaluated together (:func:`experiments.evaluate.evaluate_many`): the runs of one arm and
+    length across the points are one batch of the batched engine.
+    """
+    from experiments.evaluate import evaluate_many  # lazy: the model imports Mesa (most of a second)
+
+    needed = sorted({(arm, MEASURES[m].weeks) for m in measures for arm in (MEASURES[m].arm, MEASURES[m].comparator)
+                     if arm})
+    todo = [dataclasses.replace(params_by_arm[arm], weeks=weeks, seed=int(seed))
+            for params_by_arm, seed in points for arm, weeks in needed]
+    runs = iter(evaluate_many(todo, engine))
+    out = []
+    for _ in points:
+        # the reporters' lists as collected (row = week): no table is built, as none is read
+        runs_of_point = {key: (run.model, run.model.datacollector.model_vars)
+                         for key, run in zip(needed, runs)}
+        row = {}
         for m in measures:
             spec = MEASURES[m]
-            run = runs[spec.arm, spec.weeks]
-            out[m][i] = spec.read(run, runs[spec.comparator, spec.weeks]) if spec.comparator else spec.read(run)
+            run = runs_of_point[spec.arm, spec.weeks]
+            row[m] = float(spec.read(run, runs_of_point[spec.comparator, spec.weeks]) if spec.comparator
+                           else spec.read(run))
+        out.append(row)
     return out

@@ -125,28 +125,79 @@ def write_plans(sweep_dir: Path, batches: list[Batch], sweep_id: str | None = No
     return jobs
 
 
+#: Runs of a batch whose models are run together (:func:`experiments.evaluate.evaluate_many`)
+#: before their folders are written: enough that the batched engine's weekly loop is shared by
+#: many runs, few enough that their results (held until written) stay small.
+RUNS_TOGETHER = 100
+
+
 def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list[str]:
     """Run every run of a batch's plan in this process (a Hydra job). ``cfg`` is the job's composed
     config; each run's own overrides are applied to it as Hydra applies them, and undone after the
-    run (:func:`applied`). ``run(cfg, out_dir, params, overrides)`` does one run. Returns the runs'
-    statuses."""
+    run (:func:`applied`). ``run(cfg, out_dir, params, overrides, evaluation)`` does one run
+    (``evaluation``: its model already run, or None to run it). Returns the runs' statuses.
+
+    The runs go ``RUNS_TOGETHER`` at a time: first every one's parameters, and the models of those
+    not finished yet run together (:func:`experiments.evaluate.evaluate_many`: batches of the
+    batched engine, each run bit for bit the run alone); then each run in turn as before
+    (:func:`~experiments.sweeps.callback.run_in_sweep`: skipped if finished, its folder written,
+    its failure recorded). A run whose model failed in the first pass runs again alone in the
+    second, so its failure is recorded as its own."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from experiments.sweeps.callback import run_in_sweep
+    from experiments.sweeps.callback import run_in_sweep, watch_sweep
 
+    watch_sweep()  # a worker whose sweep is killed ends, even while its runs' models run together
     batch_dir = Path(batch_dir)
     plan = read_json(batch_dir / PLAN)
     sweep_dir = batch_dir.parent.parent
     parser = OverridesParser.create()
     params_for = _ParamsOfBatch()
-    statuses = []
+    entries = []
     for entry in plan["runs"]:
         parsed = parser.parse_overrides(entry["values"])
         signature = tuple(o.input_line for o in parsed if o.key_or_group != "replicate")
-        with applied(cfg, parsed):
-            statuses.append(run_in_sweep(cfg, sweep_dir / "runs" / entry["name"], run, entry["overrides"],
-                                         lambda c, s=signature: params_for(c, s)))
+        entries.append((entry, parsed, sweep_dir / "runs" / entry["name"],
+                        lambda c, s=signature: params_for(c, s)))
+    statuses = []
+    for start in range(0, len(entries), RUNS_TOGETHER):
+        chunk = entries[start:start + RUNS_TOGETHER]
+        ready = _run_models(cfg, chunk)
+        for i, (entry, parsed, out_dir, params_of_run) in enumerate(chunk):
+            def one(c, d, p, o, i=i):
+                return run(c, d, p, o, ready.pop(i, None))
+
+            with applied(cfg, parsed):
+                statuses.append(run_in_sweep(cfg, out_dir, one, entry["overrides"], params_of_run))
     return statuses
+
+
+def _run_models(cfg: DictConfig, chunk: list) -> dict[int, Any]:
+    """The models of the runs of ``chunk`` that are not finished, run together: their position in
+    the chunk -> :class:`~experiments.evaluate.Evaluation`. Left out (run alone later): finished
+    runs, runs whose parameters fail, runs whose model failed, runs drawing their seed
+    (``seed=null``), and every run of an engine other than ``batched`` (one run at a time)."""
+    from experiments.config import run_identity
+    from experiments.evaluate import evaluate_many
+    from experiments.sweeps.callback import finished
+
+    if cfg.engine != "batched":
+        return {}
+    todo: dict[int, Any] = {}
+    for i, (_, parsed, out_dir, params_of_run) in enumerate(chunk):
+        with applied(cfg, parsed):
+            if cfg.seed is None:
+                continue
+            try:
+                params = params_of_run(cfg)
+                if not finished(out_dir, run_identity(params, cfg.engine)):
+                    todo[i] = params
+            except Exception:  # noqa: BLE001 - the run itself reports it, in its own folder
+                continue
+    if not todo:
+        return {}
+    results = evaluate_many(list(todo.values()), cfg.engine, errors="return")
+    return {i: r for i, r in zip(todo, results) if not isinstance(r, Exception)}
 
 
 _ABSENT = object()
@@ -187,6 +238,7 @@ class _ParamsOfBatch:
 
     def __init__(self) -> None:
         self._runs: dict[tuple, Any] = {}
+        self._params: dict[tuple, Any] = {}  # each run's, asked for twice (run_batch's two passes)
 
     def __call__(self, cfg: DictConfig, signature: tuple[str, ...]) -> Any:
         from experiments.config import check_keys, params_of
@@ -195,4 +247,9 @@ class _ParamsOfBatch:
         if key not in self._runs:
             check_keys(cfg)
             self._runs[key] = OmegaConf.to_object(cfg)
-        return params_of(self._runs[key], cfg.replicate)
+        run = (key, cfg.replicate)
+        if run not in self._params:
+            if len(self._params) >= 4 * RUNS_TOGETHER:
+                self._params.clear()
+            self._params[run] = params_of(self._runs[key], cfg.replicate)
+        return self._params[run]

@@ -279,10 +279,8 @@ def run_in_sweep(cfg: DictConfig, out_dir: Path, run: Any, overrides: list[str],
     """
     from experiments.config import fix_seed, run_identity
 
-    if _SWEEP_GONE.is_set():  # the sweep was killed and this worker was handed one more job
-        os._exit(1)
+    watch_sweep()
     started = time.perf_counter()
-    _watch_parent(_sweep_record(Path(HydraConfig.get().sweep.dir))[0].get("pid"))
     digest = None
     try:
         fix_seed(cfg, out_dir)  # seed=null: the seed an earlier attempt recorded, or a fresh one
@@ -322,6 +320,14 @@ WATCH_POLL_SECONDS = 0.2
 WATCH_GRACE_SECONDS = 0.8
 #: Set in a parallel sweep's worker once the sweep's process is gone: no new run starts.
 _SWEEP_GONE = threading.Event()
+
+
+def watch_sweep() -> None:
+    """In a worker of a parallel sweep: end if the sweep's process has died, else make sure this
+    worker ends when it dies (:func:`_watch_parent`). Called before any work of a run or a batch."""
+    if _SWEEP_GONE.is_set():  # the sweep was killed and this worker was handed one more job
+        os._exit(1)
+    _watch_parent(_sweep_record(Path(HydraConfig.get().sweep.dir))[0].get("pid"))
 
 
 def _watch_parent(sweep_pid: int | None) -> None:

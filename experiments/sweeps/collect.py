@@ -26,8 +26,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -44,6 +46,7 @@ from experiments.outputs import (
     planned_run_names,
     progress_of,
     read_json,
+    read_arrow,
     read_parquet,
     read_sweep,
     summary_weeks,
@@ -220,25 +223,31 @@ def _collect(sweep_dir: Path, results_csv: bool = False) -> Collected:
             tmp = stack.enter_context(atomic_path(sweep_dir / "results.parquet"))
             csv = stack.enter_context(atomic_path(sweep_dir / "results.csv")) if results_csv else None
             writer, schema, buffer, buffered = None, None, [], 0
+            id_table = pa.Table.from_pandas(ids, preserve_index=False)  # each run's identity, typed once
             for i, run in enumerate(runs):
-                weekly = read_parquet(run / "weekly.parquet")
-                ident = ids.iloc[[i] * len(weekly)].reset_index(drop=True)
-                frame = pd.concat([ident, weekly], axis=1)
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                if writer is None:
-                    schema = table.schema
+                # in Arrow throughout (a pandas round trip per run cost most of aggregating a PSA)
+                weekly = read_arrow(run / "weekly.parquet")
+                if writer is None:  # the schema, with pandas' metadata, as pandas writes the frame
+                    first = pd.concat([ids.iloc[[i] * weekly.num_rows].reset_index(drop=True),
+                                       weekly.to_pandas()], axis=1)
+                    schema = pa.Table.from_pandas(first, preserve_index=False).schema
                     writer = pq.ParquetWriter(tmp, schema)
                     results_columns = list(schema.names)
+                ident = id_table.take(pa.array(np.full(weekly.num_rows, i)))
+                table = pa.Table.from_arrays([*ident.columns, *weekly.columns],
+                                             names=[*ident.column_names, *weekly.column_names])
                 buffer.append(table.cast(schema))
                 buffered += table.num_rows
                 if buffered >= ROW_GROUP_ROWS:  # few, large row groups: bounded memory and metadata
                     writer.write_table(pa.concat_tables(buffer))
                     buffer, buffered = [], 0
                 if csv is not None:  # the same rows, appended run by run (memory stays flat)
-                    frame.reindex(columns=results_columns).to_csv(csv, mode="a", header=i == 0, index=False)
-                weeks = summary_weeks(int(weekly["week"].iloc[-1]))
-                rows = weekly[weekly["week"].isin(weeks)][["week", *SUMMARY_METRICS]]
-                picked.extend({**meta[i], **row} for row in rows.to_dict("records"))
+                    table.to_pandas().reindex(columns=results_columns).to_csv(csv, mode="a", header=i == 0,
+                                                                              index=False)
+                week = weekly.column("week")
+                weeks = summary_weeks(int(week[-1].as_py()))
+                rows = weekly.filter(pc.is_in(week, pa.array(weeks, type=week.type))).select(["week", *SUMMARY_METRICS])
+                picked.extend({**meta[i], **row} for row in rows.to_pylist())
             if buffer:
                 writer.write_table(pa.concat_tables(buffer))
             writer.close()

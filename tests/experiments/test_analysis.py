@@ -42,14 +42,18 @@ def test_a_tiny_sensitivity_analysis_gives_indices_with_intervals(method, tmp_pa
 
 
 def test_a_failed_run_is_reported_and_no_indices_are_computed(tmp_path, monkeypatch):
-    real = sensitivity_module.run_sample
+    real = sensitivity_module.evaluate_many
     calls = {"n": 0}
 
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        return {"error": "RuntimeError: injected"} if calls["n"] == 5 else real(*args, **kwargs)
+    def flaky(*args, **kwargs):  # the fifth run of the analysis fails; the others stand
+        out = real(*args, **kwargs)
+        for i in range(len(out)):
+            calls["n"] += 1
+            if calls["n"] == 5:
+                out[i] = RuntimeError("injected")
+        return out
 
-    monkeypatch.setattr(sensitivity_module, "run_sample", flaky)
+    monkeypatch.setattr(sensitivity_module, "evaluate_many", flaky)
     cfg = compose_config(["analysis=sensitivity_morris", "sensitivity.trajectories=2", "n_graduates=60",
                           "weeks=6", "sensitivity.week=6", "sensitivity.jobs=1", "sensitivity.strategies=[course_only]"])
     indices = sensitivity_module.sensitivity(cfg, tmp_path)

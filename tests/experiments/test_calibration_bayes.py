@@ -259,6 +259,9 @@ def test_calibration_runs_resume_from_their_saved_batches(tmp_path, monkeypatch)
             calls.append(seed)
             return {"y": values["x"] * 2.0 + seed}
 
+        def simulate_many(self, values, seeds):  # a batch's points at once, as Problem does
+            return [self.simulate(v, s) for v, s in zip(values, seeds)]
+
     rows = [{"point": i, "seed": 100 + i, "x": float(i)} for i in range(25)]
     first = calibration.run_points(Counting(), "wave1", rows, tmp_path, jobs=1, batch=10)
     assert len(calls) == 25 and sorted(p.name for p in tmp_path.iterdir()) == \
