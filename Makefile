@@ -8,7 +8,7 @@ PORT   ?= 8765
 TEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test slurm-test venv dev bench bench-sweep browser dashboard clean help mutation
+.PHONY: run test slurm-test venv dev bench bench-sweep bench-full browser dashboard clean help mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -70,11 +70,16 @@ mutation: dev  ## mutation testing of the arithmetic (sim/costs.py, economics.py
 slurm-test: venv  ## start a single-node SLURM cluster here (root or sudo; installs Debian's SLURM), run sweeps through it, stop it
 	$(PY) scripts/slurm_test.py
 
-bench: venv  ## print model speed figures
+bench: venv  ## print model speed figures: one run per engine, and a batch of 100 runs against 100 runs one by one
 	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_batched.py
 
-bench-sweep: venv  ## print sweep throughput: the default comparison as a sweep against direct calls
+bench-sweep: venv  ## print sweep throughput, and each analysis workload (quick sizes) batched against one run at a time
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_workloads.py
+
+bench-full: venv  ## every analysis workload at the size of issue 25's targets, batched against one run at a time (about an hour)
+	$(PY) benchmarks/bench_workloads.py --full
 
 clean:  ## remove the virtual environment and outputs
 	rm -rf $(VENV) outputs multirun

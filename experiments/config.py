@@ -199,10 +199,21 @@ def params_of(run: RunConfig, replicate: int | None = None) -> ModelParams:
         raise ParameterError("seed", seed, "must be a whole number >= 0 and < 2**63, or null (draw one and record it)")
     if seed is not None:
         fields["seed"] = run_seed(seed, replicate)
-    params = validate(ModelParams(**fields))
-    check_strategy_name(params.strategy)  # a config's strategy is what its name says
+    params = ModelParams(**fields)
+    if _CHECKED.get(id(run)) is not run:  # the same for every replicate but for the seed (checked above)
+        validate(params)
+        check_strategy_name(params.strategy)  # a config's strategy is what its name says
+        if len(_CHECKED) >= 256:
+            _CHECKED.clear()
+        _CHECKED[id(run)] = run
     # PSA: the replicate's draws, seeded by (base seed, replicate) and not the strategy (paired)
     return apply_psa(params, run.psa, run.seed, replicate)
+
+
+#: Run config objects whose parameters have been validated (:func:`params_of`): a sweep asks for
+#: each replicate's parameters of one object, which differ only by the seed (and a PSA's draws,
+#: validated as they are set).
+_CHECKED: dict[int, Any] = {}
 
 
 # --- checking keys and values against the schema, before anything runs ----------------------------

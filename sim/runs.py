@@ -84,8 +84,16 @@ class Runs:
         if self.single:
             return rng.random(self.n if who is None else who.size)
         if who is None:
-            return np.concatenate([r.random(self.n) for r in rng])
-        return np.concatenate([r.random(m) for r, m in zip(rng, self.counts(who, of).tolist())])
+            out = np.empty(self.k * self.n)
+            for r, gen in enumerate(rng):  # each run's block filled in place: the numbers of random(n)
+                gen.random(out=out[r * self.n:(r + 1) * self.n])
+            return out
+        out = np.empty(who.size)
+        lo = 0
+        for gen, hi in zip(rng, np.cumsum(self.counts(who, of)).tolist()):
+            gen.random(out=out[lo:hi])
+            lo = hi
+        return out
 
     def uniform_rows(self, rng, rows: int) -> np.ndarray:
         """``rows`` U(0, 1) numbers for every graduate, shape ``(rows, k * n)``: each run's block
@@ -102,8 +110,14 @@ class Runs:
             return getattr(rng, method)(*args, size=int(sizes))
         ends = np.cumsum(sizes).tolist()
         out, lo = [], 0
+        per_entry = [np.ndim(a) > 0 for a in args]
+        if not any(per_entry):
+            for gen, hi in zip(rng, ends):
+                out.append(getattr(gen, method)(*args, size=hi - lo))
+                lo = hi
+            return np.concatenate(out)
         for gen, hi in zip(rng, ends):
-            parts = [a if np.ndim(a) == 0 else a[lo:hi] for a in args]
+            parts = [a[lo:hi] if each else a for a, each in zip(args, per_entry)]
             out.append(getattr(gen, method)(*parts, size=hi - lo))
             lo = hi
         return np.concatenate(out)
@@ -115,9 +129,11 @@ class Runs:
         if self.single:
             return getattr(rng, method)(*args)
         out = np.zeros(self.k, dtype=np.int64)
-        for r, gen in enumerate(rng):
+        per_run = [np.ndim(a) > 0 for a in args]
+        columns = [a.tolist() if each else [a] * self.k for a, each in zip(args, per_run)]
+        for r, (gen, *values) in enumerate(zip(rng, *columns)):
             if where is None or where[r]:
-                out[r] = getattr(gen, method)(*(a if np.ndim(a) == 0 else a[r] for a in args))
+                out[r] = getattr(gen, method)(*values)
         return out
 
     # --- counts and sums per run -------------------------------------------------------------

@@ -145,13 +145,13 @@ def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list
     second, so its failure is recorded as its own."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from experiments.sweeps.callback import run_in_sweep, watch_sweep
+    from experiments.sweeps.callback import CachedParser, run_in_sweep, watch_sweep
 
     watch_sweep()  # a worker whose sweep is killed ends, even while its runs' models run together
     batch_dir = Path(batch_dir)
     plan = read_json(batch_dir / PLAN)
     sweep_dir = batch_dir.parent.parent
-    parser = OverridesParser.create()
+    parser = CachedParser(OverridesParser.create())
     params_for = _ParamsOfBatch()
     entries = []
     for entry in plan["runs"]:

@@ -46,7 +46,26 @@ from experiments.outputs import (
 )
 
 
-def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -> list[str | None]:
+class CachedParser:
+    """Hydra's override parser, each distinct override parsed once: a sweep's thousands of jobs are
+    made of a few distinct overrides (``replicate=17``, ``strategy=online``), and Hydra's grammar
+    takes about a millisecond per override. Overrides are parsed one by one either way."""
+
+    def __init__(self, parser: Any) -> None:
+        self._parser, self._parsed = parser, {}
+
+    def parse_overrides(self, overrides: list[str]) -> list:
+        out = []
+        for line in overrides:
+            parsed = self._parsed.get(line)
+            if parsed is None:
+                (parsed,) = self._parser.parse_overrides([line])
+                self._parsed[line] = parsed
+            out.append(parsed)
+        return out
+
+
+def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any, parser: Any = None) -> list[str | None]:
     """Validate every sweep point before the first run starts; raise ParameterError (one line).
     Returns each job's run identity (None for ``seed=null``: known once the run finds its seed).
 
@@ -76,7 +95,7 @@ def check_sweep(config: DictConfig, jobs: list[list[str]], config_loader: Any) -
     if not jobs:
         raise ParameterError("hydra.sweeper.params", None, "the sweep has no runs; give at least one value to sweep")
 
-    parser = OverridesParser.create(config_loader=config_loader)
+    parser = parser or CachedParser(OverridesParser.create(config_loader=config_loader))
     composed: dict[tuple[str, ...], DictConfig] = {}
     identities: list[str | None] = []
     validated: dict[tuple, Any] = {}
@@ -391,13 +410,19 @@ def _report_progress(out_dir: Path, status: str, seconds: float) -> None:
     print(progress_line(info, list(log.read().values()), status, out_dir.name, seconds), flush=True)
 
 
+#: Runs done before the progress line estimates the time left (or a 50th of the sweep, if more).
+ETA_AFTER_RUNS = 10
+
+
 def progress_line(info: dict, mine: list[str], status: str, name: str, seconds: float) -> str:
     """``[done/total] STATUS RUN in S s (k skipped, k failed), about H:MM:SS left``: ``info`` is the
     sweep's ``sweep.json``, ``mine`` the statuses its runs have logged so far (this one included)."""
     done, total = len(mine), info.get("runs")
     failed, skipped = mine.count("failed"), mine.count("skipped")
     left = ""
-    if total and info.get("started") and done < total:
+    # runs finish in bursts (a batch's models run together, then its runs are written one by one),
+    # so the time left is estimated once a few of them are in: not from the first run of a burst
+    if total and info.get("started") and max(ETA_AFTER_RUNS, total // 50) <= done < total:
         elapsed = time.time() - info["started"]
         left = f", about {_clock(elapsed / done * (total - done))} left"
     extra = ", ".join(f"{n} {word}" for n, word in ((skipped, "skipped"), (failed, "failed")) if n)

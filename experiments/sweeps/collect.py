@@ -234,9 +234,13 @@ def _collect(sweep_dir: Path, results_csv: bool = False) -> Collected:
                     writer = pq.ParquetWriter(tmp, schema)
                     results_columns = list(schema.names)
                 ident = id_table.take(pa.array(np.full(weekly.num_rows, i)))
-                table = pa.Table.from_arrays([*ident.columns, *weekly.columns],
-                                             names=[*ident.column_names, *weekly.column_names])
-                buffer.append(table.cast(schema))
+                columns = [*ident.columns, *weekly.columns]
+                names = [*ident.column_names, *weekly.column_names]
+                if names == schema.names and all(c.type == f.type for c, f in zip(columns, schema)):
+                    table = pa.Table.from_arrays(columns, schema=schema)  # already the schema's types
+                else:
+                    table = pa.Table.from_arrays(columns, names=names).cast(schema)
+                buffer.append(table)
                 buffered += table.num_rows
                 if buffered >= ROW_GROUP_ROWS:  # few, large row groups: bounded memory and metadata
                     writer.write_table(pa.concat_tables(buffer))

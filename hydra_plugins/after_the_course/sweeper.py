@@ -86,7 +86,7 @@ class BatchedSweeper(BasicSweeper):
 
         from experiments.sweeps.batches import RUN_SUBDIR, PlannedRun, auto_batch_size, plan_batches, workers_of, write_plans
         from experiments.outputs import EXIT_BAD_INPUT, write_text
-        from experiments.sweeps.callback import append_progress, check_sweep, finished, start_sweep
+        from experiments.sweeps.callback import CachedParser, append_progress, check_sweep, finished, start_sweep
         from sim.params import ParameterError
 
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
@@ -97,7 +97,7 @@ class BatchedSweeper(BasicSweeper):
         loader = self.hydra_context.config_loader
         params_conf = self._parse_config()
         params_conf.extend(arguments)
-        parser = OverridesParser.create(config_loader=loader)
+        parser = CachedParser(OverridesParser.create(config_loader=loader))
         self.overrides = self.split_arguments(parser.parse_overrides(params_conf), None)
         jobs = [list(job) for batch in self.overrides for job in batch]
         try:
@@ -113,7 +113,7 @@ class BatchedSweeper(BasicSweeper):
                 from experiments.sweeps.submit import check_detach
 
                 check_detach(self.detach, self.config.hydra.launcher)
-            identities = check_sweep(self.config, jobs, loader)
+            identities = check_sweep(self.config, jobs, loader, parser)
         except ParameterError as err:
             print(f"error: {err}", file=sys.stderr, flush=True)
             sys.exit(EXIT_BAD_INPUT)

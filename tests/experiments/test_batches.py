@@ -189,3 +189,17 @@ def test_an_in_process_sweep_composes_each_group_choice_once_and_its_jobs_as_hyd
     assert len(compared) == 4  # 2 group choices x 4 replicates in batches of 2
     assert composed.count(True) == 2  # one composition per choice of config groups, in the check
     assert pd.read_parquet(tmp_path / "results.parquet")["run_id"].nunique() == 8
+
+
+def test_the_time_left_is_estimated_once_a_few_runs_are_in():
+    """Runs finish in bursts (a batch's models run together first): one run in, the time left
+    is not extrapolated from it; a fiftieth of the sweep in, it is."""
+    import time as clock
+
+    from experiments.sweeps.callback import progress_line
+
+    info = {"runs": 6000, "started": clock.time() - 5.0}
+    assert "left" not in progress_line(info, ["done"], "done", "r", 0.0)
+    line = progress_line(info, ["done"] * 120, "done", "r", 0.0)
+    assert line.startswith("[120/6000] done r") and "left" in line
+    assert "left" not in progress_line(info, ["done"] * 6000, "done", "r", 0.0)  # nothing left
