@@ -239,8 +239,9 @@ def stack(blocks: list, key: str = "") -> Any:
             changes[f.name] = np.asarray(values, dtype=kind)
             varying.add(f.name)
         else:
-            raise ParameterError(name, values[1], f"must be the same in every run of a batch (the first run has "
-                                                  f"{values[0]!r}); run the values apart in separate batches")
+            other = next(i for i, v in enumerate(values) if not _same(v, values[0]))
+            raise ParameterError(name, values[other], f"must be the same in every run of a batch (run {other} has "
+                                 f"it, the first run has {values[0]!r}); run the values apart in separate batches")
     out = dataclasses.replace(first, **changes) if changes else first
     if varying:
         out = dataclasses.replace(first, **changes)  # a copy of its own, to carry the mark
