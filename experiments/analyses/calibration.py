@@ -66,7 +66,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 import sim  # noqa: E402
 from experiments.analyses import history_matching as hm  # noqa: E402
-from experiments.config import ROOT, require_block, run_seed, to_params  # noqa: E402
+from experiments.config import ROOT, code_hash, require_block, run_seed, to_params  # noqa: E402
 from experiments.outputs import atomic_path, write_table, write_text  # noqa: E402
 from experiments.schemas import CalibrationConfig, Target  # noqa: E402
 from experiments.uncertainty import Varied, priors_of  # noqa: E402
@@ -152,6 +152,7 @@ class Problem:
                     **({"w3": c.wave3_runs} if c.wave3_runs else {}),
                     noise=(c.noise_points, c.noise_replicates), cutoff=c.cutoff, candidates=c.candidates,
                     targets=[(t.value, t.low, t.high, t.standard_error) for t in self.targets], version=sim.__version__,
+                    code=code_hash(),  # runs saved by other model code are not this calibration's
                     arms={m: (MEASURES[m].arm, MEASURES[m].comparator, MEASURES[m].weeks, ARMS.get(MEASURES[m].arm))
                           for m in self.measures},
                     **({"engine": self.engine} if self.engine not in ("vectorized", "batched") else {}))
@@ -224,12 +225,13 @@ def fit_shape(problem: Problem, shape: str, folder: Path) -> dict:
     print(f"  {shape}: wave-1 emulators fitted ({time.time() - t0:.0f} s)", flush=True)
     # rule out, and wave 2 in what is left
     cand = hm.latin_hypercube(c.candidates, box.dim, seed=c.seed + 10 * k + 2)
-    kept, worst = hm.nroy(em1, z, h, noise_var, cand, c.cutoff)
+    kept, _ = hm.nroy(em1, z, h, noise_var, cand, c.cutoff)
     nroy1 = len(kept) / len(cand)
     rng = np.random.default_rng(c.seed + 10 * k + 3)
     if len(kept) >= c.wave2_runs:
         U2 = kept[rng.choice(len(kept), c.wave2_runs, replace=False)]
-    else:  # too little left: the least implausible candidates
+    else:  # too little left: the least implausible candidates (ranked by their exact implausibility)
+        _, worst = hm.nroy(em1, z, h, noise_var, cand, c.cutoff, exact=True)
         U2 = cand[np.argsort(worst)[:c.wave2_runs]]
     seeds2 = [run_seed(c.seed, 1_000_000 * (k + 1) + 500_000 + i) for i in range(len(U2))]
     rows2 = _rows(box, shape, U2, seeds2, list(range(len(U2))))

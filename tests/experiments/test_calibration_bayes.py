@@ -66,6 +66,25 @@ def test_a_linear_gaussian_posterior_is_recovered_with_its_evidence():
     assert smc.log_evidence == pytest.approx(log_z, abs=0.3)
 
 
+@pytest.mark.parametrize("offset, cutoff", [(0.0, 3.0), (0.0, 1.0), (3.0, 3.0)])
+def test_screening_keeps_exactly_the_candidates_a_full_prediction_keeps(offset, cutoff):
+    """NROY screened target by target, with the emulator variance only where the mean alone might
+    rule a candidate out: the same candidates, in the same order, as predicting every target in
+    full; the largest implausibility of those kept is at least the exact one, and those ruled out
+    are above the cutoff."""
+    em, _ = _fit(_toy(offset=offset))
+    cand = hm.latin_hypercube(4000, BOX.dim, seed=5)
+    noise = np.full(len(Z), 0.01)
+    kept, worst = hm.nroy(em, Z, H, noise, cand, cutoff)
+    kept_full, worst_full = hm.nroy(em, Z, H, noise, cand, cutoff, exact=True)
+    np.testing.assert_array_equal(kept, kept_full)
+    assert 0 < len(kept_full) < len(cand) or offset  # the cutoff really splits the candidates
+    inside = worst_full <= cutoff
+    assert np.all(worst[inside] >= worst_full[inside]) and np.all(worst[~inside] > cutoff)
+    mean, var = em.predict(cand)
+    np.testing.assert_allclose(worst_full, hm.implausibility(mean, var + em.white, Z, H, noise).max(axis=1))
+
+
 def test_a_model_that_cannot_reach_the_evidence_has_lower_evidence_and_is_ruled_out():
     em_good, good = _fit(_toy())
     em_bad, bad = _fit(_toy(offset=3.0))  # every output 3 too high: the box cannot undo it
@@ -275,3 +294,36 @@ def test_calibration_runs_resume_from_their_saved_batches(tmp_path, monkeypatch)
     calls.clear()
     calibration.run_points(Counting(), "wave1", rows, tmp_path, jobs=1, batch=10)
     assert calls == []
+
+
+@pytest.mark.parametrize("n, d, seed", [(60, 3, 0), (150, 12, 1)])
+def test_the_emulators_likelihood_and_its_gradient_are_scikit_learns(n, d, seed):
+    """hm.log_marginal_likelihood computes the length scales' gradient without scikit-learn's
+    (n, n, d) tensor: the same value and gradient as GaussianProcessRegressor's, at any
+    hyperparameters."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    y = np.sin(X @ rng.normal(size=d)) + 0.1 * rng.standard_normal(n)
+    kernel = ConstantKernel(1.7) * RBF(rng.uniform(0.1, 3.0, d)) + WhiteKernel(0.02)
+    gp = GaussianProcessRegressor(kernel, alpha=1e-4, optimizer=None).fit(X, y)
+    for theta in (gp.kernel_.theta, gp.kernel_.theta + rng.normal(0, 0.5, len(gp.kernel_.theta))):
+        want, want_grad = gp.log_marginal_likelihood(theta, eval_gradient=True)
+        got, got_grad = hm.log_marginal_likelihood(theta, X, y, 1e-4)
+        assert got == pytest.approx(want, rel=1e-10)
+        np.testing.assert_allclose(got_grad, want_grad, rtol=1e-7, atol=1e-8 * np.abs(want_grad).max())
+
+
+def test_the_emulators_fit_finds_the_likelihood_scikit_learns_own_search_finds():
+    """The faster search (the same L-BFGS-B on the same likelihood) ends where scikit-learn's does."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    rng = np.random.default_rng(4)
+    X = rng.random((120, 6))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2 + 0.05 * rng.standard_normal(120)
+    beta, scale, gp = hm._fit_one(X, y, 0.0025, 0, 0)
+    assert gp.optimizer is not None and callable(gp.optimizer)
+    default = GaussianProcessRegressor(gp.kernel, alpha=gp.alpha, random_state=0).fit(X, gp.y_train_)
+    assert gp.log_marginal_likelihood_value_ == pytest.approx(default.log_marginal_likelihood_value_, abs=1e-3)
