@@ -157,31 +157,31 @@ def python(module: str, overrides: list[str]) -> list[str]:
     return [sys.executable, "-m", module, *overrides]
 
 
-def main_plan(args: argparse.Namespace) -> Plan:
-    """The main comparison, as ``make run`` runs it: the same at both sizes."""
-    extra = extras_for("main", args.extra)
-    overrides = merged(["experiment=compare_strategies", f"replicates={MAIN_REPLICATES}"], extra)
-    cfg, strategies = compose(overrides), sweep_strategies("compare_strategies")
+def sweep_plan(name: str, experiment: str, overrides: list[str], extra: list[str], per: str,
+               at_target_size: bool) -> Plan:
+    """A sweep of ``experiment`` (``python -m experiments.run -m``): every strategy of its grid times
+    its replicates (``per`` names them: replicates, draws), on the local launcher."""
+    overrides = merged([f"experiment={experiment}", *overrides], extra)
+    cfg, strategies = compose(overrides), sweep_strategies(experiment)
     runs = len(strategies) * cfg.replicates
-    return Plan("main", f"{len(strategies)} strategies x {cfg.replicates:,} replicates = {runs:,} runs of "
-                f"{cfg.n_graduates:,} x {cfg.weeks} weeks", not extra,
+    return Plan(name, f"{len(strategies)} strategies x {cfg.replicates:,} {per} = {runs:,} runs of "
+                f"{cfg.n_graduates:,} x {cfg.weeks} weeks", at_target_size and not extra,
                 lambda e, out: python("experiments.run", ["-m", *overrides, "hydra/launcher=local",
                                                           f"hydra.sweep.dir={out}", f"engine={e}"]),
                 runs, runs * cfg.n_graduates * cfg.weeks)
+
+
+def main_plan(args: argparse.Namespace) -> Plan:
+    """The main comparison, as ``make run`` runs it: the same at both sizes."""
+    return sweep_plan("main", "compare_strategies", [f"replicates={MAIN_REPLICATES}"], extras_for("main", args.extra),
+                      "replicates", True)
 
 
 def psa_plan(args: argparse.Namespace) -> Plan:
     """The probabilistic sensitivity analysis: every strategy at each parameter draw."""
     size = "full" if args.full else "quick"
-    extra = extras_for("psa", args.extra)
-    overrides = merged(["experiment=psa", f"replicates={PSA_DRAWS[size]}", f"n_graduates={PSA_GRADUATES}"], extra)
-    cfg, strategies = compose(overrides), sweep_strategies("psa")
-    runs = len(strategies) * cfg.replicates
-    return Plan("psa", f"{len(strategies)} strategies x {cfg.replicates:,} draws = {runs:,} runs of "
-                f"{cfg.n_graduates:,} x {cfg.weeks} weeks", args.full and not extra,
-                lambda e, out: python("experiments.run", ["-m", *overrides, "hydra/launcher=local",
-                                                          f"hydra.sweep.dir={out}", f"engine={e}"]),
-                runs, runs * cfg.n_graduates * cfg.weeks)
+    return sweep_plan("psa", "psa", [f"replicates={PSA_DRAWS[size]}", f"n_graduates={PSA_GRADUATES}"],
+                      extras_for("psa", args.extra), "draws", args.full)
 
 
 def sobol_plan(args: argparse.Namespace) -> Plan:
