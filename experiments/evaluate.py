@@ -175,7 +175,7 @@ def _is_run_failure() -> bool:
     error a parameter caused), which running each run alone attributes, rather than a bug."""
     import sys
 
-    from sim.model import NonFiniteOutput
+    from sim.core import NonFiniteOutput
 
     err = sys.exc_info()[1]
     return isinstance(err, (NonFiniteOutput, ArithmeticError, ValueError))

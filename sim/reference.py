@@ -5,7 +5,7 @@ rules written out for one graduate, in plain Python scalars, as methods whose na
 the domain: of :class:`ReferenceGraduate` (``have_health_events``, ``receive_contact``,
 ``retain``, ``consider_leaving``, ...) and of each channel's rules (``attend_meeting``,
 ``take_call``, ``visit_forum``, ...). Each phase of the week is a pass over the Mesa agents (``model.agents.do`` or ``shuffle_do``), in the
-order of :class:`~sim.model.SelfManagementModel`'s docstring. It is written for reading, not
+order of :class:`~sim.core.ArrayModel`'s docstring. It is written for reading, not
 speed (the vectorised engine is 15 to 25 times faster at 1,000 graduates, 70 to 110 times at
 10,000: ``benchmarks/bench_model.py --engine both``), and it is the test oracle of the
 vectorised engine: ``tests/sim/test_equivalence.py`` checks that the two agree in distribution.
