@@ -643,20 +643,42 @@ def model_config(cfg: DictConfig, resolved: dict | None = None) -> dict:
     return data
 
 
-def config_texts(cfg: DictConfig) -> tuple[str, str, dict]:
+def config_texts(cfg: DictConfig, like: Any = None) -> tuple[str, str, dict]:
     """A run's config as YAML as composed (Hydra's ``.hydra/config.yaml``), as YAML resolved (the
     run's ``config.yaml``), and resolved as plain data (:func:`config_hash`): converted and written
     once, since a config without interpolations (``${...}``) reads the same resolved. Byte for byte
     what :func:`experiments.outputs.yaml_text` writes of ``cfg`` either way; about 15 ms a run
-    less than converting it three times."""
+    less than converting it three times.
+
+    ``like``: a key shared by runs whose configs differ in ``replicate`` alone (a sweep's batch:
+    the run's other overrides and its base seed). The first such run's texts are reused for the
+    others with their ``replicate:`` line, the one top-level line that differs (where the config
+    has no interpolation, which could read the replicate, and the line is there once)."""
     from experiments.outputs import yaml_text
 
+    replicate = cfg.get("replicate")
+    known = _TEXTS.get(like) if like is not None else None
+    if known is not None and isinstance(replicate, int) and not isinstance(replicate, bool):
+        text, plain, was = known
+        line = f"\nreplicate: {was}\n"
+        if text.count(line) == 1:
+            text = text.replace(line, f"\nreplicate: {replicate}\n")
+            return text, text, {**plain, "replicate": replicate}
     plain = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
     text = yaml_text(plain)
     if "${" not in text:
+        if like is not None:
+            if len(_TEXTS) >= 64:
+                _TEXTS.clear()
+            _TEXTS[like] = (text, plain, replicate)
         return text, text, plain
     resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     return text, yaml_text(resolved), resolved
+
+
+#: The config texts of a batch's runs, by the key of runs that differ in ``replicate`` alone
+#: (:func:`config_texts`).
+_TEXTS: dict[Any, tuple[str, dict, Any]] = {}
 
 
 #: The model's code: its hash is part of every run's identity, so a code change reruns.

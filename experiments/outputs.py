@@ -132,18 +132,19 @@ def summarise(weekly: pd.DataFrame, weeks: int) -> dict:
     :func:`experiments.outcomes.run_summary`), end-of-run costs by category and QALYs (per graduate)."""
     from experiments.outcomes import run_summary
 
-    by_week = weekly.set_index("week")
+    row_of = {int(w): i for i, w in enumerate(weekly["week"].to_numpy())}  # columns read as arrays: no row objects
     names = [o.name for o in run_summary()]
+    column = {name: weekly[name].to_numpy() for name in names}
     outcomes = {}
     for w in summary_weeks(weeks):
-        row = by_week.loc[w]
-        outcomes[f"week_{w}"] = {name: float(row[name]) for name in names}
-    last = by_week.loc[weeks]
-    costs = {c[len("cost_"):-len("_gbp")]: float(last[c]) for c in weekly.columns if c.startswith("cost_")}
+        outcomes[f"week_{w}"] = {name: float(column[name][row_of[w]]) for name in names}
+    last = row_of[weeks]
+    costs = {c[len("cost_"):-len("_gbp")]: float(weekly[c].to_numpy()[last]) for c in weekly.columns
+             if c.startswith("cost_")}
     return {
         "outcomes": outcomes,
         "cost_per_graduate_gbp": costs,
-        "qalys_gained_per_graduate": float(last["qalys_gained"]),
+        "qalys_gained_per_graduate": float(weekly["qalys_gained"].to_numpy()[last]),
     }
 
 

@@ -43,12 +43,15 @@ from sim.params import ModelParams, ParameterError
 
 
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
-            params: ModelParams | None = None, in_sweep: bool = False, evaluation: Evaluation | None = None) -> dict:
+            params: ModelParams | None = None, in_sweep: bool = False, evaluation: Evaluation | None = None,
+            config_key=None) -> dict:
     """Validate ``cfg``, run the model it describes and write every output into ``out_dir``.
 
     ``evaluation``: the model of these very parameters already run (a sweep runs its runs' models
     together, :func:`experiments.sweeps.batches.run_batch`); used only if its parameters are
-    ``params`` exactly, else the model is run here.
+    ``params`` exactly, else the model is run here. ``config_key``: shared by the runs whose configs
+    differ in ``replicate`` alone, whose config texts are then written once
+    (:func:`experiments.config.config_texts`).
 
     ``manifest.json`` (every file's size and SHA-256) is written last: a run is finished when its
     manifest is there and every file still matches it. ``outputs.plot=null`` (the default) draws
@@ -59,7 +62,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
         params = to_params(cfg)  # raises ParameterError before any simulation
     identity = run_identity(params, cfg.engine)
     out_dir.mkdir(parents=True, exist_ok=True)
-    composed_text, resolved_text, resolved = config_texts(cfg)
+    composed_text, resolved_text, resolved = config_texts(cfg, config_key)
     hydra_record = save_hydra_record(out_dir, cfg, overrides if in_sweep else None, composed_text)
     # the resolved config, with the concrete seed, before the run: an interrupted run is repeatable
     write_text(out_dir / "config.yaml", resolved_text)
@@ -212,7 +215,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     overrides = list(hydra_cfg.overrides.task)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: a batch of runs (experiments.sweeps.batches)
-        run_batch(cfg, out_dir, lambda c, d, p, o, e: run_one(c, d, o, p, in_sweep=True, evaluation=e))
+        run_batch(cfg, out_dir, lambda c, d, p, o, e, k: run_one(c, d, o, p, in_sweep=True, evaluation=e, config_key=k))
         return
     try:
         summary = run_one(cfg, out_dir, overrides)

@@ -134,8 +134,10 @@ RUNS_TOGETHER = 100
 def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list[str]:
     """Run every run of a batch's plan in this process (a Hydra job). ``cfg`` is the job's composed
     config; each run's own overrides are applied to it as Hydra applies them, and undone after the
-    run (:func:`applied`). ``run(cfg, out_dir, params, overrides, evaluation)`` does one run
-    (``evaluation``: its model already run, or None to run it). Returns the runs' statuses.
+    run (:func:`applied`). ``run(cfg, out_dir, params, overrides, evaluation, like)`` does one run
+    (``evaluation``: its model already run, or None to run it; ``like``: a key its config shares
+    with the runs that differ from it in ``replicate`` alone, :func:`experiments.config.config_texts`).
+    Returns the runs' statuses.
 
     The runs go ``RUNS_TOGETHER`` at a time: first every one's parameters, and the models of those
     not finished yet run together (:func:`experiments.evaluate.evaluate_many`: batches of the
@@ -157,15 +159,15 @@ def run_batch(cfg: DictConfig, batch_dir: Path, run: Callable[..., Any]) -> list
     for entry in plan["runs"]:
         parsed = parser.parse_overrides(entry["values"])
         signature = tuple(o.input_line for o in parsed if o.key_or_group != "replicate")
-        entries.append((entry, parsed, sweep_dir / "runs" / entry["name"],
+        entries.append((entry, parsed, sweep_dir / "runs" / entry["name"], signature,
                         lambda c, s=signature: params_for(c, s)))
     statuses = []
     for start in range(0, len(entries), RUNS_TOGETHER):
         chunk = entries[start:start + RUNS_TOGETHER]
         ready = _run_models(cfg, chunk)
-        for i, (entry, parsed, out_dir, params_of_run) in enumerate(chunk):
-            def one(c, d, p, o, i=i):
-                return run(c, d, p, o, ready.pop(i, None))
+        for i, (entry, parsed, out_dir, signature, params_of_run) in enumerate(chunk):
+            def one(c, d, p, o, i=i, signature=signature):  # runs differing in replicate alone share a key
+                return run(c, d, p, o, ready.pop(i, None), (str(batch_dir), signature, c.seed))
 
             with applied(cfg, parsed):
                 statuses.append(run_in_sweep(cfg, out_dir, one, entry["overrides"], params_of_run))
@@ -184,7 +186,7 @@ def _run_models(cfg: DictConfig, chunk: list) -> dict[int, Any]:
     if cfg.engine != "batched":
         return {}
     todo: dict[int, Any] = {}
-    for i, (_, parsed, out_dir, params_of_run) in enumerate(chunk):
+    for i, (_, parsed, out_dir, _, params_of_run) in enumerate(chunk):
         with applied(cfg, parsed):
             if cfg.seed is None:
                 continue

@@ -138,3 +138,19 @@ def test_a_runs_config_is_written_once_as_yaml_text_writes_it(data):
     composed, resolved, plain = config_texts(cfg)
     assert composed == yaml_text(cfg) and resolved == yaml_text(cfg, resolve=True)
     assert model_config(cfg, plain) == model_config(cfg)
+
+
+def test_runs_differing_in_replicate_alone_reuse_the_first_ones_config_text():
+    """A sweep's batch writes each run's config; for runs whose configs differ in ``replicate``
+    alone the first one's text is reused with their own replicate line: byte for byte the text
+    written afresh."""
+    from experiments.config import compose_config, config_texts, model_config
+    from experiments.outputs import yaml_text
+
+    key = ("a sweep's signature", 7)
+    for replicate in (0, 1, 12, 3):
+        cfg = compose_config(["experiment=psa", f"replicate={replicate}", "seed=7"])
+        composed, resolved, plain = config_texts(cfg, key)
+        assert composed == yaml_text(cfg) and resolved == yaml_text(cfg, resolve=True)
+        assert plain == OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        assert model_config(cfg, plain) == model_config(cfg)
