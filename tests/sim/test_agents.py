@@ -37,6 +37,22 @@ def test_one_agent_per_graduate(model):
     assert len({a.unique_id for a in agents}) == N
 
 
+def test_agents_are_made_when_first_asked_for_and_read_the_arrays_as_they_are_then(make_strategy):
+    """A run that never looks at its agents does not make them (issue 25: a sweep's runs pay
+    nothing for them); made after 12 weeks, they read the arrays of week 12, and the run's numbers
+    are those of a run whose agents were made at the start."""
+    late = SelfManagementModel(N, 12, strategy=make_strategy("offer_all"), rng=SEED)
+    early = SelfManagementModel(N, 12, strategy=make_strategy("offer_all"), rng=SEED)
+    assert len(early.agents) == N
+    late.run()
+    early.run()
+    assert not late._agents_made
+    assert late.datacollector.model_vars == early.datacollector.model_vars
+    agents = _by_index(late)
+    assert len(agents) == N and late._agents_made
+    np.testing.assert_allclose([a.capability for a in agents], late.graduates.capability, rtol=1e-12)  # a scalar sum
+
+
 def test_agent_reads_its_arrays(model):
     g = model.graduates
     for a in _by_index(model)[::37]:
