@@ -304,15 +304,15 @@ def test_an_empty_subgroup_may_be_nan_but_nothing_else():
 
 
 def test_a_non_finite_single_run_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
-    from sim.model import SelfManagementModel
+    from sim.core import ArrayModel  # the check every engine's model runs (the default: batched)
 
-    original = SelfManagementModel.check_finite
+    original = ArrayModel.check_finite
 
     def poisoned(self):
         self.datacollector.model_vars["share_lonely"][-1] = float("nan")
         original(self)
 
-    monkeypatch.setattr(SelfManagementModel, "check_finite", poisoned)
+    monkeypatch.setattr(ArrayModel, "check_finite", poisoned)
     run = tmp_path / "one"
     assert run_command("n_graduates=40", "weeks=4", f"hydra.run.dir={run}") == EXIT_ERROR
     line = one_error_line(capsys)
