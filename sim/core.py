@@ -26,7 +26,6 @@ from .streams import stream
 from .strategy import offers
 from .support import CHANNELS, SupportChannel
 
-
 if TYPE_CHECKING:
     import pandas as pd
 
