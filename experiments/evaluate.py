@@ -146,7 +146,7 @@ def evaluate_many(params_list: Sequence[ModelParams], engine: str | Engine = Eng
 
     if name != Engine.batched.value:
         return [alone(p) for p in params_list]
-    from sim.batched import BatchedModel, batches  # lazy: the model imports Mesa
+    from sim.batched import BatchedModel, batches  # lazy: the model's modules (numpy, scipy.sparse)
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out: list[Evaluation | Exception | None] = [None] * len(params_list)
@@ -158,8 +158,10 @@ def evaluate_many(params_list: Sequence[ModelParams], engine: str | Engine = Eng
         started = time.perf_counter()
         try:
             views = BatchedModel(group).run().results()
-        except Exception:  # noqa: BLE001 - one run's failure: each run alone says whose it is
-            if errors == "raise" and not _is_run_failure():
+        except Exception as err:  # noqa: BLE001 - one run's failure: each run alone says whose it is
+            # a non-finite output (an ArithmeticError) or a parameter a run refuses (a ValueError)
+            # is one run's; anything else is a bug, raised as it is
+            if errors == "raise" and not isinstance(err, (ArithmeticError, ValueError)):
                 raise
             for i, p in zip(members, group):
                 out[i] = alone(p)
@@ -169,13 +171,3 @@ def evaluate_many(params_list: Sequence[ModelParams], engine: str | Engine = Eng
             out[i] = Evaluation(p, name, view, each)
     return out
 
-
-def _is_run_failure() -> bool:
-    """Whether the exception being handled is one run's (a non-finite output or an arithmetic
-    error a parameter caused), which running each run alone attributes, rather than a bug."""
-    import sys
-
-    from sim.core import NonFiniteOutput
-
-    err = sys.exc_info()[1]
-    return isinstance(err, (NonFiniteOutput, ArithmeticError, ValueError))

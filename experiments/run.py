@@ -224,7 +224,7 @@ def _hydra_main(cfg: DictConfig) -> None:
         remove_created(out_dir)
         sys.exit(EXIT_BAD_INPUT)
     except ArithmeticError as err:  # the run is not finished (no manifest); the line names the measure
-        from sim.core import NonFiniteOutput  # lazy: numpy loads with the model
+        from sim.core import NonFiniteOutput  # lazy: the model's modules load with it
 
         if not isinstance(err, NonFiniteOutput):
             raise

@@ -89,6 +89,8 @@ class Measurement:
         self.rng = rng
         self.runs = runs
         self.sd = error_sd(params)
+        #: each run's sd as a number (a batch draws each run's readings with its own)
+        self._sd_of_run = [self.sd] * runs.k if np.ndim(self.sd) == 0 else np.asarray(self.sd, dtype=float).tolist()
         self.baseline_error = self._errors(n)
         #: the measured baseline score's SD in latent units: thresholds are multiples of it
         self.score_sd = math.sqrt(1.0 + self.sd**2) if np.ndim(self.sd) == 0 else np.sqrt(1.0 + self.sd**2)
@@ -100,10 +102,9 @@ class Measurement:
             return self.rng.normal(0.0, self.sd, n)
         # each run's readings drawn as its own run draws them: normal(0, its sd, n), its sd a number
         # (numpy's path for an array of scales, the same numbers, costs more per reading)
-        k, each = self.runs.k, self.runs.n
-        sds = [self.sd] * k if np.ndim(self.sd) == 0 else np.asarray(self.sd, dtype=float).tolist()
-        out = np.empty(k * each)
-        for r, (gen, sd) in enumerate(zip(self.rng, sds)):
+        each = self.runs.n
+        out = np.empty(self.runs.k * each)
+        for r, (gen, sd) in enumerate(zip(self.rng, self._sd_of_run)):
             out[r * each:(r + 1) * each] = gen.normal(0.0, sd, each)
         return out
 

@@ -604,16 +604,20 @@ def with_values(params: ModelParams, values: dict[str, object]) -> ModelParams:
     # left as it was, and the untouched blocks are shared, which a deep copy of everything would
     # cost several times more for (a PSA sets a dozen values in each run's parameters)
     params = copy.copy(params)
+    copied = {id(params)}  # the blocks this call copied: each once, however many keys pass through it
     for key, value in values.items():
         *path, last = key.split(".")
         node = params
         try:
             for part in path:
-                child = copy.copy(node[part] if isinstance(node, dict) else getattr(node, part))
-                if isinstance(node, dict):
-                    node[part] = child
-                else:
-                    setattr(node, part, child)
+                child = node[part] if isinstance(node, dict) else getattr(node, part)
+                if id(child) not in copied:
+                    child = copy.copy(child)
+                    copied.add(id(child))
+                    if isinstance(node, dict):
+                        node[part] = child
+                    else:
+                        setattr(node, part, child)
                 node = child
             if isinstance(node, dict):
                 if last not in node:

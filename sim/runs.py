@@ -111,11 +111,6 @@ class Runs:
         ends = np.cumsum(sizes).tolist()
         out, lo = [], 0
         per_entry = [np.ndim(a) > 0 for a in args]
-        if not any(per_entry):
-            for gen, hi in zip(rng, ends):
-                out.append(getattr(gen, method)(*args, size=hi - lo))
-                lo = hi
-            return np.concatenate(out)
         for gen, hi in zip(rng, ends):
             parts = [a[lo:hi] if each else a for a, each in zip(args, per_entry)]
             out.append(getattr(gen, method)(*parts, size=hi - lo))

@@ -314,7 +314,7 @@ def measure_points(points: list[tuple[dict[str, ModelParams], int]], measures: l
     are evaluated together (:func:`experiments.evaluate.evaluate_many`): the runs of one arm and
     length across the points are one batch of the batched engine.
     """
-    from experiments.evaluate import evaluate_many  # lazy: the model imports Mesa (most of a second)
+    from experiments.evaluate import evaluate_many  # lazy: the model's modules load with it
 
     needed = sorted({(arm, MEASURES[m].weeks) for m in measures for arm in (MEASURES[m].arm, MEASURES[m].comparator)
                      if arm})

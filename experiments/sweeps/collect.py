@@ -47,7 +47,6 @@ from experiments.outputs import (
     progress_of,
     read_json,
     read_arrow,
-    read_parquet,
     read_sweep,
     summary_weeks,
     verify_run,

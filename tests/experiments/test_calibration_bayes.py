@@ -66,13 +66,27 @@ def test_a_linear_gaussian_posterior_is_recovered_with_its_evidence():
     assert smc.log_evidence == pytest.approx(log_z, abs=0.3)
 
 
-@pytest.mark.parametrize("offset, cutoff", [(0.0, 3.0), (0.0, 1.0), (3.0, 3.0)])
-def test_screening_keeps_exactly_the_candidates_a_full_prediction_keeps(offset, cutoff):
+def _sparse_nonlinear_emulator():
+    """An emulator of a curved toy on 14 runs: far from its runs its own variance is large, so
+    whether a candidate is ruled out often turns on it."""
+    U = hm.latin_hypercube(14, BOX.dim, seed=7)
+
+    def simulate(u):
+        x = BOX.to_natural(u)
+        return np.column_stack([np.sin(x @ A[j]) + C[j] for j in range(len(Z))])
+
+    return hm.Emulator(U, simulate(U), noise_var=np.zeros(len(Z)), seed=7, restarts=0)
+
+
+@pytest.mark.parametrize("offset, cutoff, sparse", [(0.0, 3.0, False), (0.0, 1.0, False), (3.0, 3.0, False),
+                                                    (0.0, 1.0, True), (0.0, 2.0, True)])
+def test_screening_keeps_exactly_the_candidates_a_full_prediction_keeps(offset, cutoff, sparse):
     """NROY screened target by target, with the emulator variance only where the mean alone might
     rule a candidate out: the same candidates, in the same order, as predicting every target in
     full; the largest implausibility of those kept is at least the exact one, and those ruled out
-    are above the cutoff."""
-    em, _ = _fit(_toy(offset=offset))
+    are above the cutoff. On the sparse emulator the variance decides some candidates (the check
+    that it is computed where it matters)."""
+    em = _sparse_nonlinear_emulator() if sparse else _fit(_toy(offset=offset))[0]
     cand = hm.latin_hypercube(4000, BOX.dim, seed=5)
     noise = np.full(len(Z), 0.01)
     kept, worst = hm.nroy(em, Z, H, noise, cand, cutoff)
@@ -83,6 +97,9 @@ def test_screening_keeps_exactly_the_candidates_a_full_prediction_keeps(offset, 
     assert np.all(worst[inside] >= worst_full[inside]) and np.all(worst[~inside] > cutoff)
     mean, var = em.predict(cand)
     np.testing.assert_allclose(worst_full, hm.implausibility(mean, var + em.white, Z, H, noise).max(axis=1))
+    if sparse:  # without the emulator variance fewer would be kept: the screening had to compute it
+        without = hm.implausibility(mean, np.zeros_like(var) + em.white, Z, H, noise).max(axis=1) <= cutoff
+        assert without.sum() < len(kept_full)
 
 
 def test_a_model_that_cannot_reach_the_evidence_has_lower_evidence_and_is_ruled_out():

@@ -166,6 +166,15 @@ def test_with_values_sets_dotted_keys_on_a_copy_and_validates():
     assert changed.costs.items["gp_surgery_consultation"].value_gbp == 50.0
     assert changed.strategy.peer_group.interval_weeks == 4 and isinstance(changed.strategy.peer_group.interval_weeks, int)
     assert base.dynamics.retention.decay_rate_per_week == ModelParams().dynamics.retention.decay_rate_per_week
+    # two keys through one block (copied once for both): both set, and the original untouched
+    both = with_values(base, {"dynamics.retention.decay_rate_per_week": 0.02,
+                              "dynamics.retention.isolation_effect": 0.3,
+                              "costs.items.gp_surgery_consultation.value_gbp": 51.0})
+    assert (both.dynamics.retention.decay_rate_per_week, both.dynamics.retention.isolation_effect) == (0.02, 0.3)
+    assert base.dynamics.retention.isolation_effect == ModelParams().dynamics.retention.isolation_effect
+    assert base.costs.items["gp_surgery_consultation"].value_gbp == ModelParams().costs.items[
+        "gp_surgery_consultation"].value_gbp
+    assert changed.costs.items["gp_surgery_consultation"].value_gbp == 50.0  # an earlier copy untouched too
     with pytest.raises(ParameterError, match="dynamics.retention.decay_rate"):
         with_values(base, {"dynamics.retention.decay_rate": 0.1})
     with pytest.raises(ParameterError, match="must be"):
